@@ -1,0 +1,3 @@
+from riskclass.cli import main
+
+raise SystemExit(main())

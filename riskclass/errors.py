@@ -1,0 +1,53 @@
+"""One exception base for everything riskclass reports to a user, mapped to exit codes (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1
+    BAD_INPUT = 2
+    PARTIAL = 3  # batch finished but some rows carry an error
+
+
+class RiskclassError(Exception):
+    """An error with a one-line message a user can act on."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    title: str = "error"
+
+    def __init__(self, message: str, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(RiskclassError):
+    """The description, file or arguments cannot be used (exit 2)."""
+
+    exit_code = ExitCode.BAD_INPUT
+    title = "unusable input"
+
+
+class RulebookError(RiskclassError):
+    """The rulebook data is invalid: names the file, the rule and what to fix."""
+
+    title = "invalid rulebook"
+
+
+class LawError(RiskclassError):
+    """A citation does not resolve to the shipped draft text."""
+
+    title = "unknown article"
+
+
+class ModelError(RiskclassError):
+    """The model file is missing, tampered with or incompatible."""
+
+    title = "model problem"

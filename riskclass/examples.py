@@ -1,0 +1,25 @@
+"""Each rule's own positive and negative examples, run as the rule's specification (semgrep-rules style)."""
+
+from __future__ import annotations
+
+from riskclass.rulebook import Rule, Rulebook
+from riskclass.text import normalise
+
+
+def rule_applies(rule: Rule, description: str) -> bool:
+    """True when the rule's patterns (and requirements) match and no exclusion rules it out."""
+    text = normalise(description).text
+    return bool(rule.spans(text)) and rule.excluded_by(text) is None
+
+
+def check_examples(rulebook: Rulebook) -> list[str]:
+    """One message per example that does not behave as its rule declares."""
+    failures = []
+    for rule in rulebook.rules:
+        for example in rule.positive:
+            if not rule_applies(rule, example):
+                failures.append(f"{rule.id}: positive example does not fire: {example!r}")
+        for example in rule.negative:
+            if rule_applies(rule, example):
+                failures.append(f"{rule.id}: negative example fires: {example!r}")
+    return failures

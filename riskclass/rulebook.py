@@ -1,0 +1,424 @@
+"""The rulebook: criteria, rules, obligations and 第五十条 triggers, kept as YAML data in the package.
+
+Loading validates everything against the schema below and against the shipped draft: an unknown key, a missing field,
+a bad pattern, a duplicate id, an unknown criterion or a quote not found verbatim in the article it cites each stop the
+load with a message naming the file, the record and what to fix. Adding a rule is adding one record.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from riskclass.errors import LawError, RulebookError
+from riskclass.law import Draft, load_draft
+
+RULEBOOK_FILE = "rulebook.yaml"
+OBLIGATIONS_FILE = "obligations.yaml"
+TIERS = ("high", "medium", "low")
+TIER_OF_PREFIX = {"H": "high", "M": "medium", "R": "flag"}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A short text in both languages the UI speaks."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class Citation:
+    article: str  # label as in the draft, e.g. 第四十九条
+    quote: str  # verbatim from that article
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """H1–H7, M1–M5 (tier criteria) and R1–R4 (red flags) as the rubric defines them."""
+
+    id: str
+    tier: str  # high | medium | flag
+    title: Text
+    question: Text  # asked when the evidence for this criterion is weak or missing
+    articles: tuple[Citation, ...]
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.tier == "flag"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    criterion: str
+    tier: str
+    title: Text
+    articles: tuple[Citation, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    requires: tuple[re.Pattern[str], ...] = ()
+    exclusions: tuple[re.Pattern[str], ...] = ()
+    strength: str = "strong"  # strong: sets the tier; weak: raises a question instead
+    question: Text | None = None
+    positive: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    note: str = ""
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Spans of the normalised text where a pattern matched (empty when the rule does not apply)."""
+        found = [m.span() for p in self.patterns for m in p.finditer(text) if m.end() > m.start()]
+        if not found:
+            return []
+        if self.requires:
+            context = [m.span() for p in self.requires for m in p.finditer(text) if m.end() > m.start()]
+            if not context:
+                return []
+            found += context
+        return sorted(set(found))
+
+    def excluded_by(self, text: str) -> tuple[int, int] | None:
+        for p in self.exclusions:
+            if (m := p.search(text)) and m.end() > m.start():
+                return m.span()
+        return None
+
+
+@dataclass(frozen=True)
+class Obligation:
+    id: str
+    tiers: tuple[str, ...]
+    title: Text
+    detail: Text
+    articles: tuple[Citation, ...]
+    when_criteria: tuple[str, ...] = ()  # shown only when one of these criteria holds (empty: always for its tiers)
+
+
+@dataclass(frozen=True)
+class Article50Item:
+    item: int  # (一)…(四)
+    title: Text
+    quote: str
+    criteria: tuple[str, ...]  # criteria whose presence triggers the item
+    patterns: tuple[re.Pattern[str], ...]  # words that trigger it on their own
+    why: Text
+
+
+@dataclass(frozen=True)
+class NationalPointer:
+    law: str
+    article: str | None
+    topic: Text
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    version: str
+    criteria: dict[str, Criterion]
+    rules: tuple[Rule, ...]
+    obligations: tuple[Obligation, ...]
+    article50: tuple[Article50Item, ...]
+    national: tuple[NationalPointer, ...]
+    low_signals: tuple[re.Pattern[str], ...]
+    generic_terms: tuple[str, ...]
+    thin_questions: tuple[str, ...]  # criteria asked about when a description is too thin to judge
+
+    def criterion(self, cid: str) -> Criterion:
+        try:
+            return self.criteria[cid]
+        except KeyError:
+            raise RulebookError(
+                f"unknown criterion {cid!r}{_did_you_mean(cid, self.criteria)}; valid: {', '.join(self.criteria)}"
+            ) from None
+
+    def rule(self, rid: str) -> Rule:
+        for r in self.rules:
+            if r.id == rid:
+                return r
+        raise RulebookError(f"unknown rule {rid!r}{_did_you_mean(rid, [r.id for r in self.rules])}")
+
+
+# ---- validation ---------------------------------------------------------------------------------------------------
+
+
+# In rule patterns `\b` means an ASCII word boundary: Python's own treats CJK characters as word characters, so
+# `\bagv\b` would never match in 仓库里的agv调度.
+ASCII_BOUNDARY = r"(?:(?<![a-z0-9])(?=[a-z0-9])|(?<=[a-z0-9])(?![a-z0-9]))"
+
+
+def compile_pattern(src: str) -> re.Pattern[str]:
+    return re.compile(src.replace(r"\b", ASCII_BOUNDARY))
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Checker:
+    """Walks the raw YAML with a path, so every message says where the problem is."""
+
+    def __init__(self, filename: str, draft: Draft) -> None:
+        self.filename = filename
+        self.draft = draft
+
+    def fail(self, where: str, message: str) -> RulebookError:
+        return RulebookError(f"{self.filename}: {where}: {message}")
+
+    def mapping(self, raw: Any, where: str, required: set[str], optional: set[str] = frozenset()) -> dict:
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"expected a mapping with keys {sorted(required)}, got {type(raw).__name__}")
+        allowed = required | set(optional)
+        for key in raw:
+            if key not in allowed:
+                raise self.fail(
+                    where,
+                    f"unknown key {key!r}{_did_you_mean(key, allowed)}; allowed keys: {', '.join(sorted(allowed))}",
+                )
+        for key in sorted(required):
+            if key not in raw or raw[key] in (None, "", [], {}):
+                raise self.fail(where, f"missing field {key!r}: add it")
+        return raw
+
+    def string(self, raw: Any, where: str) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            raise self.fail(where, "expected a non-empty string")
+        return raw
+
+    def strings(self, raw: Any, where: str, allow_empty: bool = True) -> tuple[str, ...]:
+        if raw is None:
+            raw = []
+        if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+            raise self.fail(where, "expected a list of non-empty strings")
+        if not raw and not allow_empty:
+            raise self.fail(where, "expected at least one entry")
+        return tuple(raw)
+
+    def text(self, raw: Any, where: str) -> Text:
+        m = self.mapping(raw, where, {"zh", "en"})
+        return Text(self.string(m["zh"], f"{where}.zh"), self.string(m["en"], f"{where}.en"))
+
+    def patterns(self, raw: Any, where: str, allow_empty: bool = True) -> tuple[re.Pattern[str], ...]:
+        out = []
+        for i, src in enumerate(self.strings(raw, where, allow_empty)):
+            if src != src.lower():
+                raise self.fail(
+                    f"{where}[{i}]",
+                    f"pattern {src!r} has upper-case letters; text is lower-cased "
+                    "before matching, so write it in lower case",
+                )
+            try:
+                out.append(compile_pattern(src))
+            except re.error as exc:
+                raise self.fail(f"{where}[{i}]", f"pattern {src!r} is not a valid regular expression: {exc}") from None
+        return tuple(out)
+
+    def citation(self, raw: Any, where: str) -> Citation:
+        m = self.mapping(raw, where, {"article", "quote"})
+        label = self.string(m["article"], f"{where}.article")
+        quote = self.string(m["quote"], f"{where}.quote")
+        try:
+            article = self.draft.article(label)
+        except LawError as exc:
+            raise self.fail(where, str(exc)) from None
+        if article.label != label:
+            raise self.fail(where, f"write the article as it appears in the draft: {article.label!r}, not {label!r}")
+        if quote not in article.text:
+            raise self.fail(
+                where,
+                f"quote {quote!r} is not found verbatim in {label} ({article.title}); "
+                f"{_closest_sentence(quote, article.text)}",
+            )
+        return Citation(label, quote)
+
+    def citations(self, raw: Any, where: str) -> tuple[Citation, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, "expected a list of {article, quote} citations (at least one)")
+        return tuple(self.citation(c, f"{where}[{i}]") for i, c in enumerate(raw))
+
+
+def _closest_sentence(quote: str, text: str) -> str:
+    sentences = [s for s in re.split(r"(?<=[。;;:：])|\n", text) if s.strip()]
+    best = max(sentences, key=lambda s: difflib.SequenceMatcher(None, quote, s).ratio(), default="")
+    return f"closest text there: {best.strip()!r}" if best else "copy the quote from the draft"
+
+
+def parse_rulebook(
+    raw_rules: Any,
+    raw_obligations: Any,
+    draft: Draft,
+    rules_file: str = RULEBOOK_FILE,
+    obligations_file: str = OBLIGATIONS_FILE,
+) -> Rulebook:
+    c = _Checker(rules_file, draft)
+    top = c.mapping(
+        raw_rules, "top level", {"version", "criteria", "rules", "low_signals", "generic_terms", "thin_questions"}
+    )
+    version = c.string(str(top["version"]), "version")
+
+    criteria: dict[str, Criterion] = {}
+    for i, raw in enumerate(top["criteria"]):
+        where = f"criteria[{i}]"
+        m = c.mapping(raw, where, {"id", "tier", "title", "question", "articles"})
+        cid = c.string(m["id"], f"{where}.id")
+        where = f"criterion {cid}"
+        if not re.fullmatch(r"[HMR][1-9]", cid):
+            raise c.fail(where, "criterion ids are H1–H7, M1–M5 and R1–R4")
+        if cid in criteria:
+            raise c.fail(where, "duplicate criterion id")
+        if m["tier"] != TIER_OF_PREFIX[cid[0]]:
+            raise c.fail(where, f"tier must be {TIER_OF_PREFIX[cid[0]]!r} for an {cid[0]} criterion, not {m['tier']!r}")
+        criteria[cid] = Criterion(
+            cid,
+            m["tier"],
+            c.text(m["title"], f"{where}.title"),
+            c.text(m["question"], f"{where}.question"),
+            c.citations(m["articles"], f"{where}.articles"),
+        )
+
+    def known_criterion(cid: Any, where: str) -> str:
+        if cid not in criteria:
+            raise c.fail(
+                where, f"unknown criterion {cid!r}{_did_you_mean(cid, criteria)}; valid: {', '.join(criteria)}"
+            )
+        return cid
+
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(top["rules"]):
+        rid = raw.get("id", f"#{i}") if isinstance(raw, dict) else f"#{i}"
+        where = f"rule {rid}"
+        m = c.mapping(
+            raw,
+            where,
+            {"id", "criterion", "tier", "title", "articles", "patterns", "examples"},
+            {"requires", "exclusions", "strength", "question", "note"},
+        )
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rid):
+            raise c.fail(where, "rule ids are lower-case words joined by '-', e.g. h4-credit-decision")
+        if rid in seen:
+            raise c.fail(where, "duplicate rule id: every rule needs its own")
+        seen.add(rid)
+        cid = known_criterion(m["criterion"], f"{where}.criterion")
+        if m["tier"] != criteria[cid].tier:
+            raise c.fail(where, f"tier {m['tier']!r} contradicts criterion {cid} (tier {criteria[cid].tier!r})")
+        strength = m.get("strength", "strong")
+        if strength not in ("strong", "weak"):
+            raise c.fail(f"{where}.strength", f"must be 'strong' or 'weak', not {strength!r}")
+        question = c.text(m["question"], f"{where}.question") if "question" in m else None
+        if strength == "weak" and question is None:
+            raise c.fail(where, "a weak rule needs a follow-up 'question' that would settle it")
+        ex = c.mapping(m["examples"], f"{where}.examples", {"positive", "negative"})
+        rules.append(
+            Rule(
+                id=rid,
+                criterion=cid,
+                tier=m["tier"],
+                title=c.text(m["title"], f"{where}.title"),
+                articles=c.citations(m["articles"], f"{where}.articles"),
+                patterns=c.patterns(m["patterns"], f"{where}.patterns", allow_empty=False),
+                requires=c.patterns(m.get("requires"), f"{where}.requires"),
+                exclusions=c.patterns(m.get("exclusions"), f"{where}.exclusions"),
+                strength=strength,
+                question=question,
+                positive=c.strings(ex["positive"], f"{where}.examples.positive", allow_empty=False),
+                negative=c.strings(ex["negative"], f"{where}.examples.negative", allow_empty=False),
+                note=str(m.get("note", "")),
+            )
+        )
+    covered = {r.criterion for r in rules}
+    if missing := [cid for cid in criteria if cid not in covered]:
+        raise c.fail("rules", f"no rule covers criteria {missing}: add at least one rule for each")
+
+    thin = tuple(known_criterion(x, "thin_questions") for x in c.strings(top["thin_questions"], "thin_questions"))
+
+    o = _Checker(obligations_file, draft)
+    otop = o.mapping(raw_obligations, "top level", {"obligations", "article50", "national"})
+    obligations = []
+    for i, raw in enumerate(otop["obligations"]):
+        oid = raw.get("id", f"#{i}") if isinstance(raw, dict) else f"#{i}"
+        where = f"obligation {oid}"
+        m = o.mapping(raw, where, {"id", "tiers", "title", "detail", "articles"}, {"when_criteria"})
+        tiers = o.strings(m["tiers"], f"{where}.tiers", allow_empty=False)
+        for t in tiers:
+            if t not in TIERS:
+                raise o.fail(f"{where}.tiers", f"unknown tier {t!r}{_did_you_mean(t, TIERS)}")
+        when = tuple(known_criterion(x, f"{where}.when_criteria") for x in o.strings(m.get("when_criteria"), where))
+        obligations.append(
+            Obligation(
+                oid,
+                tiers,
+                o.text(m["title"], f"{where}.title"),
+                o.text(m["detail"], f"{where}.detail"),
+                o.citations(m["articles"], f"{where}.articles"),
+                when,
+            )
+        )
+    items = []
+    a50 = draft.article(50)
+    for i, raw in enumerate(otop["article50"]):
+        where = f"article50[{i}]"
+        m = o.mapping(raw, where, {"item", "title", "quote", "criteria", "why"}, {"patterns"})
+        if m["item"] not in (1, 2, 3, 4):
+            raise o.fail(where, "item must be 1, 2, 3 or 4 (第五十条 has four items)")
+        if m["quote"] not in a50.text:
+            raise o.fail(where, f"quote {m['quote']!r} is not in 第五十条; {_closest_sentence(m['quote'], a50.text)}")
+        items.append(
+            Article50Item(
+                m["item"],
+                o.text(m["title"], f"{where}.title"),
+                m["quote"],
+                tuple(known_criterion(x, f"{where}.criteria") for x in m["criteria"]),
+                o.patterns(m.get("patterns"), f"{where}.patterns"),
+                o.text(m["why"], f"{where}.why"),
+            )
+        )
+    if sorted(x.item for x in items) != [1, 2, 3, 4]:
+        raise o.fail("article50", "describe each of the four items of 第五十条 exactly once")
+    national = []
+    for i, raw in enumerate(otop["national"]):
+        where = f"national[{i}]"
+        m = o.mapping(raw, where, {"law", "topic", "criteria"}, {"article"})
+        national.append(
+            NationalPointer(
+                o.string(m["law"], f"{where}.law"),
+                m.get("article"),
+                o.text(m["topic"], f"{where}.topic"),
+                tuple(known_criterion(x, f"{where}.criteria") for x in m["criteria"]),
+            )
+        )
+    return Rulebook(
+        version=version,
+        criteria=criteria,
+        rules=tuple(rules),
+        obligations=tuple(obligations),
+        article50=tuple(items),
+        national=tuple(national),
+        low_signals=c.patterns(top["low_signals"], "low_signals", allow_empty=False),
+        generic_terms=c.strings(top["generic_terms"], "generic_terms"),
+        thin_questions=thin,
+    )
+
+
+def _read_yaml(name: str) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: several times faster
+    text = resources.files("riskclass.data").joinpath(name).read_text(encoding="utf-8")
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise RulebookError(f"{name}: not valid YAML: {exc}".replace("\n", " ")) from None
+
+
+@lru_cache(maxsize=1)
+def load_rulebook() -> Rulebook:
+    """The shipped rulebook, validated against the shipped draft. Cached: loaded at most once per process."""
+    return parse_rulebook(_read_yaml(RULEBOOK_FILE), _read_yaml(OBLIGATIONS_FILE), load_draft())

@@ -1,0 +1,196 @@
+"""The engine on the rubric: the case table, explanations, obligations, review and answers."""
+
+import csv
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from riskclass.errors import InputError
+from riskclass.text import check_description
+
+from .conftest import DATA
+
+CASES = list(csv.DictReader((DATA / "rubric_cases.csv").open(encoding="utf-8")))
+
+
+def test_case_table_is_big_and_spread():
+    assert len(CASES) >= 60
+    assert {c["tier"] for c in CASES} == {"high", "medium", "low"}
+    assert {c["criterion"] for c in CASES if c["criterion"]} >= {f"H{i}" for i in range(1, 8)} | {
+        f"M{i}" for i in range(1, 6)
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["description"][:24] for c in CASES])
+def test_rubric_case(rules_engine, case):
+    a = rules_engine.assess(case["description"])
+    assert a.tier == case["tier"], case["why"]
+    if case["criterion"]:
+        assert case["criterion"] in [h.id for h in a.criteria], case["why"]
+
+
+def test_evidence_points_at_the_words_as_typed(rules_engine):
+    text = "我們的產品：一款為銀行篩選貸款申請人的評分模型"
+    a = rules_engine.assess(text)
+    assert a.tier == "high"
+    h4 = next(h for h in a.criteria if h.id == "H4")
+    for e in h4.evidence:
+        assert text[e.start : e.end] == e.text
+    assert any("貸款" in e.text for e in h4.evidence)
+    assert "第五十条" in h4.articles
+
+
+def test_high_tier_owes_assessment_and_warning_and_marks_article_50(rules_engine):
+    a = rules_engine.assess("养老院跌倒与体征监测告警")
+    ids = [o.id for o in a.obligations]
+    assert ids[:1] == ["pre_assessment"] and "risk_warning" in ids and "ethics_review" in ids and "insurance" in ids
+    assert [m.item for m in a.article50] == [1, 2, 3, 4]
+    assert [m.item for m in a.article50 if m.triggered] == [4]
+
+
+def test_medium_tier_owes_disclosure_and_control_with_the_matching_transparency_duties(rules_engine):
+    a = rules_engine.assess("电商店铺的智能客服，会根据用户浏览记录推荐商品，并自动生成营销文案")
+    assert a.tier == "medium"
+    ids = {o.id for o in a.obligations}
+    assert {
+        "pre_disclosure",
+        "post_control",
+        "ai_interaction_notice",
+        "content_labelling",
+        "personal_info_notice",
+    } <= ids
+    assert "pre_assessment" not in ids
+
+
+def test_low_tier_owes_the_light_steps_only(rules_engine):
+    a = rules_engine.assess("钢铁厂生产排程优化")
+    assert a.tier == "low"
+    assert [o.id for o in a.obligations] == ["basic_disclosure", "problem_channel"]
+    assert not a.needs_review and a.confidence > 0.5
+
+
+def test_thin_description_needs_review_and_asks_for_the_missing_facts(rules_engine):
+    a = rules_engine.assess("一个AI系统")
+    assert a.needs_review
+    assert a.confidence <= 0.5
+    asked = [q.criterion for q in a.questions]
+    assert "H4" in asked and "H1" in asked
+    assert any("简略" in r.zh for r in a.review_reasons)
+
+
+def test_conflicting_rules_need_review(rules_engine):
+    # one H2 rule fires on the robot among shoppers, another is excluded by the fence
+    a = rules_engine.assess("商场里给顾客引路的导购机器人，夜间在围栏内充电")
+    assert a.needs_review
+    assert any("conflict" in r.en for r in a.review_reasons)
+
+
+def test_hard_negatives_record_why_a_rule_did_not_apply(rules_engine):
+    a = rules_engine.assess("宠物医院的猫狗皮肤病诊断助手")
+    assert a.tier != "high"
+    assert any(x.criterion == "H1" and "宠物" in x.excluded_by.text for x in a.exclusions)
+
+
+def test_answers_are_facts_that_override_the_text(rules_engine):
+    text = "给租户打分的平台"
+    before = rules_engine.assess(text)
+    assert before.needs_review and "H4" in [q.criterion for q in before.questions]
+    after = rules_engine.assess(text, answers={"H4": True})
+    assert after.tier == "high" and after.decided_by == "answers"
+    assert next(h for h in after.criteria if h.id == "H4").source == "answer"
+    denied = rules_engine.assess("一款为银行筛选贷款申请人的评分模型", answers={"H4": False})
+    assert denied.tier != "high"
+    assert "H4" not in [h.id for h in denied.criteria]
+
+
+def test_red_flag_is_raised_beside_the_tier(rules_engine):
+    a = rules_engine.assess("自动过滤35岁以上求职者的简历筛选工具")
+    assert a.tier == "high"
+    assert [h.id for h in a.red_flags] == ["R2"]
+    assert 2 in [m.item for m in a.article50 if m.triggered]
+
+
+def test_without_a_model_the_result_says_rules_only(rules_engine):
+    d = rules_engine.assess("营销文案生成").to_dict()
+    assert d["model"]["used"] is False and "rules only" in d["model"]["note"]
+    assert d["versions"]["rulebook"] and d["versions"]["riskclass"]
+
+
+def test_json_has_the_contract_fields(rules_engine):
+    d = rules_engine.assess("AI简历筛选工具").to_dict()
+    for key in (
+        "tier",
+        "confidence",
+        "criteria",
+        "red_flags",
+        "obligations",
+        "article50",
+        "needs_review",
+        "questions",
+        "model",
+        "versions",
+    ):
+        assert key in d
+    c = d["criteria"][0]
+    assert set(c) >= {"id", "title", "evidence", "articles"}
+    assert set(c["evidence"][0]) == {"text", "start", "end"}
+    assert set(d["obligations"][0]) >= {"id", "title", "articles", "detail"}
+    assert set(d["versions"]) >= {"riskclass", "rulebook", "model_sha256"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_assess_never_raises_on_arbitrary_unicode_and_evidence_slices_the_original(rules_engine, text):
+    try:
+        check_description(text)
+    except InputError:
+        with pytest.raises(InputError):
+            rules_engine.assess(text)
+        return
+    a = rules_engine.assess(text)
+    assert a.tier in ("high", "medium", "low")
+    assert 0.0 <= a.confidence <= 1.0
+    for start, end, _ in a.evidence_spans():
+        assert 0 <= start < end <= len(text)
+    for h in (*a.criteria, *a.red_flags, *a.possible):
+        for e in h.evidence:
+            assert text[e.start : e.end] == e.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "人脸识别",
+                "贷款审批",
+                "自动驾驶",
+                "客服",
+                "缺陷检测",
+                "換臉",
+                "🙂",
+                "\x00",
+                " ",
+                "ＡＩ",
+                "\u200b",
+                "e\u0301",
+                "ﬁ",
+                "心理咨询",
+                "\n",
+                "Face ID",
+            ]
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_mixed_scripts_emoji_and_controls_keep_offsets_exact(rules_engine, parts):
+    text = "".join(parts)
+    try:
+        a = rules_engine.assess(text)
+    except InputError:
+        return
+    for h in (*a.criteria, *a.red_flags, *a.possible):
+        for e in h.evidence:
+            assert text[e.start : e.end] == e.text

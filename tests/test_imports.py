@@ -1,0 +1,43 @@
+"""Core modules never import the UI, and the CLI pays only for what it uses (lazy imports)."""
+
+import subprocess
+import sys
+
+CORE = [
+    "riskclass.law",
+    "riskclass.text",
+    "riskclass.rulebook",
+    "riskclass.engine",
+    "riskclass.assessment",
+    "riskclass.render",
+    "riskclass.examples",
+    "riskclass.cli",
+    "riskclass.errors",
+]
+
+
+def _loaded_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_core_imports_without_textual():
+    for module in CORE:
+        loaded = _loaded_after(f"import {module}")
+        assert not any(m == "textual" or m.startswith("textual.") for m in loaded), f"{module} imports textual"
+
+
+def test_importing_the_cli_loads_no_model_libraries():
+    loaded = _loaded_after("import riskclass.cli")
+    for heavy in ("sklearn", "jieba", "joblib", "numpy", "yaml", "opencc", "textual"):
+        assert heavy not in loaded, f"import riskclass.cli pulled in {heavy}"
+
+
+def test_rules_only_classification_does_not_load_jieba_or_sklearn():
+    loaded = _loaded_after("from riskclass.engine import Engine\nEngine().assess('AI简历筛选工具')")
+    assert "jieba" not in loaded and "sklearn" not in loaded
