@@ -60,6 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules-only", action="store_true", help="do not consult the model")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour the output")
 
+    p = sub.add_parser(
+        "train",
+        help="train the classifier and write it with its manifest",
+        description="Train the classifier: prepare → train → evaluate → export.",
+    )
+    p.add_argument("--data", help="labelled corpus CSV (default: the shipped training/data/corpus.csv)")
+    p.add_argument("--test", help="held-out CSV for the metrics (default: the shipped training/data/test.csv)")
+    p.add_argument("--out", help="directory for the model, manifest and model card (default: models/ in a checkout)")
+    p.add_argument("--no-cv", action="store_true", help="skip the 5-fold cross-validation on the corpus")
+
+    p = sub.add_parser(
+        "evaluate",
+        help="measure the engine on a labelled CSV",
+        description="Accuracy, macro-F1, per-tier precision/recall, confusion matrix and the ablation "
+        "(rules only, model only, combined) on a labelled CSV.",
+    )
+    p.add_argument("--data", help="CSV with a description column and a tier column (default: the held-out test.csv)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--rules-only", action="store_true", help="evaluate the rules alone")
+    p.add_argument("--errors", type=int, default=0, metavar="N", help="also list N misclassified rows")
+
     p = sub.add_parser("article", help="print an article of the draft", description="Print an article of the draft.")
     p.add_argument("number", help="article number (46) or label (第四十六条)")
     p.add_argument("--json", action="store_true", help="print it as JSON")
@@ -171,7 +192,86 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-COMMANDS = {"classify": cmd_classify, "article": cmd_article, "rules": cmd_rules}
+def cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from riskclass import training
+    from riskclass.model import shipped_model_dir
+
+    out = Path(args.out) if args.out else shipped_model_dir()
+    if not args.out and "site-packages" in str(out):
+        raise InputError(
+            "riskclass is installed, not run from a checkout: pass --out DIR for the new model "
+            "(then RISKCLASS_MODEL_DIR=DIR riskclass classify …)"
+        )
+    log = sys.stderr
+    print("prepare: reading the corpus", file=log)
+    data = training.prepare(args.data)
+    test = training.read_labelled_csv(args.test or training.training_data_dir() / training.TEST_FILE)
+    if data.sha256 == test.sha256:
+        raise InputError("the training data and the held-out data are the same file: pass a different --test")
+    cv = None
+    if not args.no_cv:
+        print("train: 5-fold cross-validation on the corpus", file=log)
+        cv = training.cross_validate(data)
+    print(f"train: fitting on {len(data.examples)} descriptions", file=log)
+    model = training.train(data)
+    print(f"evaluate: held-out {Path(test.name).name} ({len(test.examples)} rows)", file=log)
+    held = training.evaluate(test, model)
+    manifest = training.export(model, data, out, held_out=held, cross_validation=cv, test_data=test)
+    print(f"export: {out / manifest['model_file']} sha256 {manifest['model_sha256'][:12]}…", file=log)
+    _print_metrics(held)
+    return ExitCode.OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from riskclass import training
+
+    data = training.read_labelled_csv(args.data or training.training_data_dir() / training.TEST_FILE)
+    model = None if args.rules_only else _shipped_model()
+    evaluation = training.evaluate(data, model)
+    if args.json:
+        print(json.dumps(evaluation.to_dict(), ensure_ascii=False))
+    else:
+        _print_metrics(evaluation)
+        for err in evaluation.errors[: args.errors]:
+            print(
+                f"  {err['id']}: {err['tier']} → {err['predicted']} ({','.join(err['criteria']) or '-'}) "
+                f"{err['description'][:80]}"
+            )
+    return ExitCode.OK
+
+
+def _print_metrics(ev) -> None:
+    from riskclass.training import TIERS
+
+    m = ev.combined
+    print(f"data: {ev.data} ({m.n} rows)")
+    print(f"accuracy {m.accuracy:.3f}   macro-F1 {m.macro_f1:.3f}   needs_review {ev.needs_review_rate:.1%}")
+    print(f"{'tier':8}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")
+    for t in TIERS:
+        pt = m.per_tier[t]
+        print(f"{t:8}{pt.precision:10.3f}{pt.recall:8.3f}{pt.f1:7.3f}{pt.support:9}")
+    print("confusion (rows: true, columns: predicted)")
+    print(f"{'':8}" + "".join(f"{t:>8}" for t in TIERS))
+    for t, row in zip(TIERS, m.confusion, strict=True):
+        print(f"{t:8}" + "".join(f"{v:8}" for v in row))
+    print("ablation")
+    for name, part in (("rules only", ev.rules_only), ("model only", ev.model_only), ("combined", ev.combined)):
+        if part is not None:
+            print(
+                f"  {name:11} accuracy {part.accuracy:.3f}  macro-F1 {part.macro_f1:.3f}  "
+                f"high recall {part.per_tier['high'].recall:.3f}"
+            )
+
+
+COMMANDS = {
+    "classify": cmd_classify,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "article": cmd_article,
+    "rules": cmd_rules,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

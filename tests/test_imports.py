@@ -41,3 +41,11 @@ def test_importing_the_cli_loads_no_model_libraries():
 def test_rules_only_classification_does_not_load_jieba_or_sklearn():
     loaded = _loaded_after("from riskclass.engine import Engine\nEngine().assess('AI简历筛选工具')")
     assert "jieba" not in loaded and "sklearn" not in loaded
+
+
+def test_classify_with_the_model_never_imports_scikit_learn_or_scipy():
+    loaded = _loaded_after(
+        "from riskclass.engine import Engine\nfrom riskclass.model import load_shipped_model\n"
+        "Engine(model=load_shipped_model()).assess('AI简历筛选工具')"
+    )
+    assert "sklearn" not in loaded and "scipy" not in loaded and "textual" not in loaded

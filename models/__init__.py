@@ -1,0 +1,1 @@
+"""The shipped tier model and its manifest (package data: see riskclass.model)."""

@@ -1,0 +1,459 @@
+"""Training as a small declared pipeline: prepare → train → evaluate → export, each step a typed function.
+
+The model file and its manifest (hashes, versions, metrics) are reproducible from the committed data: the same corpus
+and library versions give the same model, byte for byte. Tuning uses cross-validation on the corpus only; the
+held-out test set is read only by `evaluate`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from riskclass.errors import InputError
+from riskclass.text import normalise
+
+TIERS = ("high", "medium", "low")
+DESCRIPTION_COLUMNS = ("description", "描述", "产品描述", "產品描述", "text", "文本", "product_description", "desc")
+CORPUS_FILE = "corpus.csv"
+TEST_FILE = "test.csv"
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    description: str
+    tier: str
+    criteria: tuple[str, ...] = ()
+    lang: str = ""
+    difficulty: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    sha256: str
+    examples: tuple[Example, ...]
+
+    @property
+    def texts(self) -> list[str]:
+        return [normalise(e.description).text for e in self.examples]
+
+    @property
+    def tiers(self) -> list[str]:
+        return [e.tier for e in self.examples]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Chosen by 5-fold cross-validation on the corpus (see training/README.md for the comparison)."""
+
+    C: float = 10.0
+    class_weight: str | None = "balanced"  # low-risk rows are the rarest; unweighted, the model under-calls them
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (1, 3)  # catches 繁體 leftovers, English subwords and unseen compounds
+    char_min_df: int = 2
+    max_iter: int = 5000
+
+
+@dataclass
+class TierMetrics:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class Metrics:
+    n: int
+    accuracy: float
+    macro_f1: float
+    per_tier: dict[str, TierMetrics]
+    confusion: list[list[int]]  # rows: true tier, columns: predicted tier, in TIERS order
+
+    @property
+    def recall(self) -> dict[str, float]:
+        return {t: m.recall for t, m in self.per_tier.items()}
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "recall": {t: round(r, 4) for t, r in self.recall.items()},
+            "precision": {t: round(m.precision, 4) for t, m in self.per_tier.items()},
+            "per_tier": {
+                t: {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(m).items()}
+                for t, m in self.per_tier.items()
+            },
+            "confusion": {"labels": list(TIERS), "matrix": self.confusion},
+        }
+
+
+@dataclass
+class Evaluation:
+    data: str
+    combined: Metrics
+    rules_only: Metrics
+    model_only: Metrics | None
+    needs_review_rate: float = 0.0
+    errors: list[dict] = field(default_factory=list)  # misclassified rows of the combined engine
+    rows: list[tuple[str, str, str, str, bool]] = field(default_factory=list)  # truth, rules, model, combined, review
+
+    def to_dict(self) -> dict:
+        d = {
+            "data": self.data,
+            **self.combined.to_dict(),
+            "needs_review_rate": round(self.needs_review_rate, 4),
+            "ablation": {"rules_only": self.rules_only.to_dict(), "combined": self.combined.to_dict()},
+        }
+        if self.model_only is not None:
+            d["ablation"]["model_only"] = self.model_only.to_dict()
+        return d
+
+
+# ---- data --------------------------------------------------------------------------------------------------------
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def training_data_dir() -> Path:
+    """`riskclass/trainingdata` in an installed wheel, or `training/data/` in a checkout."""
+    try:
+        return Path(str(resources.files("riskclass.trainingdata")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "training" / "data"
+
+
+def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
+    """A CSV with a description column (found by name) and a `tier` column; every row must be usable."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is neither UTF-8 nor GB18030 text") from None
+    csv.field_size_limit(1 << 30)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    lower = {h.lower(): h for h in header}
+    column = next((lower[c.lower()] for c in DESCRIPTION_COLUMNS if c.lower() in lower), None)
+    if column is None:
+        raise InputError(
+            f"{path}: no description column (looked for {', '.join(DESCRIPTION_COLUMNS)}); "
+            f"columns seen: {', '.join(header) or 'none'}"
+        )
+    if require_tier and "tier" not in lower:
+        raise InputError(f"{path}: no `tier` column; columns seen: {', '.join(header)}")
+    tier_col = lower.get("tier")
+    examples = []
+    for n, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): v for k, v in row.items()}
+        desc = (row.get(column) or "").strip()
+        tier = (row.get(tier_col) or "").strip().lower() if tier_col else ""
+        if not desc:
+            raise InputError(f"{path}:{n}: empty description")
+        if require_tier and tier not in TIERS:
+            raise InputError(f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}")
+        crit = tuple(c for c in (row.get("criteria") or "").split(";") if c)
+        examples.append(
+            Example(row.get("id") or f"row{n}", desc, tier, crit, row.get("lang", ""), row.get("difficulty", ""))
+        )
+    if not examples:
+        raise InputError(f"{path}: no rows")
+    return Dataset(str(path), sha256_bytes(raw), tuple(examples))
+
+
+def prepare(corpus: Path | str | None = None) -> Dataset:
+    """Step 1: read and check the labelled corpus."""
+    return read_labelled_csv(corpus or training_data_dir() / CORPUS_FILE)
+
+
+# ---- model -------------------------------------------------------------------------------------------------------
+
+
+def build_pipeline(config: TrainConfig):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    from riskclass.model import word_tokens
+
+    words = TfidfVectorizer(
+        tokenizer=word_tokens,
+        lowercase=False,
+        token_pattern=None,
+        ngram_range=tuple(config.word_ngrams),
+        sublinear_tf=True,
+        dtype=_float32(),
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        lowercase=False,
+        ngram_range=tuple(config.char_ngrams),
+        min_df=config.char_min_df,
+        sublinear_tf=True,
+        dtype=_float32(),
+    )
+    return Pipeline(
+        [
+            ("features", FeatureUnion([("word", words), ("char", chars)])),
+            ("clf", LogisticRegression(C=config.C, class_weight=config.class_weight, max_iter=config.max_iter)),
+        ]
+    )
+
+
+def _float32():
+    import numpy
+
+    return numpy.float32  # half the memory of float64, same decisions at this size
+
+
+def fit_pipeline(data: Dataset, config: TrainConfig | None = None):
+    """The scikit-learn pipeline fitted on the data. Deterministic: lbfgs, no random state involved."""
+    pipeline = build_pipeline(config or TrainConfig())
+    pipeline.fit(data.texts, data.tiers)
+    return pipeline
+
+
+def train(data: Dataset, config: TrainConfig | None = None):
+    """Step 2: fit the pipeline and keep its fitted numbers as the NumPy-only classifier that ships."""
+    from riskclass.model import TierClassifier
+
+    return TierClassifier.from_pipeline(fit_pipeline(data, config))
+
+
+def metrics(truth: list[str], predicted: list[str]) -> Metrics:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(truth, predicted, labels=list(TIERS), zero_division=0)
+    per = {t: TierMetrics(float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i, t in enumerate(TIERS)}
+    return Metrics(
+        len(truth),
+        float(accuracy_score(truth, predicted)),
+        float(f1_score(truth, predicted, labels=list(TIERS), average="macro", zero_division=0)),
+        per,
+        confusion_matrix(truth, predicted, labels=list(TIERS)).tolist(),
+    )
+
+
+def evaluate(data: Dataset, model=None) -> Evaluation:
+    """Step 3: the engine on labelled data — combined, rules only and model only (the ablation)."""
+    from riskclass.engine import Engine
+
+    rules = Engine(model=None)
+    combined = Engine(rulebook=rules.rulebook, model=model) if model is not None else rules
+    rows, errors = [], []
+    for e in data.examples:
+        r = rules.assess(e.description)
+        a = combined.assess(e.description) if model is not None else r
+        probs = a.model.probabilities or {}
+        rows.append((e.tier, r.tier, max(probs, key=probs.get) if probs else "", a.tier, a.needs_review))
+        if a.tier != e.tier:
+            errors.append(
+                {
+                    "id": e.id,
+                    "description": e.description[:200],
+                    "tier": e.tier,
+                    "predicted": a.tier,
+                    "criteria": [h.id for h in a.criteria],
+                    "decided_by": a.decided_by,
+                }
+            )
+    return _evaluation(data.name, rows, errors, with_model=model is not None)
+
+
+def _evaluation(name: str, rows: list, errors: list, with_model: bool) -> Evaluation:
+    truth = [r[0] for r in rows]
+    return Evaluation(
+        name,
+        metrics(truth, [r[3] for r in rows]),
+        metrics(truth, [r[1] for r in rows]),
+        metrics(truth, [r[2] for r in rows]) if with_model else None,
+        sum(r[4] for r in rows) / len(rows),
+        errors,
+        rows,
+    )
+
+
+def cross_validate(data: Dataset, config: TrainConfig | None = None, folds: int = 5) -> Evaluation:
+    """Tuning aid: k-fold predictions on the corpus (never the test set), combined with the rules as in production."""
+    from sklearn.model_selection import StratifiedKFold
+
+    config = config or TrainConfig()
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
+    rows: list = []
+    errors: list = []
+    for train_idx, test_idx in splitter.split(data.tiers, data.tiers):
+        fold_train = Dataset("fold", "", tuple(data.examples[i] for i in train_idx))
+        fold_test = Dataset("fold", "", tuple(data.examples[i] for i in test_idx))
+        part = evaluate(fold_test, train(fold_train, config))
+        rows += part.rows
+        errors += part.errors
+    return _evaluation(f"{folds}-fold cross-validation on {Path(data.name).name}", rows, errors, with_model=True)
+
+
+# ---- export ------------------------------------------------------------------------------------------------------
+
+
+def export(
+    model,
+    data: Dataset,
+    out_dir: Path | str,
+    config: TrainConfig | None = None,
+    held_out: Evaluation | None = None,
+    cross_validation: Evaluation | None = None,
+    test_data: Dataset | None = None,
+) -> dict:
+    """Step 4: write the model, its manifest (hashes, versions, metrics) and the model card."""
+    import joblib
+
+    from riskclass.model import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, runtime_versions, sha256_of
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / MODEL_FILE
+    tmp = out / (MODEL_FILE + ".tmp")
+    joblib.dump(model.arrays, tmp, compress=3)
+    os.replace(tmp, path)
+    manifest = {
+        "format": MODEL_FORMAT,
+        "model_file": MODEL_FILE,
+        "model_sha256": sha256_of(path),
+        "training_data": {
+            "file": Path(data.name).name,
+            "sha256": data.sha256,
+            "rows": len(data.examples),
+            "tiers": {t: data.tiers.count(t) for t in TIERS},
+        },
+        "test_data": (
+            {"file": Path(test_data.name).name, "sha256": test_data.sha256, "rows": len(test_data.examples)}
+            if test_data
+            else None
+        ),
+        "versions": runtime_versions(),
+        "trained_on": os.environ.get("RISKCLASS_TRAINED_ON") or dt.date.today().isoformat(),
+        "config": asdict(config or TrainConfig()),
+        "metrics": {
+            "held_out": held_out.to_dict() if held_out else None,
+            "cross_validation": cross_validation.to_dict() if cross_validation else None,
+        },
+    }
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(model_card(manifest), encoding="utf-8")
+    return manifest
+
+
+def retrain_shipped(target: Path) -> dict:
+    """Retrain the shipped model for this machine's library versions, from the data shipped with riskclass."""
+    return export(train(prepare()), prepare(), target)
+
+
+# ---- model card --------------------------------------------------------------------------------------------------
+
+
+def _table(m: dict) -> list[str]:
+    rows = ["| tier | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for t in TIERS:
+        p = m["per_tier"][t]
+        rows.append(f"| {t} | {p['precision']:.3f} | {p['recall']:.3f} | {p['f1']:.3f} | {p['support']} |")
+    return rows
+
+
+def model_card(manifest: dict) -> str:
+    """models/README.md, generated from the manifest (a drift test keeps them in step)."""
+    v = manifest["versions"]
+    td = manifest["training_data"]
+    lines = [
+        "# riskclass tier model — model card",
+        "",
+        "Generated from `manifest.json` by `riskclass train`; do not edit by hand.",
+        "",
+        "## What it is",
+        "",
+        "A TF-IDF + logistic-regression classifier that suggests an AI product's risk tier (high / medium /",
+        "low) from its description. Word uni- and bigrams come from jieba (with riskclass's domain dictionary)",
+        "over normalised text (NFKC, lower case, 繁體 → 简体); character 1–3-grams cover wording the dictionary",
+        "does not know. It is one half of riskclass: the rulebook carries the law and sets a floor whenever a",
+        "rule finds solid evidence; the model decides where the rules are silent, and any disagreement between",
+        "them is flagged for human review.",
+        "",
+        "## Intended use",
+        "",
+        "A second opinion beside the rules, for triaging descriptions of AI products under the Chengdu draft measures.",
+        "Not a legal determination, and not meant to be used without the rules (`riskclass classify` combines both).",
+        "",
+        "## Data",
+        "",
+        f"- Training: `training/data/{td['file']}`, {td['rows']} descriptions written case by case and labelled by",
+        f"  `RUBRIC.md` (high {td['tiers']['high']}, medium {td['tiers']['medium']}, low {td['tiers']['low']}),",
+        f"  sha256 `{td['sha256']}`.",
+    ]
+    if manifest.get("test_data"):
+        t = manifest["test_data"]
+        lines.append(f"- Held-out: `training/data/{t['file']}`, {t['rows']} descriptions written separately,")
+        lines.append(f"  never used for training or tuning, sha256 `{t['sha256']}`.")
+    lines += ["", "## Metrics", ""]
+    held = manifest["metrics"].get("held_out")
+    if held:
+        ab = held["ablation"]
+        lines += [
+            f"On the held-out set ({held['n']} rows):",
+            "",
+            "| engine | accuracy | macro-F1 | high recall |",
+            "|---|---|---|---|",
+        ]
+        for name, key in (("rules only", "rules_only"), ("model only", "model_only"), ("combined", "combined")):
+            if key in ab:
+                m = ab[key]
+                lines.append(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['recall']['high']:.3f} |")
+        lines += ["", "Combined engine, per tier:", "", *_table(held)]
+        lines += ["", f"Share of held-out rows flagged `needs_review`: {held['needs_review_rate']:.1%}."]
+    cv = manifest["metrics"].get("cross_validation")
+    if cv:
+        lines += [
+            "",
+            f"5-fold cross-validation on the training corpus (combined engine): accuracy {cv['accuracy']:.3f},",
+            f"macro-F1 {cv['macro_f1']:.3f}, high recall {cv['recall']['high']:.3f}.",
+        ]
+    if not held and not cv:
+        lines.append("Not measured for this build (retrained locally for other library versions).")
+    lines += [
+        "",
+        "## Known weaknesses",
+        "",
+        "- It learns from roughly two thousand descriptions written for this purpose; wording far from them (long",
+        "  procurement documents, other industries' jargon) is where it is least reliable — the rules and the",
+        "  `needs_review` flag are the safety net.",
+        "- Borderline products (L2 driver assistance, slow robots in public spaces, employee scores that do not decide",
+        "  pay) are labelled by one reading of the rubric; another reader may place them differently.",
+        "- Probabilities are those of a logistic regression trained with balanced class weights: they rank cases well",
+        "  but are not calibrated frequencies.",
+        '- Negation is weak: "does not score applicants" still contains "score applicants". Rules handle',
+        "  the common negations; the model mostly does not.",
+        "",
+        "## Build",
+        "",
+        f"- model sha256 `{manifest['model_sha256']}`",
+        f"- riskclass {v['riskclass']}, rulebook {v['rulebook']}, scikit-learn {v['scikit-learn']},",
+        f"  NumPy {v['numpy']}, jieba {v['jieba']}, Python {v['python']}; trained on {manifest['trained_on']}",
+        f"- config: `{json.dumps(manifest['config'])}`",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""The labelled data: big enough, varied, consistent with the rubric, and free of near-duplicates."""
+
+import collections
+import csv
+import unicodedata
+
+import pytest
+
+from .conftest import ROOT
+
+DATA = ROOT / "training" / "data"
+COLUMNS = ["id", "description", "tier", "criteria", "red_flags", "lang", "difficulty", "rationale"]
+
+
+def rows(name):
+    with (DATA / name).open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == COLUMNS
+        return list(reader)
+
+
+CORPUS = rows("corpus.csv")
+TEST = rows("test.csv")
+
+
+def test_sizes():
+    assert len(CORPUS) >= 1500
+    assert len(TEST) >= 300
+
+
+@pytest.mark.parametrize("name,data", [("corpus.csv", CORPUS), ("test.csv", TEST)])
+def test_every_row_is_labelled_consistently_with_the_decision_order(name, data):
+    ids = set()
+    for r in data:
+        assert r["id"] not in ids, f"{name}: duplicate id {r['id']}"
+        ids.add(r["id"])
+        crit = [c for c in r["criteria"].split(";") if c]
+        want = "high" if any(c[0] == "H" for c in crit) else "medium" if crit else "low"
+        assert r["tier"] == want, f"{name} {r['id']}: tier {r['tier']} but criteria {crit}"
+        assert r["description"].strip() and r["rationale"].strip(), f"{name} {r['id']}: empty description or rationale"
+        assert r["lang"] in {"zh-Hans", "zh-Hant", "en", "mixed"}
+        assert r["difficulty"] in {"easy", "hard", "borderline"}
+        assert set(filter(None, r["red_flags"].split(";"))) <= {"R1", "R2", "R3", "R4"}
+
+
+def test_every_criterion_is_well_represented_in_the_corpus():
+    counts = collections.Counter(c for r in CORPUS for c in r["criteria"].split(";") if c)
+    for c in [f"H{i}" for i in range(1, 8)] + [f"M{i}" for i in range(1, 6)]:
+        assert counts[c] >= 60, f"{c} appears {counts[c]} times"
+
+
+def test_variety_of_language_length_and_difficulty():
+    lang = collections.Counter(r["lang"] for r in CORPUS)
+    assert 0.6 <= lang["zh-Hans"] / len(CORPUS) <= 0.8
+    assert lang["zh-Hant"] / len(CORPUS) >= 0.10
+    assert (lang["en"] + lang["mixed"]) / len(CORPUS) >= 0.10
+    hard = sum(r["difficulty"] != "easy" for r in CORPUS)
+    assert hard / len(CORPUS) >= 0.30
+    lengths = [len(r["description"]) for r in CORPUS]
+    assert min(lengths) <= 10 and max(lengths) >= 300
+    low_tier = [r for r in CORPUS if r["tier"] == "low"]
+    assert len(low_tier) >= 200
+
+
+def _grams(text):
+    t = "".join(unicodedata.normalize("NFKC", text).lower().split())
+    return {t[i : i + 3] for i in range(max(1, len(t) - 2))}
+
+
+def test_no_near_duplicates_across_corpus_and_test():
+    """Character 3-gram Jaccard ≥ 0.6 between any two descriptions means a template or a copy."""
+    docs = [(f"corpus:{r['id']}", r["description"]) for r in CORPUS] + [
+        (f"test:{r['id']}", r["description"]) for r in TEST
+    ]
+    grams = [_grams(d) for _, d in docs]
+    index = collections.defaultdict(list)
+    for i, g in enumerate(grams):
+        for x in g:
+            index[x].append(i)
+    pairs = []
+    for i, g in enumerate(grams):
+        shared = collections.Counter(j for x in g for j in index[x] if j > i)
+        for j, n in shared.items():
+            if n / len(g | grams[j]) >= 0.6:
+                pairs.append(f"{docs[i][0]} ~ {docs[j][0]}: {docs[i][1][:40]!r} / {docs[j][1][:40]!r}")
+    assert not pairs, "near-duplicates:\n" + "\n".join(pairs)

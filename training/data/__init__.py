@@ -1,0 +1,1 @@
+"""The labelled corpus and held-out test set (package data: see riskclass.training)."""
