@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="labelled corpus CSV (default: the shipped training/data/corpus.csv)")
     p.add_argument("--test", help="held-out CSV for the metrics (default: the shipped training/data/test.csv)")
     p.add_argument("--out", help="directory for the model, manifest and model card (default: models/ in a checkout)")
-    p.add_argument("--no-cv", action="store_true", help="skip the 5-fold cross-validation on the corpus")
+    p.add_argument("--no-dev", action="store_true", help="skip the evaluation on the development set")
 
     p = sub.add_parser(
         "evaluate",
@@ -210,15 +210,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = training.read_labelled_csv(args.test or training.training_data_dir() / training.TEST_FILE)
     if data.sha256 == test.sha256:
         raise InputError("the training data and the held-out data are the same file: pass a different --test")
-    cv = None
-    if not args.no_cv:
-        print("train: 5-fold cross-validation on the corpus", file=log)
-        cv = training.cross_validate(data)
     print(f"train: fitting on {len(data.examples)} descriptions", file=log)
     model = training.train(data)
+    dev = []
+    for name in () if args.no_dev else training.DEV_FILES:
+        if (path := training.training_data_dir() / name).is_file():
+            print(f"evaluate: development set {name}", file=log)
+            dev.append(training.evaluate(training.read_labelled_csv(path), model))
     print(f"evaluate: held-out {Path(test.name).name} ({len(test.examples)} rows)", file=log)
     held = training.evaluate(test, model)
-    manifest = training.export(model, data, out, held_out=held, cross_validation=cv, test_data=test)
+    manifest = training.export(model, data, out, held_out=held, development=dev, test_data=test)
     print(f"export: {out / manifest['model_file']} sha256 {manifest['model_sha256'][:12]}…", file=log)
     _print_metrics(held)
     return ExitCode.OK

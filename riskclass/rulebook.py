@@ -71,23 +71,62 @@ class Rule:
     negative: tuple[str, ...] = ()
     note: str = ""
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Spans of the normalised text where a pattern matched (empty when the rule does not apply)."""
-        found = [m.span() for p in self.patterns for m in p.finditer(text) if m.end() > m.start()]
-        if not found:
-            return []
-        if self.requires:
+    def match(self, text: str) -> RuleMatch:
+        """Where the patterns matched: counted spans, and spans a negation right before them cancels."""
+        found: list[tuple[int, int]] = []
+        negated: list[tuple[tuple[int, int], tuple[int, int]]] = []
+        for p in self.patterns:
+            for m in p.finditer(text):
+                if m.end() > m.start():
+                    if (cue := negation_before(text, m.start())) is not None:
+                        negated.append((m.span(), cue))
+                    else:
+                        found.append(m.span())
+        if found and self.requires:
             context = [m.span() for p in self.requires for m in p.finditer(text) if m.end() > m.start()]
             if not context:
-                return []
+                return RuleMatch([], negated)
             found += context
-        return sorted(set(found))
+        return RuleMatch(sorted(set(found)), negated)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Spans of the normalised text where the rule's patterns count (empty when the rule does not apply)."""
+        return self.match(text).spans
 
     def excluded_by(self, text: str) -> tuple[int, int] | None:
         for p in self.exclusions:
             if (m := p.search(text)) and m.end() > m.start():
                 return m.span()
         return None
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    spans: list[tuple[int, int]]
+    negated: list[tuple[tuple[int, int], tuple[int, int]]]  # (matched span, negation cue span)
+
+
+# Evidence right after a negation does not count, whatever the rule: 不做员工画像, 不接入控制系统, 不涉及病人数据,
+# "does not use face recognition". The cue may be followed by a few verbs (不会接入, 不直接控制) but nothing else, so
+# 无需排队刷脸 or 不仅识别人脸 still count; 未经同意 (without consent), 未成年, 不良 and bare 无 (无人机) are not cues.
+_NEG_ZH = re.compile(
+    r"(?:不(?![仅但断同良少久错满足光只适稳法当安便停再宜准住力好利合])|没有|没|并未|从未|未(?![来成经知])|无需|无须|并无|绝不)"
+    r"(?:会|能|得|是|必|需要|做|接|接入|涉及|使用|采集|进行|提供|含|包含|包括|记录|保存|收集|处理|参与|用于|读取|连接|接触|"
+    r"存储|生成|给出|输出|识别|判断|作|对|影响|改变|直接|自动|上传|调用|联网|联通|留存|存)*(?:任何|这类|相关|其他|的)?$"
+)
+_NEG_EN = re.compile(r"(?:(?<![a-z])(?:no|not|never|without)|n't)\s+(?:[a-z-]+\s+){0,2}$")
+_CLAUSE_BREAKS = "。;!?,\n"
+
+
+def negation_before(text: str, start: int) -> tuple[int, int] | None:
+    """The span of a negation cue just before `start` in the same clause, if there is one."""
+    lo = max(0, start - 24)
+    window = text[lo:start]
+    cut = max(window.rfind(c) for c in _CLAUSE_BREAKS)
+    if cut >= 0:
+        lo, window = lo + cut + 1, window[cut + 1 :]
+    m = _NEG_ZH.search(window) or _NEG_EN.search(window)
+    return (lo + m.start(), lo + m.end()) if m else None
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,20 @@ def rows(name):
 
 
 CORPUS = rows("corpus.csv")
+DEV = rows("dev.csv")
+DEV2 = rows("dev2.csv")
 TEST = rows("test.csv")
 
 
 def test_sizes():
     assert len(CORPUS) >= 1500
+    assert len(DEV) >= 300 and len(DEV2) >= 300
     assert len(TEST) >= 300
 
 
-@pytest.mark.parametrize("name,data", [("corpus.csv", CORPUS), ("test.csv", TEST)])
+@pytest.mark.parametrize(
+    "name,data", [("corpus.csv", CORPUS), ("dev.csv", DEV), ("dev2.csv", DEV2), ("test.csv", TEST)]
+)
 def test_every_row_is_labelled_consistently_with_the_decision_order(name, data):
     ids = set()
     for r in data:
