@@ -1,0 +1,45 @@
+"""App-wide messages. Messages that belong to one widget are nested in that widget's class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An article to show, and the sentence of it that was quoted (highlighted in the viewer), if any."""
+
+    article: str  # a label such as 第四十六条
+    quote: str = ""
+
+
+class EngineReady(Message):
+    """The engine the app assesses with changed: the rules-only one at start, the one with the model later.
+
+    state: "rules" (rules only, model still loading), "model" (final, with the model), "rules-final" (the factory gave
+    a rules-only engine: nothing more will load), "failed" (the model could not load; `error` says why).
+    """
+
+    def __init__(self, engine, state: str, error: str = "") -> None:
+        super().__init__()
+        self.engine = engine
+        self.state = state
+        self.error = error
+
+
+class OpenArticles(Message):
+    """Show these articles of the draft in the article viewer."""
+
+    def __init__(self, citations: tuple[Citation, ...]) -> None:
+        super().__init__()
+        self.citations = citations
+
+
+class OpenDescription(Message):
+    """Load a description into the Assess screen and assess it (from a batch result row)."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__()
+        self.description = description

@@ -1,0 +1,1 @@
+"""Screens of the riskclass TUI, one per module."""

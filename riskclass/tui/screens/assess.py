@@ -1,0 +1,262 @@
+"""The Assess screen: type or paste a description on the left, the assessment appears on the right as you pause."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, RadioSet, Static, TextArea
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from riskclass.assessment import Assessment, Question
+from riskclass.errors import RiskclassError
+from riskclass.tui.i18n import localize_bindings, t
+from riskclass.tui.widgets.assessment_view import AssessmentView
+from riskclass.tui.widgets.checklist import Checklist
+from riskclass.tui.widgets.description_area import DescriptionArea
+from riskclass.tui.widgets.questions import QuestionsPanel
+
+# Pause after the last keystroke before assessing: long enough not to assess every character of a word being typed
+# through an input method, short enough to feel live (a rules-only assessment takes ~5 ms, with the model ~10 ms).
+DEBOUNCE_SECONDS = 0.35
+
+
+class AssessScreen(Screen):
+    """The first screen. Holds the description, the follow-up answers and the last assessment."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "assess_now", "Assess now"),
+        Binding("f2", "focus_questions", "Answer questions"),
+    ]
+
+    class Assessed(Message):
+        """A background assessment finished: `result` is an Assessment, or the RiskclassError that explains why not."""
+
+        def __init__(self, generation: int, result: Assessment | RiskclassError, forced: bool) -> None:
+            super().__init__()
+            self.generation = generation
+            self.result = result
+            self.forced = forced
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(id="assess")
+        self.lang = lang
+        self.assessment: Assessment | None = None
+        self.answers: dict[str, bool] = {}
+        self._asked: dict[str, Question] = {}  # every question asked about the current product, in first-asked order
+        self._generation = 0  # bumped by every edit or answer: results of older requests are dropped
+        self._debounce: Timer | None = None
+        self._had_questions = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⚖")
+        with Horizontal(id="assess-body"):
+            with Vertical(id="editor-pane"):
+                yield DescriptionArea(id="description", soft_wrap=True, tab_behavior="focus")
+                with Horizontal(id="editor-actions"):
+                    yield Button("", id="assess-now", variant="primary", compact=True)
+                    yield Button("", id="export", compact=True)
+                    yield Static("", id="char-count", markup=False)
+                yield Static("", id="hint", markup=False)
+            yield AssessmentView(id="result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.apply_language(self.lang)
+        self.query_one("#description", TextArea).focus()
+
+    # ---- language -----------------------------------------------------------------------------------------------
+
+    def apply_language(self, lang: str) -> None:
+        self.lang = lang
+        localize_bindings(self, lang)
+        area = self.query_one("#description", TextArea)
+        area.placeholder = t("assess.placeholder", lang)
+        self.query_one("#editor-pane").border_title = t("assess.input_title", lang)
+        self.query_one("#result").border_title = t("assess.result_title", lang)
+        self.query_one("#assess-now", Button).label = f"{t('assess.button', lang)} ^r"
+        self.query_one("#export", Button).label = f"{t('assess.export_button', lang)} ^s"
+        self._update_count(area.text)
+        if self.assessment is None and not area.text.strip():
+            self._hint(t("assess.hint_empty", lang))
+        elif self.assessment is not None and not self.query_one("#hint").has_class("-error"):
+            self._hint_done(self.assessment)
+        self._show(self.assessment)
+        self.refresh_bindings()
+
+    # ---- input --------------------------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#description")
+    def _text_changed(self, event: TextArea.Changed) -> None:
+        self._generation += 1
+        text = event.text_area.text
+        self._update_count(text)
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.start_assessment)
+
+    @on(DescriptionArea.PasteRefused)
+    def _paste_refused(self, message: DescriptionArea.PasteRefused) -> None:
+        # The text already in the editor is kept as it was; the paste stays on the clipboard.
+        self._hint(message.message, error=True)
+        self.app.notify(message.message, severity="warning")
+
+    def _update_count(self, text: str) -> None:
+        self.query_one("#char-count", Static).update(t("assess.chars", self.lang, chars=f"{len(text):,}"))
+
+    def set_description(self, text: str) -> None:
+        """Replace the description (a new product: its answers are forgotten) and assess it at once."""
+        self.answers.clear()
+        self._asked.clear()
+        area = self.query_one("#description", DescriptionArea)
+        area.load_description(text)
+        self._generation += 1
+        self._update_count(text)
+        self.start_assessment(forced=True)
+
+    @property
+    def text(self) -> str:
+        return self.query_one("#description", TextArea).text
+
+    # ---- assessing ----------------------------------------------------------------------------------------------
+
+    def action_assess_now(self) -> None:
+        self._generation += 1
+        self.start_assessment(forced=True)
+
+    @on(Button.Pressed, "#assess-now")
+    def _assess_pressed(self) -> None:
+        self.action_assess_now()
+
+    @on(Button.Pressed, "#export")
+    def _export_pressed(self) -> None:
+        self.app.action_export()
+
+    def start_assessment(self, forced: bool = False) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        text = self.text
+        if not text.strip():
+            # Empty is the starting state, not a mistake: a hint, no error, no notification.
+            self.workers.cancel_group(self, "assess")
+            self.assessment = None
+            self._show(None)
+            self._sync_bindings()
+            self._hint(t("assess.hint_empty", self.lang))
+            return
+        self._hint(t("assess.hint_working", self.lang), working=True)
+        self.assess_in_background(text, dict(self.answers), self._generation, forced)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="assess")
+    def assess_in_background(self, text: str, answers: dict[str, bool], generation: int, forced: bool) -> None:
+        worker = get_current_worker()
+        engine = self.app.wait_for_engine()
+        try:
+            result: Assessment | RiskclassError = engine.assess(text, answers=answers)
+        except RiskclassError as exc:
+            result = exc
+        if not worker.is_cancelled:
+            self.post_message(self.Assessed(generation, result, forced))
+
+    @on(Assessed)
+    def _assessed(self, message: Assessed) -> None:
+        if message.generation != self._generation:
+            return  # the text or the answers changed since: a newer assessment is on its way
+        result = message.result
+        if isinstance(result, RiskclassError):
+            self.assessment = None
+            self._show(None)
+            self._sync_bindings()
+            self._hint(result.message, error=True)
+            if message.forced:
+                self.app.notify(result.message, title=result.title, severity="warning")
+            return
+        self.assessment = result
+        for q in result.questions:
+            self._asked.setdefault(q.criterion, q)
+        self._show(result)
+        self._sync_bindings()
+        self._hint_done(result)
+
+    def _sync_bindings(self) -> None:
+        """F2 (answer questions) is in the footer only while there are questions; refresh only when that changes."""
+        has_questions = bool(self.assessment and self._shown_questions(self.assessment))
+        if has_questions != self._had_questions:
+            self._had_questions = has_questions
+            self.refresh_bindings()
+
+    def _hint_done(self, a: Assessment) -> None:
+        self._hint(t("assess.hint_done", self.lang, chars=f"{len(a.description):,}", engine=self.app.engine_label))
+
+    def _shown_questions(self, a: Assessment) -> tuple[Question, ...]:
+        """The questions still open, and those already answered (so an answer can be changed or withdrawn)."""
+        open_now = {q.criterion for q in a.questions}
+        return tuple(q for cid, q in self._asked.items() if cid in open_now or cid in self.answers)
+
+    def _show(self, a: Assessment | None) -> None:
+        view = self.query_one(AssessmentView)
+        with self.app.batch_update():  # one repaint for the whole result, not one per section
+            view.show(a, self.lang, self.app.rulebook, self._shown_questions(a) if a else (), self.answers)
+
+    def _hint(self, text: str, error: bool = False, working: bool = False) -> None:
+        hint = self.query_one("#hint", Static)
+        hint.update(text)
+        hint.set_class(error, "-error")
+        hint.set_class(working, "-working")
+
+    def engine_changed(self) -> None:
+        """A better engine arrived (the model loaded): assess the current text again with it."""
+        if not self.query("#description"):
+            return  # not composed yet, or the app is closing
+        if self.text.strip():
+            self._generation += 1
+            self.start_assessment()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "assess":
+            # An unexpected failure: the description stays in the text area untouched; say what happened.
+            error = event.worker.error
+            self._hint(t("internal", self.lang, error=f"{type(error).__name__}: {error}"), error=True)
+            self.app.notify(t("internal", self.lang, error=f"{type(error).__name__}: {error}"), severity="error")
+
+    # ---- questions ----------------------------------------------------------------------------------------------
+
+    @on(QuestionsPanel.Answered)
+    def _answered(self, message: QuestionsPanel.Answered) -> None:
+        if message.answer is None:
+            self.answers.pop(message.criterion, None)
+        else:
+            self.answers[message.criterion] = message.answer
+        self._generation += 1
+        self.start_assessment(forced=True)
+
+    @on(QuestionsPanel.Cleared)
+    def _cleared(self) -> None:
+        self.answers.clear()
+        self._generation += 1
+        self.start_assessment(forced=True)
+
+    def action_focus_questions(self) -> None:
+        sets = self.query("#questions RadioSet")
+        if sets:
+            sets.first(RadioSet).focus()
+            self.query_one(AssessmentView).scroll_to_widget(self.query_one("#questions"), top=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_questions":
+            return bool(self.assessment and self._shown_questions(self.assessment))  # hidden from the footer if none
+        return True
+
+    # ---- checklist ------------------------------------------------------------------------------------------------
+
+    @property
+    def ticked(self) -> set[str]:
+        return set(self.query_one("#obligations", Checklist).done)

@@ -1,0 +1,1 @@
+"""Widgets of the riskclass TUI, one per module."""

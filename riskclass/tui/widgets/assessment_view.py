@@ -1,0 +1,193 @@
+"""The whole assessment: badge, confidence, evidence, criteria, red flags, steps, 第五十条, model, national rules."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from riskclass.assessment import Assessment, CriterionHit
+from riskclass.render import CN_ITEM
+from riskclass.rulebook import Rulebook
+from riskclass.tui.i18n import TIER_WORDS, label, t
+from riskclass.tui.messages import Citation
+from riskclass.tui.widgets.checklist import Checklist
+from riskclass.tui.widgets.citations import CitationList, CitedLine
+from riskclass.tui.widgets.evidence import EvidenceView, criterion_style
+from riskclass.tui.widgets.questions import QuestionsPanel
+from riskclass.tui.widgets.tier_badge import TierBadge
+
+
+def _quoted(labels: tuple[str, ...], known: tuple) -> tuple[Citation, ...]:
+    """Citations for article labels, with the rulebook's verbatim quote where it has one for that article."""
+    quotes = {c.article: c.quote for c in known}
+    return tuple(Citation(a, quotes.get(a, "")) for a in dict.fromkeys(labels))
+
+
+def _articles(labels) -> tuple[str, str]:
+    return ("  " + " ".join(dict.fromkeys(labels)), "dim underline")
+
+
+class AssessmentView(VerticalScroll):
+    """Read-only view of one Assessment. `show(None, …)` returns it to its empty state."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.assessment: Assessment | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="verdict"):
+            yield TierBadge(id="tier")
+            yield Static("", id="meta", markup=False)
+        yield Static("", id="intro", markup=False)
+        yield Static("", id="review", markup=False)
+        yield QuestionsPanel(id="questions")
+        yield Static("", markup=False, id="evidence-title", classes="section-title section")
+        yield EvidenceView("", id="evidence", classes="section")
+        yield Static("", markup=False, id="criteria-title", classes="section-title section")
+        yield CitationList(id="criteria", classes="cited section", compact=True)
+        yield Static("", markup=False, id="possible-title", classes="section-title section")
+        yield CitationList(id="possible", classes="cited section", compact=True)
+        yield Static("", markup=False, id="red-flags-title", classes="section-title section")
+        yield CitationList(id="red-flags", classes="cited section", compact=True)
+        yield Static("", markup=False, id="obligations-title", classes="section-title section")
+        yield Checklist(id="obligations", classes="cited section", compact=True)
+        yield Static("", markup=False, id="article50-title", classes="section-title section")
+        yield CitationList(id="article50", classes="cited section", compact=True)
+        yield Static("", markup=False, id="model-title", classes="section-title section")
+        yield Static("", id="model", markup=False, classes="section")
+        yield Static("", markup=False, id="national-title", classes="section-title section")
+        yield Static("", id="national", markup=False, classes="section")
+        yield Static("", id="disclaimer", markup=False)
+
+    # ---- lines --------------------------------------------------------------------------------------------------
+
+    def _hit_lines(self, hits: tuple[CriterionHit, ...], rulebook: Rulebook, lang: str) -> list[CitedLine]:
+        lines = []
+        for h in hits:
+            words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
+            if h.source == "answer":
+                words = f"（{label('decided_by', lang)['answers']}）" if lang != "en" else "(from your answer)"
+            crit = rulebook.criteria.get(h.id)
+            prompt = Content.assemble(
+                (h.id, criterion_style(h.id)), " ", (h.title.get(lang), "bold"), "  ", words, _articles(h.articles)
+            )
+            lines.append(CitedLine(prompt, _quoted(h.articles, crit.articles if crit else ()), h.id))
+        return lines
+
+    def _obligation_lines(self, a: Assessment, rulebook: Rulebook, lang: str) -> list[CitedLine]:
+        known = {o.id: o for o in rulebook.obligations}
+        lines = []
+        for o in a.obligations:
+            # Title and articles on one line, the detail below it: Textual wraps at spaces, so a long Chinese run
+            # after a space would leave a short orphan line; starting the detail on its own line avoids that.
+            prompt = Content.assemble(
+                (o.title.get(lang), "bold"), _articles(o.articles), "\n", (o.detail.get(lang), "dim")
+            )
+            cites = known[o.id].articles if o.id in known else ()
+            lines.append(CitedLine(prompt, _quoted(o.articles, cites), o.id))
+        return lines
+
+    def _article50_lines(self, a: Assessment, lang: str) -> list[CitedLine]:
+        lines = []
+        for m in a.article50:
+            prompt = Content.assemble(
+                ("■ " if m.triggered else "□ ", "bold" if m.triggered else "dim"),
+                (f"({CN_ITEM[m.item]}) {m.title.get(lang)}", "bold" if m.triggered else "dim"),
+                _articles(("第五十条",)),
+                (f"\n  {m.why.get(lang)}" if m.why else ""),
+            )
+            lines.append(CitedLine(prompt, (Citation("第五十条", m.quote),), f"a50-{m.item}"))
+        return lines
+
+    # ---- showing ------------------------------------------------------------------------------------------------
+
+    def show(
+        self,
+        a: Assessment | None,
+        lang: str,
+        rulebook: Rulebook | None,
+        questions: tuple = (),
+        answers: dict[str, bool] | None = None,
+    ) -> None:
+        self.assessment = a
+        self.set_class(a is None, "-empty")
+        self.query_one(TierBadge).show(a.tier if a else None, lang)
+        for title_id, key in (
+            ("#evidence-title", "description"),
+            ("#criteria-title", "criteria"),
+            ("#possible-title", "possible"),
+            ("#red-flags-title", "red_flags"),
+            ("#article50-title", "a50"),
+            ("#model-title", "model"),
+            ("#national-title", "national"),
+        ):
+            self.query_one(title_id, Static).update(label(key, lang))
+        steps = label("steps", lang)
+        self.query_one("#obligations-title", Static).update(
+            f"{steps}（第四十六条）· {t('view.steps_hint', lang)}"
+            if lang != "en"
+            else f"{steps} (第四十六条) · {t('view.steps_hint', lang)}"
+        )
+        self.query_one("#disclaimer", Static).update(label("disclaimer", lang) + "\n" + t("view.open_hint", lang))
+        self.query_one("#intro", Static).update(t("view.intro", lang))
+        if a is None or rulebook is None:
+            self.query_one("#meta", Static).update("")
+            self.query_one("#review", Static).display = False
+            self.query_one(QuestionsPanel).show((), {}, lang)
+            self.query_one(EvidenceView).show(None, [], lang)
+            for widget_id in ("#criteria", "#possible", "#red-flags", "#obligations", "#article50"):
+                self.query_one(widget_id, CitationList).show([], label("none", lang))
+            self.query_one("#model", Static).update("")
+            self.query_one("#national", Static).update("")
+            self._show_sections(possible=False, national=False)
+            return
+
+        answers = answers or {}
+        decided = label("decided_by", lang).get(a.decided_by, a.decided_by)
+        meta = f"{t('view.confidence', lang, value=a.confidence)} · {decided}"
+        if a.answers:
+            yes_no = {True: t("questions.yes", lang), False: t("questions.no", lang)}
+            meta += "\n" + t(
+                "view.answers_applied", lang, answers="、".join(f"{k}={yes_no[v]}" for k, v in a.answers.items())
+            )
+        self.query_one("#meta", Static).update(meta)
+
+        review = self.query_one("#review", Static)
+        review.display = a.needs_review or bool(a.review_reasons)
+        colon = ": " if lang == "en" else "："
+        head = f"{label('review', lang)}{colon}{label('yes', lang) if a.needs_review else label('no', lang)}"
+        review.update(Content("\n".join([head, *(f"  - {r.get(lang)}" for r in a.review_reasons)])))
+        review.set_class(a.needs_review, "-needs-review")
+
+        self.query_one(QuestionsPanel).show(questions, answers, lang)
+        self.query_one(EvidenceView).show(a.description, a.evidence_spans(), lang)
+        none = label("none", lang)
+        self.query_one("#criteria", CitationList).show(self._hit_lines(a.criteria, rulebook, lang), none)
+        self.query_one("#possible", CitationList).show(self._hit_lines(a.possible, rulebook, lang), none)
+        self.query_one("#red-flags", CitationList).show(self._hit_lines(a.red_flags, rulebook, lang), none)
+        self.query_one("#obligations", Checklist).show(self._obligation_lines(a, rulebook, lang), none)
+        self.query_one("#article50", CitationList).show(self._article50_lines(a, lang), none)
+
+        if a.model.used:
+            words_of = {k: v[1] if lang == "en" else v[0] for k, v in TIER_WORDS.items()}
+            probs = " ".join(f"{words_of.get(k, k)} {p:.0%}" for k, p in (a.model.probabilities or {}).items())
+            words = "、".join(term for term, _ in a.model.top_terms)
+            colon = ": " if lang == "en" else "："
+            model = f"{t('view.probabilities', lang)}{colon}{probs}"
+            if words:
+                model += f"\n{label('model_words', lang)}{colon}{words}"
+        else:
+            model = label("model_absent", lang)
+        self.query_one("#model", Static).update(model)
+        self.query_one("#national", Static).update(
+            "\n".join(f"· {n.law}{' ' + n.article if n.article else ''} — {n.topic.get(lang)}" for n in a.national)
+        )
+        self._show_sections(possible=bool(a.possible), national=bool(a.national))
+
+    def _show_sections(self, possible: bool, national: bool) -> None:
+        for widget_id in ("#possible-title", "#possible"):
+            self.query_one(widget_id).display = possible
+        for widget_id in ("#national-title", "#national"):
+            self.query_one(widget_id).display = national
