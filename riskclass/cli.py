@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="A suggestion under a draft, not legal advice.",
     )
     parser.add_argument("--version", action="version", version=f"riskclass {__version__}")
+    parser.add_argument(
+        "--lang", dest="ui_lang", choices=["zh", "en"], default="zh", help="language of the terminal app (default zh)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("classify", help="assess one description", description="Assess one AI product description.")
@@ -59,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rules-only", action="store_true", help="do not consult the model")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour the output")
+
+    from riskclass.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
+
+    add_batch_parser(sub)
 
     p = sub.add_parser(
         "train",
@@ -105,8 +112,10 @@ def _read_description(arg: str) -> str:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from riskclass.engine import Engine
+    from riskclass.text import use_on_disk_dictionary
 
     description = _read_description(args.description)
+    use_on_disk_dictionary()  # one description: a few hundred dictionary look-ups, not a second of loading
     engine = Engine(model=None if args.rules_only else _shipped_model())
     assessment = engine.assess(description, answers=dict(args.answer))
     if args.json:
@@ -266,8 +275,24 @@ def _print_metrics(ev) -> None:
             )
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """No command: the full-screen terminal app, which needs an interactive terminal."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError("the terminal app needs an interactive terminal; for scripts use a command (riskclass --help)")
+    from riskclass.tui import run
+
+    return run(lang=args.ui_lang)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from riskclass.batch import cmd_batch as run_batch_command
+
+    return run_batch_command(args)
+
+
 COMMANDS = {
     "classify": cmd_classify,
+    "batch": cmd_batch,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "article": cmd_article,
@@ -278,10 +303,9 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return ExitCode.OK
     try:
+        if args.command is None:
+            return cmd_app(args)
         return int(COMMANDS[args.command](args))
     except RiskclassError as exc:
         print(f"riskclass: {exc.message}", file=sys.stderr)

@@ -335,7 +335,10 @@ class Engine:
 
         op = opinion if opinion is not None else self.model.opinion(norm)
         p = op.probabilities
-        view = ModelView(True, {t: round(v, 4) for t, v in p.items()}, op.top_terms)
+        generic = set(rb.generic_terms)  # 一款, 系统, 模型… weigh in the model but explain nothing
+        view = ModelView(
+            True, {t: round(v, 4) for t, v in p.items()}, tuple(x for x in op.top_terms if x[0] not in generic)
+        )
         # Weak evidence is worth a question only when the model finds that tier plausible too.
         plausible = [c for c in higher if p[rb.criteria[c].tier] >= ASK_WEAK_MIN]
         if plausible:

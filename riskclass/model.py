@@ -18,12 +18,14 @@ import math
 import os
 import sys
 import threading
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from riskclass.cache import cache_dir
 from riskclass.engine import ModelOpinion
 from riskclass.errors import ModelError
 from riskclass.text import NormalizedText, normalise, tokens_of_normalised
@@ -91,8 +93,11 @@ class _Block:
 
     def features(self, text: str) -> list[tuple[int, float]]:
         """(column, tf-idf value) for the text: sublinear tf × idf, L2-normalised within the block."""
-        grams = word_ngrams(tokens_of_normalised(text), self.ngram_range) if self.kind == "word" else \
-            char_wb_ngrams(text, self.ngram_range)
+        grams = (
+            word_ngrams(tokens_of_normalised(text), self.ngram_range)
+            if self.kind == "word"
+            else char_wb_ngrams(text, self.ngram_range)
+        )
         counts = Counter(g for g in grams if g in self.index)
         values = [(self.index[g], (1.0 + math.log(c)) * float(self.idf[self.index[g]])) for g, c in counts.items()]
         norm = math.sqrt(sum(v * v for _, v in values)) or 1.0
@@ -111,7 +116,9 @@ class TierClassifier:
         word, char = arrays["word"], arrays["char"]
         self.blocks = [
             _Block("word", list(word["terms"]), np.asarray(word["idf"]), tuple(word["ngram_range"]), 0),
-            _Block("char", list(char["terms"]), np.asarray(char["idf"]), tuple(char["ngram_range"]), len(word["terms"])),
+            _Block(
+                "char", list(char["terms"]), np.asarray(char["idf"]), tuple(char["ngram_range"]), len(word["terms"])
+            ),
         ]
         self.coef = np.asarray(arrays["coef"], dtype=np.float64)  # (classes, features)
         self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
@@ -128,9 +135,16 @@ class TierClassifier:
             for term, i in vec.vocabulary_.items():
                 terms[i] = term
             blocks[name] = {"terms": terms, "idf": vec.idf_.astype("float64"), "ngram_range": list(vec.ngram_range)}
-        return cls({"format": MODEL_FORMAT, "classes": [str(c) for c in clf.classes_], "word": blocks["word"],
-                    "char": blocks["char"], "coef": clf.coef_.astype("float64"),
-                    "intercept": clf.intercept_.astype("float64")})
+        return cls(
+            {
+                "format": MODEL_FORMAT,
+                "classes": [str(c) for c in clf.classes_],
+                "word": blocks["word"],
+                "char": blocks["char"],
+                "coef": clf.coef_.astype("float64"),
+                "intercept": clf.intercept_.astype("float64"),
+            }
+        )
 
     def _vector(self, text: str):
         import numpy as np
@@ -181,9 +195,13 @@ class TierClassifier:
         words = [(self.feature_names[i], w) for w, i in ranked if i < self.n_word]
         chars = [(self.feature_names[i], w) for w, i in ranked if i >= self.n_word]
         out: list[tuple[str, float]] = []
-        for term, w in words + chars:
+        readable = [(t, w) for t, w in words if len(t.replace(" ", "")) >= 2]
+        for term, w in readable if len(readable) >= 3 else words + chars:
             term = term.replace(" ", "")
-            if term and not any(term in s or s in term for s, _ in out):
+            # Fragments a reader cannot use as an explanation (模型, / 分 / 按) are skipped.
+            if len(term) < 2 or not all(unicodedata.category(ch)[0] in "LN" for ch in term):
+                continue
+            if not any(term in s or s in term for s, _ in out):
                 out.append((term, w))
             if len(out) == TOP_TERMS:
                 break
@@ -204,14 +222,6 @@ def shipped_model_dir() -> Path:
         return Path(str(resources.files("riskclass.models")))
     except ModuleNotFoundError:
         return Path(__file__).resolve().parent.parent / "models"
-
-
-def cache_dir() -> Path:
-    """Where models retrained for this machine's library versions are kept (RISKCLASS_CACHE_DIR overrides)."""
-    if env := os.environ.get("RISKCLASS_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    return Path(base) / "riskclass"
 
 
 def runtime_versions() -> dict[str, str]:

@@ -9,6 +9,7 @@ The model tokenises through `tokenize`, which is the only tokeniser used in trai
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -126,6 +127,87 @@ _tokenizer_lock = threading.Lock()
 PIECE_CACHE_SIZE = 32_768
 
 
+_on_disk_dictionary = False
+
+
+def use_on_disk_dictionary() -> None:
+    """For one-off runs (`riskclass classify`): look words up in an on-disk copy of jieba's dictionary.
+
+    jieba keeps ~500,000 words and prefixes in a dict that takes most of a second to load; one description needs a few
+    hundred look-ups. The copy is an SQLite table built once from the very dictionary jieba loads (with riskclass's
+    domain words) and used by jieba's own segmentation, so the tokens are the same (a test checks it on every labelled
+    description). Batch runs, training and the terminal app keep the in-memory dictionary.
+    """
+    global _on_disk_dictionary
+    _on_disk_dictionary = True
+
+
+class _DiskFreq:
+    """The read-only mapping jieba's segmentation needs (`in`, `[]`, `get`), served from SQLite."""
+
+    def __init__(self, path) -> None:
+        import sqlite3
+
+        self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._seen: dict[str, int | None] = {}
+
+    def get(self, word: str, default=None):
+        if word not in self._seen:
+            with self._lock:
+                row = self._con.execute("select n from freq where w = ?", (word,)).fetchone()
+            self._seen[word] = row[0] if row else None
+        found = self._seen[word]
+        return default if found is None else found
+
+    def __contains__(self, word: str) -> bool:
+        return self.get(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        found = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return found
+
+    def total(self) -> int:
+        return int(self._con.execute("select n from meta where k = 'total'").fetchone()[0])
+
+
+def _dictionary_table_path():
+    import hashlib
+
+    import jieba
+
+    from riskclass.cache import cache_dir
+
+    user = resources.files("riskclass.data").joinpath(USER_DICT).read_bytes()
+    key = hashlib.sha256(jieba.__version__.encode() + b"\0" + user).hexdigest()[:16]
+    return cache_dir() / f"jieba-dictionary-{key}.sqlite"
+
+
+def _write_dictionary_table(tok, path) -> None:
+    """Dump a loaded tokenizer's dictionary to SQLite, atomically (a half-written table is never used)."""
+    import os
+    import sqlite3
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        con = sqlite3.connect(tmp)
+        con.execute("create table freq (w text primary key, n integer) without rowid")
+        con.execute("create table meta (k text primary key, n integer)")
+        con.executemany("insert into freq values (?, ?)", tok.FREQ.items())
+        con.execute("insert into meta values ('total', ?)", (tok.total,))
+        con.commit()
+        con.close()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 @lru_cache(maxsize=1)
 def _jieba_tokenizer():
     """A private jieba Tokenizer with the domain dictionary, so rubric terms (简历筛选, 人脸识别…) stay whole.
@@ -140,9 +222,18 @@ def _jieba_tokenizer():
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
     with _tokenizer_lock:
-        tok.initialize()
-        with resources.files("riskclass.data").joinpath(USER_DICT).open("rb") as fh:
-            tok.load_userdict(fh)
+        table = _dictionary_table_path() if _on_disk_dictionary else None
+        if table is not None and table.is_file():
+            freq = _DiskFreq(table)
+            tok.FREQ, tok.total, tok.initialized = freq, freq.total(), True
+        else:
+            tok.initialize()
+            with resources.files("riskclass.data").joinpath(USER_DICT).open("rb") as fh:
+                tok.load_userdict(fh)
+            if table is not None:
+                # An unwritable cache only costs speed: this run already has the dictionary in memory.
+                with contextlib.suppress(OSError):
+                    _write_dictionary_table(tok, table)
 
     @lru_cache(maxsize=PIECE_CACHE_SIZE)
     def cut_piece(piece: str) -> tuple[str, ...]:

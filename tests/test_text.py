@@ -47,3 +47,36 @@ def test_domain_terms_survive_tokenisation():
 
 def test_traditional_input_tokenises_like_simplified():
     assert tokenize("人臉識別門禁系統") == tokenize("人脸识别门禁系统")
+
+
+def test_the_on_disk_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_path):
+    """`classify` looks words up on disk instead of loading jieba's dictionary; the tokens must not change."""
+    import csv
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    rows = []
+    for name in ("corpus.csv", "dev2.csv", "test.csv"):
+        with (ROOT / "training" / "data" / name).open(encoding="utf-8", newline="") as fh:
+            rows += [r["description"] for r in csv.DictReader(fh)][::7]
+    script = (
+        "import json, sys\n"
+        "from riskclass.text import tokenize, use_on_disk_dictionary\n"
+        "use_on_disk_dictionary()\n"
+        "print(json.dumps([tokenize(t) for t in json.load(sys.stdin)], ensure_ascii=False))\n"
+    )
+    env = {**os.environ, "RISKCLASS_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], input=json.dumps(rows), capture_output=True, text=True, env=env, check=True
+        )
+        for _ in range(2)  # the first run builds the table (tokenising in memory), the second reads it
+    ]
+    assert list(tmp_path.glob("jieba-dictionary-*.sqlite")), "the table was not built"
+    in_memory = [tokenize(t) for t in rows]
+    for run in runs:
+        assert json.loads(run.stdout) == in_memory
