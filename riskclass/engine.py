@@ -97,6 +97,20 @@ class Engine:
     def __init__(self, rulebook: Rulebook | None = None, model: TierModel | None = None) -> None:
         self.rulebook = rulebook or load_rulebook()
         self.model = model
+        self._screen: dict | None = None  # pattern → required characters, built for batches (assess_many)
+
+    def _build_screen(self, sample: list[str]) -> dict:
+        """Which characters each pattern needs, preferring characters that are rare in this batch's own text."""
+        from collections import Counter
+
+        from riskclass.rulebook import required_characters
+
+        seen = Counter(ch for text in sample for ch in set(text))
+
+        def weight(chars: frozenset[str]) -> int:
+            return sum(seen[ch] + 1 for ch in chars)
+
+        return {p: required_characters(p, weight) for rule in self.rulebook.rules for p in rule.patterns}
 
     def is_thin(self, norm: NormalizedText) -> bool:
         residual = _generic_pattern(self.rulebook.generic_terms).sub(" ", norm.text)
@@ -116,6 +130,8 @@ class Engine:
             except RiskclassError as exc:
                 norms.append(exc)
         ok = [n for n in norms if isinstance(n, NormalizedText)]
+        if self._screen is None and ok:
+            self._screen = self._build_screen([n.text for n in ok])
         opinions = iter(self.model.opinions(ok)) if (self.model is not None and ok) else None
         out: list[Assessment | RiskclassError] = []
         for n in norms:
@@ -145,8 +161,9 @@ class Engine:
         def clause(pos: int) -> int:
             return sum(1 for b in breaks if b < pos)
 
+        chars = set(text) if self._screen is not None else None
         for rule in rb.rules:
-            found = rule.match(text)
+            found = rule.match(text, chars, self._screen)
             spans = found.spans
             if not spans:
                 if found.negated:

@@ -71,11 +71,17 @@ class Rule:
     negative: tuple[str, ...] = ()
     note: str = ""
 
-    def match(self, text: str) -> RuleMatch:
-        """Where the patterns matched: counted spans, and spans a negation right before them cancels."""
+    def match(self, text: str, chars: frozenset[str] | set[str] | None = None, screen: dict | None = None) -> RuleMatch:
+        """Where the patterns matched: counted spans, and spans a negation right before them cancels.
+
+        With `screen` (pattern → characters one of which every match contains, see `required_characters`) and the
+        text's `chars`, a pattern that cannot match is not run at all.
+        """
         found: list[tuple[int, int]] = []
         negated: list[tuple[tuple[int, int], tuple[int, int]]] = []
         for p in self.patterns:
+            if screen is not None and (need := screen.get(p)) is not None and chars.isdisjoint(need):
+                continue
             for m in p.finditer(text):
                 if m.end() > m.start():
                     if (cue := negation_before(text, m.start())) is not None:
@@ -97,6 +103,58 @@ class Rule:
         for p in self.exclusions:
             if (m := p.search(text)) and m.end() > m.start():
                 return m.span()
+        return None
+
+
+def required_characters(pattern: re.Pattern[str], weight) -> frozenset[str] | None:
+    """Characters of which every match of `pattern` contains at least one, or None when no such set is known.
+
+    Read off the parsed pattern: a literal requires itself; a small character class its members; a group or a
+    repeat of at least once what its contents require; an alternation the union of what each branch requires; a
+    sequence the lightest (by `weight`, e.g. how common the characters are) of its elements' requirements. Anything
+    else (negated classes, optional parts, assertions) requires nothing. Sound by construction: a text containing none
+    of the characters cannot match, so the pattern need not run. Used for batches, where it pays for the parsing.
+    """
+    from re import _constants as c
+    from re import _parser
+
+    def seq(items):
+        best = None
+        for op, av in items:
+            r = node(op, av)
+            if r is not None and (best is None or weight(r) < weight(best)):
+                best = r
+        return best
+
+    def node(op, av):
+        if op is c.LITERAL:
+            return frozenset(chr(av))
+        if op is c.IN:
+            chars = set()
+            for o, a in av:
+                if o is c.LITERAL:
+                    chars.add(chr(a))
+                elif o is c.RANGE and a[1] - a[0] < 64:
+                    chars.update(map(chr, range(a[0], a[1] + 1)))
+                else:
+                    return None
+            return frozenset(chars)
+        if op is c.SUBPATTERN:
+            return seq(av[3])
+        if op is c.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                if (r := seq(branch)) is None:
+                    return None
+                out |= r
+            return frozenset(out)
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            return seq(av[2])
+        return None
+
+    try:
+        return seq(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # a parser this code does not know: run the pattern, always
         return None
 
 

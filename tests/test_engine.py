@@ -194,3 +194,63 @@ def test_mixed_scripts_emoji_and_controls_keep_offsets_exact(rules_engine, parts
     for h in (*a.criteria, *a.red_flags, *a.possible):
         for e in h.evidence:
             assert text[e.start : e.end] == e.text
+
+
+def _labelled_sample():
+    from .conftest import ROOT
+
+    out = []
+    for name in ("corpus.csv", "dev2.csv", "test.csv"):
+        with (ROOT / "training" / "data" / name).open(encoding="utf-8", newline="") as fh:
+            out += [r["description"] for r in csv.DictReader(fh)][::5]
+    return out
+
+
+def test_the_batch_screen_never_skips_a_pattern_that_would_match():
+    """assess_many skips patterns whose required characters are absent; that must never change a match."""
+    from riskclass.engine import Engine
+    from riskclass.text import normalise
+
+    texts = [normalise(t).text for t in _labelled_sample()]
+    screen = Engine()._build_screen(texts)
+    assert sum(need is not None for need in screen.values()) > 0.9 * len(screen)
+    for text in texts:
+        chars = set(text)
+        for pattern, need in screen.items():
+            if need is not None and chars.isdisjoint(need):
+                assert pattern.search(text) is None, (pattern.pattern[:60], text[:60])
+
+
+def _rule_characters():
+    from riskclass.rulebook import load_rulebook
+
+    chars = {ch for r in load_rulebook().rules for p in r.patterns for ch in p.pattern if "\u4e00" <= ch <= "\u9fff"}
+    return sorted(chars) + list("abcdeilmnorst ,。")
+
+
+_SCREEN = []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_rule_characters()), min_size=1, max_size=40))
+def test_the_batch_screen_is_sound_on_arbitrary_text_made_of_the_rules_own_characters(text):
+    from riskclass.engine import Engine
+
+    if not _SCREEN:  # built once: which characters are chosen does not affect soundness
+        _SCREEN.append(Engine()._build_screen(["人工智能系统"]))
+    chars = set(text)
+    for pattern, need in _SCREEN[0].items():
+        if need is not None and chars.isdisjoint(need):
+            assert pattern.search(text) is None
+
+
+def test_assess_many_gives_exactly_what_assess_gives(rules_engine):
+    from riskclass.engine import Engine
+
+    sample = [*_labelled_sample()[:150], "", "人脸识别门禁"]
+    many = Engine(rulebook=rules_engine.rulebook).assess_many(sample)
+    for text, got in zip(sample, many, strict=True):
+        if not text:
+            assert isinstance(got, InputError)
+        else:
+            assert got.to_dict() == rules_engine.assess(text).to_dict()
