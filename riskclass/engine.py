@@ -8,7 +8,7 @@ every disagreement between them sets `needs_review`. Answers to follow-up questi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
@@ -97,9 +97,9 @@ class Engine:
     def __init__(self, rulebook: Rulebook | None = None, model: TierModel | None = None) -> None:
         self.rulebook = rulebook or load_rulebook()
         self.model = model
-        self._screen: dict | None = None  # pattern → required characters, built for batches (assess_many)
+        self._screen: Screen | None = None  # built for batches (assess_many)
 
-    def _build_screen(self, sample: list[str]) -> dict:
+    def _build_screen(self, sample: list[str]) -> Screen:
         """Which characters each pattern needs, preferring characters that are rare in this batch's own text."""
         from collections import Counter
 
@@ -110,7 +110,18 @@ class Engine:
         def weight(chars: frozenset[str]) -> int:
             return sum(seen[ch] + 1 for ch in chars)
 
-        return {p: required_characters(p, weight) for rule in self.rulebook.rules for p in rule.patterns}
+        screen = Screen()
+        for i, rule in enumerate(self.rulebook.rules):
+            for p in rule.patterns:
+                need = required_characters(p, weight)
+                screen.need[p] = need
+                screen.rule_of[p] = i
+                if need is None:
+                    screen.always.add(p)
+                else:
+                    for ch in need:
+                        screen.index.setdefault(ch, set()).add(p)
+        return screen
 
     def is_thin(self, norm: NormalizedText) -> bool:
         residual = _generic_pattern(self.rulebook.generic_terms).sub(" ", norm.text)
@@ -161,9 +172,12 @@ class Engine:
         def clause(pos: int) -> int:
             return sum(1 for b in breaks if b < pos)
 
-        chars = set(text) if self._screen is not None else None
-        for rule in rb.rules:
-            found = rule.match(text, chars, self._screen)
+        candidates = self._screen.candidates(text) if self._screen is not None else None
+        rules_to_run = {self._screen.rule_of[p] for p in candidates} if candidates is not None else range(len(rb.rules))
+        for i, rule in enumerate(rb.rules):
+            if i not in rules_to_run:
+                continue  # none of its patterns can match this text
+            found = rule.match(text, candidates)
             spans = found.spans
             if not spans:
                 if found.negated:
@@ -422,6 +436,23 @@ class Engine:
         if low_signal and tier == "low":
             conf = max(conf, (conf + CONF_LOW_SIGNALS) / 2)
         return Decision(tier, conf, "model" if silent else "rules+model", view, reasons, ask, thin)
+
+
+@dataclass
+class Screen:
+    """For a batch: which patterns could match a text, from the characters each one needs (see required_characters)."""
+
+    need: dict = field(default_factory=dict)  # pattern → required characters (None: always run)
+    rule_of: dict = field(default_factory=dict)  # pattern → index of its rule
+    index: dict = field(default_factory=dict)  # character → patterns that need it
+    always: set = field(default_factory=set)
+
+    def candidates(self, text: str) -> set:
+        out = set(self.always)
+        for ch in set(text):
+            if ch in self.index:
+                out |= self.index[ch]
+        return out
 
 
 @dataclass

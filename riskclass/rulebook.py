@@ -71,16 +71,15 @@ class Rule:
     negative: tuple[str, ...] = ()
     note: str = ""
 
-    def match(self, text: str, chars: frozenset[str] | set[str] | None = None, screen: dict | None = None) -> RuleMatch:
+    def match(self, text: str, candidates: set | None = None) -> RuleMatch:
         """Where the patterns matched: counted spans, and spans a negation right before them cancels.
 
-        With `screen` (pattern → characters one of which every match contains, see `required_characters`) and the
-        text's `chars`, a pattern that cannot match is not run at all.
+        `candidates` (from the engine's batch screen) limits the run to patterns that can match this text.
         """
         found: list[tuple[int, int]] = []
         negated: list[tuple[tuple[int, int], tuple[int, int]]] = []
         for p in self.patterns:
-            if screen is not None and (need := screen.get(p)) is not None and chars.isdisjoint(need):
+            if candidates is not None and p not in candidates:
                 continue
             for m in p.finditer(text):
                 if m.end() > m.start():
