@@ -77,6 +77,12 @@ def _evidence(norm: NormalizedText, span: tuple[int, int]) -> Evidence:
     return Evidence(norm.original[start:end], start, end)
 
 
+def _weak_evidence(ids: list[str]) -> Text:
+    return Text(
+        "存在指向更高风险等级的弱证据：" + "、".join(ids), "weak evidence points to a higher tier: " + ", ".join(ids)
+    )
+
+
 def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted spans without those nested inside another (给谁放款 inside 决定给谁放款 is one piece of evidence)."""
     return sorted(s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans))
@@ -339,12 +345,7 @@ class Engine:
 
         if self.model is None:
             if higher:
-                reasons.append(
-                    Text(
-                        "存在指向更高风险等级的弱证据：" + "、".join(higher),
-                        "weak evidence points to a higher tier: " + ", ".join(higher),
-                    )
-                )
+                reasons.append(_weak_evidence(higher))
                 ask += higher
             if silent and not thin:
                 reasons.append(
@@ -373,12 +374,7 @@ class Engine:
         # Weak evidence is worth a question only when the model finds that tier plausible too.
         plausible = [c for c in higher if p[rb.criteria[c].tier] >= ASK_WEAK_MIN]
         if plausible:
-            reasons.append(
-                Text(
-                    "存在指向更高风险等级的弱证据：" + "、".join(plausible),
-                    "weak evidence points to a higher tier: " + ", ".join(plausible),
-                )
-            )
+            reasons.append(_weak_evidence(plausible))
             ask += plausible
         fired = [h.id for h in criteria if h.source != "answer"]
         if rules_tier == "high":
