@@ -1455,28 +1455,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    """`python -m riskclass.batch …`: the same command on its own, with the CLI's error handling."""
-    parser = argparse.ArgumentParser(
-        prog="riskclass batch",
-        description="Classify every row of a CSV, TSV or .xlsx file into a copy with the result columns added.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _configure(parser)
-    args = parser.parse_args(None if argv is None else list(argv))
-    try:
-        return int(cmd_batch(args))
-    except RiskclassError as exc:
-        print(f"riskclass: {exc.message}", file=sys.stderr)
-        return int(exc.exit_code)
-    except BrokenPipeError:
-        return ExitCode.OK
-    except Exception as exc:
-        print(
-            f"riskclass: internal error: {type(exc).__name__}: {exc} (please report this with the input)",
-            file=sys.stderr,
-        )
-        return ExitCode.INTERNAL
+    """`python -m riskclass.batch …`: the `riskclass batch` command, with the CLI's error handling and exit codes."""
+    from riskclass.cli import main as cli_main
+
+    return cli_main(["batch", *(sys.argv[1:] if argv is None else list(argv))])
 
 
 if __name__ == "__main__":

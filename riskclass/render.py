@@ -108,7 +108,7 @@ def use_colour(stream: TextIO, choice: str = "auto") -> bool:
 def highlight(description: str, spans: list[tuple[int, int, str]], colour: bool, marker: str = "【】") -> str:
     """The description with evidence spans marked: in colour on a terminal, in brackets otherwise."""
     out, pos = [], 0
-    for start, end, cid in _non_overlapping(spans):
+    for start, end, cid in non_overlapping(spans):
         out.append(description[pos:start])
         seg = description[start:end]
         out.append(f"{CRITERION_STYLE.get(cid, BOLD)}{seg}{RESET}" if colour else f"{marker[0]}{seg}{marker[1]}")
@@ -117,7 +117,7 @@ def highlight(description: str, spans: list[tuple[int, int, str]], colour: bool,
     return "".join(out)
 
 
-def _non_overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def non_overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Merge overlapping spans, keeping the criterion of the first (they are sorted by start)."""
     merged: list[list] = []
     for start, end, cid in sorted(spans):

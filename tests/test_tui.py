@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, RadioSet, Select, TextArea
 
 from riskclass.engine import Engine
 from riskclass.errors import InputError
+from riskclass.render import non_overlapping
 from riskclass.reports import marked_description
 from riskclass.tui.app import RiskclassApp, rules_only_engine
 from riskclass.tui.messages import Citation, OpenArticles
@@ -28,7 +29,7 @@ from riskclass.tui.screens.batch import BatchScreen
 from riskclass.tui.screens.export import ExportScreen
 from riskclass.tui.screens.help import HelpScreen
 from riskclass.tui.widgets.assessment_view import AssessmentView
-from riskclass.tui.widgets.evidence import _non_overlapping, criterion_style
+from riskclass.tui.widgets.evidence import criterion_style
 from riskclass.tui.widgets.tier_badge import TierBadge
 
 SIZE = (100, 32)
@@ -151,7 +152,7 @@ async def test_typing_a_description_shows_the_whole_assessment(monkeypatch):
         # the description, each evidence span in its criterion's colour (render.CRITERION_STYLE's family)
         content = screen.query_one("#evidence").visual
         styled = {(content.plain[sp.start : sp.end], sp.style) for sp in content.spans}
-        expected = {(a.description[s:e], criterion_style(c)) for s, e, c in _non_overlapping(a.evidence_spans())}
+        expected = {(a.description[s:e], criterion_style(c)) for s, e, c in non_overlapping(a.evidence_spans())}
         assert styled == expected and expected
         assert "ansi_bright_magenta" in criterion_style("H4")  # render.CRITERION_STYLE: 95 = bright magenta
 

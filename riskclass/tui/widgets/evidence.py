@@ -7,7 +7,7 @@ from functools import lru_cache
 from textual.content import Content
 from textual.widgets import Static
 
-from riskclass.render import CRITERION_STYLE
+from riskclass.render import CRITERION_STYLE, non_overlapping
 from riskclass.tui.i18n import t
 
 SHOWN_CHARS = 3000  # a longer description is cut here: highlighting 100,000 characters on every keystroke is not useful
@@ -35,23 +35,12 @@ def criterion_style(cid: str) -> str:
     return sgr_to_style(CRITERION_STYLE[cid]) if cid in CRITERION_STYLE else "bold"
 
 
-def _non_overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Merge overlapping spans, keeping the criterion of the first (as riskclass.render.highlight does)."""
-    merged: list[list] = []
-    for start, end, cid in sorted(spans):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, cid])
-    return [(s, e, c) for s, e, c in merged]
-
-
 def highlighted(description: str, spans: list[tuple[int, int, str]], lang: str, limit: int = SHOWN_CHARS) -> Content:
     """Content of the description with each evidence span styled in its criterion's colour (never parsed as markup)."""
     shown = description[:limit]
     parts: list[str | tuple[str, str]] = []
     pos = 0
-    for start, end, cid in _non_overlapping([(s, min(e, limit), c) for s, e, c in spans if s < limit]):
+    for start, end, cid in non_overlapping([(s, min(e, limit), c) for s, e, c in spans if s < limit]):
         parts.append(shown[pos:start])
         parts.append((shown[start:end], criterion_style(cid)))
         pos = end
