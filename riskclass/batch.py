@@ -208,6 +208,17 @@ def _norm_name(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.strip().lstrip("\ufeff")).casefold()
 
 
+def description_column(names: Iterable[str]) -> str | None:
+    """The first of `names` that is a description column by DESCRIPTION_NAMES (order of preference; case, spaces,
+    `_` and `-` ignored), or None. The one rule for batch, its --compare and `riskclass evaluate`."""
+    names = list(names)
+    folded = [_norm_name(n) for n in names]
+    for want in DESCRIPTION_NAMES:
+        if _norm_name(want) in folded:
+            return names[folded.index(_norm_name(want))]
+    return None
+
+
 def _count_bad(data: bytes, encoding: str) -> tuple[int, int]:
     """(bytes that do not decode, non-ASCII characters that do) for `data` read as `encoding` (tail may be cut)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
@@ -612,10 +623,8 @@ class Table:
             close = difflib.get_close_matches(want, header + self.names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(f"{self.label}: no column {requested!r}{hint}; columns seen: {seen}")
-        folded = [_norm_name(h) for h in header]
-        for name in DESCRIPTION_NAMES:
-            if _norm_name(name) in folded:
-                return folded.index(_norm_name(name))
+        if (found := description_column(header)) is not None:
+            return header.index(found)
         raise InputError(
             f"{self.label}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
             f"columns seen: {seen}; name the column with --column NAME"
@@ -1209,8 +1218,7 @@ def _jsonl_rows(path: str, column: str | None) -> Iterator[tuple[int, str, str, 
             if column is not None and column in inputs:
                 desc_key = column
             else:
-                folded = {_norm_name(k): k for k in inputs}
-                desc_key = next((folded[_norm_name(c)] for c in DESCRIPTION_NAMES if _norm_name(c) in folded), None)
+                desc_key = description_column(inputs)
                 if desc_key is None:
                     raise InputError(f"{path}:{n}: no description column in `input`; pass --column NAME")
             criteria = ";".join(c["id"] if isinstance(c, dict) else str(c) for c in obj.get("criteria") or [])

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 
 from riskclass.assessment import Assessment, CriterionHit
-from riskclass.render import CN_ITEM, LABELS
+from riskclass.render import CN_ITEM, LABELS, non_overlapping
 from riskclass.rulebook import Citation, Rulebook, load_rulebook
 
 HEADINGS = {
@@ -42,14 +42,8 @@ def _lang(lang: str) -> str:
 
 def marked_description(a: Assessment) -> str:
     """The description with each evidence span as 【words｜criterion】 (overlaps merged, the first criterion kept)."""
-    merged: list[list] = []
-    for start, end, cid in a.evidence_spans():
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, cid])
     out, pos = [], 0
-    for start, end, cid in merged:
+    for start, end, cid in non_overlapping(a.evidence_spans()):
         out.append(a.description[pos:start])
         out.append(f"【{a.description[start:end]}｜{cid}】")
         pos = end

@@ -242,11 +242,6 @@ def _jieba_tokenizer():
     return tok, jieba.re_han_default.split, cut_piece
 
 
-def user_dictionary_terms() -> list[str]:
-    text = resources.files("riskclass.data").joinpath(USER_DICT).read_text(encoding="utf-8")
-    return [line.split()[0] for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
 def tokens_of_normalised(text: str) -> list[str]:
     """jieba tokens of text that is already normalised (HMM off: deterministic and faster), spaces dropped.
 

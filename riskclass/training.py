@@ -21,7 +21,6 @@ from riskclass.errors import InputError
 from riskclass.text import normalise
 
 TIERS = ("high", "medium", "low")
-DESCRIPTION_COLUMNS = ("description", "描述", "产品描述", "產品描述", "text", "文本", "product_description", "desc")
 CORPUS_FILE = "corpus.csv"
 DEV_FILES = ("dev.csv", "dev2.csv")  # for choosing the engine's thresholds (training/tune.py); never trained on
 TEST_FILE = "test.csv"
@@ -152,12 +151,14 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
             raise InputError(f"{path} is neither UTF-8 nor GB18030 text") from None
     csv.field_size_limit(1 << 30)
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    from riskclass.batch import DESCRIPTION_NAMES, description_column
+
     header = [h.strip() for h in (reader.fieldnames or [])]
     lower = {h.lower(): h for h in header}
-    column = next((lower[c.lower()] for c in DESCRIPTION_COLUMNS if c.lower() in lower), None)
+    column = description_column(header)
     if column is None:
         raise InputError(
-            f"{path}: no description column (looked for {', '.join(DESCRIPTION_COLUMNS)}); "
+            f"{path}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
             f"columns seen: {', '.join(header) or 'none'}"
         )
     if require_tier and "tier" not in lower:

@@ -86,6 +86,14 @@ async def type_description(pilot, text: str) -> None:
     await settle(pilot)
 
 
+async def wait_until(pilot, condition, tries: int) -> None:
+    """Poll `condition` every 20 ms, at most `tries` times (workers and suggesters answer in the background)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+
+
 def notes(app) -> list[tuple[str, str]]:
     return [(str(n.message), n.severity) for n in app._notifications]
 
@@ -105,17 +113,12 @@ async def test_first_screen_paints_before_the_engine_is_ready():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, AssessScreen)
-        for _ in range(100):  # the rules-only engine arrives first; the factory is still "loading the model"
-            if app.engine_state == "rules":
-                break
-            await pilot.pause(0.02)
+        # the rules-only engine arrives first; the factory is still "loading the model"
+        await wait_until(pilot, lambda: app.engine_state == "rules", tries=100)
         assert app.engine_state == "rules"
         assert "模型加载中" in app.sub_title
         app.screen.query_one("#description", TextArea).insert(LOAN)
-        for _ in range(200):
-            if app.assess_screen.assessment is not None:
-                break
-            await pilot.pause(0.02)
+        await wait_until(pilot, lambda: app.assess_screen.assessment is not None, tries=200)
         assert app.assess_screen.assessment.tier == "high"  # typing and assessing work while the model loads
         release.set()
         await settle(pilot)
@@ -182,10 +185,7 @@ async def test_typing_a_description_shows_the_whole_assessment(monkeypatch):
         await pilot.pause()
         assert screen.assessment is None  # still waiting for the pause
         await pilot.press("ctrl+r")
-        for _ in range(100):
-            if screen.assessment is not None:
-                break
-            await pilot.pause(0.02)
+        await wait_until(pilot, lambda: screen.assessment is not None, tries=100)
         assert screen.assessment.tier == "high"
 
 
@@ -436,10 +436,12 @@ async def test_english_start_help_palette_and_themes():
 
         await pilot.press("ctrl+p")
         await pilot.press(*"Bat")
-        for _ in range(50):  # the palette searches in the background
-            if "Batch" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt):
-                break
-            await pilot.pause(0.02)
+        # the palette searches in the background
+        await wait_until(
+            pilot,
+            lambda: "Batch" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt),
+            tries=50,
+        )
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, BatchScreen)
@@ -594,10 +596,8 @@ async def test_batch_file_by_path_completion_or_directory_tree(tmp_path):
         screen = app.screen
         field = screen.query_one("#batch-input", Input)
         await pilot.press(*"pro")
-        for _ in range(50):  # the suggester runs in the background
-            if field._suggestion:
-                break
-            await pilot.pause(0.02)
+        # the suggester runs in the background
+        await wait_until(pilot, lambda: field._suggestion, tries=50)
         await pilot.press("right")  # accepts the suggestion
         await settle(pilot)
         assert screen.query_one("#batch-input", Input).value == "products.csv"
@@ -606,10 +606,8 @@ async def test_batch_file_by_path_completion_or_directory_tree(tmp_path):
         screen.query_one("#batch-input", Input).value = ""
         await pilot.press("ctrl+o")
         tree = screen.query_one("#batch-tree")
-        for _ in range(50):  # the tree loads the directory in a worker
-            if len(tree.root.children) == 2:
-                break
-            await pilot.pause(0.02)
+        # the tree loads the directory in a worker
+        await wait_until(pilot, lambda: len(tree.root.children) == 2, tries=50)
         assert tree.has_class("-shown") and app.focused is tree
         labels = [str(node.label) for node in tree.root.children]
         assert labels == ["sub", "products.csv"]  # folders and table files only
