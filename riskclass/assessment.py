@@ -182,3 +182,108 @@ class Assessment:
             "model": self.model.to_dict(),
             "versions": dict(self.versions),
         }
+
+
+TIERS = tuple(TIER_TITLES)
+
+
+def assessment_from_dict(data: dict, rulebook) -> Assessment:
+    """An Assessment read back from its saved JSON (`classify --json`, `report --format json`), for reports and reviews.
+
+    Titles and obligations come back in both languages from the rulebook by id; free texts saved in one language
+    (reasons, questions, the 第五十条 "why") keep that language. Raises ValueError naming what does not fit: the
+    caller turns it into a one-line error.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("it is not a JSON object")
+    description = data.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError('it has no "description" (save it with `riskclass classify --json` or `riskclass report`)')
+    if data.get("tier") not in TIERS:
+        raise ValueError(f'its "tier" is {data.get("tier")!r}, not one of {", ".join(TIERS)}')
+
+    def evidence(e: dict) -> Evidence:
+        ev = Evidence(str(e["text"]), int(e["start"]), int(e["end"]))
+        if description[ev.start : ev.end] != ev.text:
+            raise ValueError(f"its evidence “{ev.text}” is not at {ev.start}–{ev.end} of the description")
+        return ev
+
+    def hits(key: str) -> tuple[CriterionHit, ...]:
+        out = []
+        for h in data.get(key) or ():
+            crit = rulebook.criteria.get(h.get("id"))
+            if crit is None:
+                raise ValueError(f"{key} names an unknown criterion {h.get('id')!r}")
+            out.append(
+                CriterionHit(
+                    crit.id,
+                    crit.title,
+                    tuple(evidence(e) for e in h.get("evidence") or ()),
+                    tuple(h.get("articles") or ()),
+                    tuple(h.get("rules") or ()),
+                    h.get("source", "rules"),
+                )
+            )
+        return tuple(out)
+
+    def same(s: object) -> Text:
+        return Text(str(s), str(s))
+
+    known = {o.id: o for o in rulebook.obligations}
+    obligations = []
+    for o in data.get("obligations") or ():
+        ob = known.get(o.get("id"))
+        if ob is None:
+            raise ValueError(f"it names an unknown obligation {o.get('id')!r}")
+        obligations.append(
+            ObligationItem(ob.id, ob.title, ob.detail, tuple(dict.fromkeys(c.article for c in ob.articles)))
+        )
+    saved50 = {int(m["item"]): m for m in data.get("article50") or ()}
+    marks = tuple(
+        Article50Mark(
+            i.item,
+            i.title,
+            i.quote,
+            i.item in saved50,
+            same(saved50[i.item].get("why", "")) if i.item in saved50 else None,
+        )
+        for i in rulebook.article50
+    )
+    national_by_key = {(n.law, n.article): n for n in rulebook.national}
+    national = tuple(
+        NationalRef(
+            n["law"],
+            n.get("article"),
+            national_by_key[(n["law"], n.get("article"))].topic
+            if (n["law"], n.get("article")) in national_by_key
+            else same(n.get("topic", "")),
+        )
+        for n in data.get("national") or ()
+    )
+    model = data.get("model") or {}
+    return Assessment(
+        description=description,
+        tier=data["tier"],
+        confidence=float(data.get("confidence", 0.0)),
+        criteria=hits("criteria"),
+        possible=hits("possible_criteria"),
+        red_flags=hits("red_flags"),
+        exclusions=(),
+        obligations=tuple(obligations),
+        article50=marks,
+        national=national,
+        needs_review=bool(data.get("needs_review", False)),
+        review_reasons=tuple(same(r) for r in data.get("review_reasons") or ()),
+        questions=tuple(
+            Question(str(q.get("criterion", "")), same(q.get("question", ""))) for q in data.get("follow_up") or ()
+        ),
+        model=ModelView(
+            bool(model.get("used", bool(model.get("probabilities")))),
+            model.get("probabilities"),
+            tuple((str(t["term"]), float(t["weight"])) for t in model.get("top_terms") or ()),
+            str(model.get("note", "")),
+        ),
+        versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
+        answers={str(k): bool(v) for k, v in (data.get("answers") or {}).items()},
+        decided_by=str(data.get("decided_by", "rules")),
+    )

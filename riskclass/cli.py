@@ -63,6 +63,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules-only", action="store_true", help="do not consult the model")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour the output")
 
+    p = sub.add_parser(
+        "report",
+        help="write a report: checklist or disclosure draft, as Markdown, HTML or JSON",
+        description="Write a self-contained report of one assessment: the tier and why, with the articles quoted; "
+        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline.",
+    )
+    p.add_argument("description", nargs="?", help="the product description, or - to read it from standard input")
+    p.add_argument("--from-json", metavar="FILE", help="report a saved assessment (classify --json or report JSON)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write here (default: standard output); the format follows "
+        "the extension (.md, .html, .json) unless --format says",
+    )
+    p.add_argument("--format", choices=["md", "html", "json"], help="report format")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the report (default zh)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        type=_answer,
+        metavar="CRITERION=yes|no",
+        help="answer a follow-up question as a fact (repeatable)",
+    )
+    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
+
     from riskclass.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
     add_batch_parser(sub)
@@ -119,11 +147,42 @@ def cmd_classify(args: argparse.Namespace) -> int:
     engine = Engine(model=None if args.rules_only else _shipped_model())
     assessment = engine.assess(description, answers=dict(args.answer))
     if args.json:
-        sys.stdout.write(json.dumps(assessment.to_dict(args.lang), ensure_ascii=False) + "\n")
+        data = {**assessment.to_dict(args.lang), "description": assessment.description}  # so it can be reported
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
         from riskclass.render import print_rendered
 
         print_rendered(assessment, args.lang, args.color)
+    return ExitCode.OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from riskclass import reports
+
+    if (args.description is None) == (args.from_json is None):
+        raise InputError("give a description (or -) or --from-json FILE, not both and not neither")
+    if args.from_json:
+        if args.answer or args.rules_only:
+            raise InputError("--answer and --rules-only re-assess: they do not apply to a saved assessment")
+        assessment = reports.load_saved_assessment(args.from_json)
+    else:
+        from riskclass.engine import Engine
+        from riskclass.text import use_on_disk_dictionary
+
+        description = _read_description(args.description)
+        use_on_disk_dictionary()
+        engine = Engine(model=None if args.rules_only else _shipped_model())
+        assessment = engine.assess(description, answers=dict(args.answer))
+    fmt = reports.format_for(args.output or "", args.format)
+    text = reports.render_report(reports.build_report(assessment, args.lang), fmt)
+    if not args.output or args.output == "-":
+        sys.stdout.write(text)
+        return ExitCode.OK
+    out = Path(args.output)
+    reports.write_text_atomic(out, text, force=args.force)
+    print(f"{out} ({fmt}, {assessment.tier_title.get(args.lang)})", file=sys.stderr)
     return ExitCode.OK
 
 
@@ -293,6 +352,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 COMMANDS = {
     "classify": cmd_classify,
     "batch": cmd_batch,
+    "report": cmd_report,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "article": cmd_article,

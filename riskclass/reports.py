@@ -1,43 +1,344 @@
-"""Reports of one assessment as Markdown and JSON files (the TUI's Export; the report issue will enrich them).
+"""Reports: one assessment turned into paperwork a compliance team can work from, as Markdown, HTML and JSON.
 
-Core module: no UI framework. Everything shown comes from the Assessment and the shipped rulebook; nothing is added.
+A report is built once (`build_report`) and rendered three ways, so the formats never disagree. It holds:
+- the description with its evidence marked, the tier, the criteria and red flags with the articles and the verbatim
+  quotes they rest on, the full text of every article cited, the model's weightiest words and the versions;
+- for the high tier, the 事前评估 + 风险预警 checklist: each high-tier obligation with working steps, marked as applying
+  (the description triggers it) or to confirm (it may apply; the description does not say), and the 第五十条 items
+  triggered;
+- for medium and low, a 事前披露 draft whose fields are pre-filled only from words of the description and otherwise
+  marked for the user to complete, and a 事后控制 plan outline;
+- the national-rule pointers, apart from the Chengdu duties, and the statement that this is a suggestion under a draft.
+
+Core module: no UI framework. The working steps and disclosure fields are data (`data/report.yaml`); everything cited
+comes from the rulebook, whose quotes are verified against the shipped draft.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 from riskclass.assessment import Assessment, CriterionHit
+from riskclass.errors import InputError
 from riskclass.render import CN_ITEM, LABELS, non_overlapping
-from riskclass.rulebook import Citation, Rulebook, load_rulebook
+from riskclass.rulebook import Citation, Rulebook, Text, load_rulebook
+
+REPORT_DATA_FILE = "report.yaml"
+REPORT_CSS_FILE = "report.css"
+FORMATS = ("md", "html", "json")
+EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
 
 HEADINGS = {
     "zh": {
-        "title": "AI 产品风险分级建议",
+        "lang": "zh",
+        "title": "AI 产品风险分级建议报告",
+        "summary": "结论",
         "tier": "建议等级",
         "confidence": "置信度",
         "decided_by": "判断依据",
+        "generated": "生成日期",
         "quote": "原文：",
         "answers": "你的回答（作为事实采用）",
         "versions": "版本",
         "evidence_note": "【】内为证据词，后附其所属标准。",
+        "checklist": "事前评估与风险预警清单（高风险，第四十六条）",
+        "checklist_note": "逐项完成并留存记录。“适用”表示描述触发了该项；“请确认”表示描述未提及，需判断是否适用。",
+        "applies": "适用",
+        "confirm": "请确认是否适用",
+        "a50_check": "第五十条：确认已采取措施",
+        "disclosure": "事前披露草稿（第四十六条）",
+        "disclosure_note": "“摘自描述”的内容由描述自动摘出，请核对；“待填写”的内容需由你补全。",
+        "from_description": "摘自描述，请核对",
+        "from_assessment": "依据评估结果，请核对",
+        "to_complete": "待填写",
+        "extra_disclosure": "本产品另需披露",
+        "post_control": "事后控制计划提纲（第四十六条）",
+        "articles": "所引条文全文",
+        "articles_note": "以下为《成都市促进人工智能产业发展办法（征求意见稿）》原文。",
+        "review": "人工复核记录",
+        "reviewer": "复核人",
+        "decided_tier": "决定等级",
+        "reason": "理由",
+        "when": "时间",
+        "report_kind": {"checklist": "事前评估清单", "disclosure": "事前披露草稿"},
     },
     "en": {
-        "title": "AI product risk-tier suggestion",
+        "lang": "en",
+        "title": "AI product risk-tier report",
+        "summary": "Summary",
         "tier": "Suggested tier",
         "confidence": "Confidence",
         "decided_by": "Decided",
+        "generated": "Generated",
         "quote": "text: ",
         "answers": "Your answers (applied as facts)",
         "versions": "Versions",
         "evidence_note": "Evidence words are in 【】, followed by their criterion.",
+        "checklist": "Pre-launch assessment and risk-warning checklist (high risk, 第四十六条)",
+        "checklist_note": "Work through each item and keep a record. “Applies”: the description triggers it; "
+        "“confirm”: the description does not say, decide whether it applies.",
+        "applies": "applies",
+        "confirm": "confirm whether it applies",
+        "a50_check": "第五十条: confirm the measures taken",
+        "disclosure": "Pre-launch disclosure draft (第四十六条)",
+        "disclosure_note": "“From the description” entries were taken from the description: check them. "
+        "“To complete” entries are yours to fill in.",
+        "from_description": "from the description, check",
+        "from_assessment": "from the assessment, check",
+        "to_complete": "to complete",
+        "extra_disclosure": "This product must also disclose",
+        "post_control": "Post-launch control plan outline (第四十六条)",
+        "articles": "Full text of the articles cited",
+        "articles_note": "Verbatim from the Chengdu draft measures (成都市促进人工智能产业发展办法（征求意见稿）).",
+        "review": "Reviewer's decision",
+        "reviewer": "Reviewer",
+        "decided_tier": "Decided tier",
+        "reason": "Reason",
+        "when": "When",
+        "report_kind": {"checklist": "pre-launch assessment checklist", "disclosure": "pre-launch disclosure draft"},
     },
 }
+HIGH_OBLIGATIONS = ("pre_assessment", "ethics_review", "public_explanation", "risk_warning", "insurance")
 
 
 def _lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
+
+
+def _paren(s: str, lang: str) -> str:
+    return f"({s})" if lang == "en" else f"（{s}）"
+
+
+def _colon(lang: str) -> str:
+    return ": " if lang == "en" else "："
+
+
+# ---- the report, built once ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One obligation of the high-tier checklist, with its working steps."""
+
+    obligation: str
+    title: str
+    detail: str
+    articles: tuple[Citation, ...]
+    applies: bool  # False: the description does not trigger it; the team must confirm whether it applies
+    steps: tuple[str, ...]
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class DisclosureField:
+    """One field of the 事前披露 draft: pre-filled from the description, or left for the user to complete."""
+
+    id: str
+    title: str
+    hint: str
+    value: str = ""
+    source: str = "to_complete"  # description | assessment | to_complete
+
+
+@dataclass(frozen=True)
+class Report:
+    assessment: Assessment
+    lang: str
+    generated: str
+    kind: str  # checklist (high) | disclosure (medium, low)
+    checklist: tuple[CheckItem, ...] = ()
+    article50_checks: tuple[tuple[int, str, str], ...] = ()  # (item, title, quote) triggered
+    disclosure: tuple[DisclosureField, ...] = ()
+    extra_disclosure: tuple[CheckItem, ...] = ()  # AI notice, labelling, personal-information notice
+    post_control: tuple[str, ...] = ()
+    articles: dict[str, str] = field(default_factory=dict)  # label → verbatim text, every article cited
+    steps_done: tuple[str, ...] = ()
+    review: dict[str, Any] | None = None  # an earlier reviewer decision on the same description, if one is known
+
+
+@lru_cache(maxsize=1)
+def report_data() -> dict:
+    import yaml
+
+    text = resources.files("riskclass.data").joinpath(REPORT_DATA_FILE).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _text(d: dict, lang: str) -> str:
+    return Text(d["zh"], d["en"]).get(lang)
+
+
+def build_report(
+    a: Assessment,
+    lang: str = "zh",
+    done: Iterable[str] = (),
+    rulebook: Rulebook | None = None,
+    generated: str | None = None,
+    review: dict[str, Any] | None = None,
+) -> Report:
+    """Everything a report shows, in one language; `generated` defaults to today's date."""
+    lang = _lang(lang)
+    rb = rulebook or load_rulebook()
+    data = report_data()
+    done = tuple(sorted(set(done)))
+    applying = {o.id for o in a.obligations}
+    known = {o.id: o for o in rb.obligations}
+    kind = "checklist" if a.tier == "high" else "disclosure"
+    checklist: list[CheckItem] = []
+    extra: list[CheckItem] = []
+    if kind == "checklist":
+        for oid in HIGH_OBLIGATIONS:
+            o = known[oid]
+            steps = tuple(_text(s, lang) for s in data["checklist"].get(oid, ()))
+            checklist.append(
+                CheckItem(oid, o.title.get(lang), o.detail.get(lang), o.articles, oid in applying, steps, oid in done)
+            )
+    for o in a.obligations:  # the transparency duties the criteria add (M1, M2, M3), at any tier
+        if o.id not in HIGH_OBLIGATIONS and known.get(o.id) and known[o.id].when_criteria:
+            extra.append(
+                CheckItem(o.id, o.title.get(lang), o.detail.get(lang), known[o.id].articles, True, (), o.id in done)
+            )
+    disclosure: tuple[DisclosureField, ...] = ()
+    post: tuple[str, ...] = ()
+    if kind == "disclosure":
+        disclosure = tuple(prefill_disclosure(a, lang))
+        post = tuple(_text(s, lang) for s in data["post_control"][a.tier])
+    a50 = tuple((m.item, m.title.get(lang), m.quote) for m in a.article50 if m.triggered)
+    return Report(
+        assessment=a,
+        lang=lang,
+        generated=generated or dt.date.today().isoformat(),
+        kind=kind,
+        checklist=tuple(checklist),
+        article50_checks=a50,
+        disclosure=disclosure,
+        extra_disclosure=tuple(extra),
+        post_control=post,
+        articles=_cited_articles(a, rb, checklist, extra),
+        steps_done=done,
+        review=review,
+    )
+
+
+def _cited_articles(a: Assessment, rb: Rulebook, checklist, extra) -> dict[str, str]:
+    """Every article the report cites, in the draft's order, with its full verbatim text."""
+    from riskclass.law import load_draft
+
+    labels: list[str] = []
+    for h in (*a.criteria, *a.red_flags, *a.possible):
+        labels += h.articles
+    known = {o.id: o for o in rb.obligations}
+    for o in a.obligations:
+        labels += [c.article for c in known[o.id].articles] if o.id in known else list(o.articles)
+    for item in (*checklist, *extra):
+        labels += [c.article for c in item.articles]
+    if any(m.triggered for m in a.article50):
+        labels.append("第五十条")
+    draft = load_draft()
+    found = []
+    for label in dict.fromkeys(labels):
+        try:
+            art = draft.article(label)
+        except Exception:  # a label the draft lacks is caught by the rulebook's own validation
+            continue
+        found.append((art.number, f"{art.label}（{art.title}）" if art.title else art.label, art.text))
+    return {label: text for _, label, text in sorted(found)}
+
+
+# ---- pre-filling the disclosure draft from the description ------------------------------------------------------
+
+_STOP = r"的是款个种套了为用把将在，,。：:；;、\s“”\"「」《》（）()"
+_PRODUCT = re.compile(
+    r"[《「『“\"]([^》」』”\"\n]{2,30})[》」』”\"]"
+    rf"|(?:^|(?<=[{_STOP}]))([^{_STOP}]{{1,14}}?(?:系统|系統|平台|平臺|助手|机器人|機器人|大模型|软件|軟體|小程序|App|APP|app))"
+    r"|\b(?:called|named)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})"
+)
+_PROVIDER = re.compile(
+    rf"(?:^|(?<=[{_STOP}]))([^{_STOP}]{{2,16}}?(?:有限公司|公司|集团|集團|医院|醫院|银行|銀行|研究院|大学|大學))"
+    r"|\b([A-Z][\w&]*(?:\s+[A-Z][\w&]*){0,3}\s+(?:Inc|Ltd|Co|Bank|Hospital|Group|Labs|Technologies)\b\.?)"
+)
+_USERS = re.compile(
+    r"(?:面向|面對|供|为|為|帮助|幫助|服务于|服務於)([^，,。；;：:\n]{2,30}?)(?:使用|提供|，|,|。|；|;|$)"
+    r"|\b(?:for|used by|helps)\s+([^,.;:\n]{3,60})",
+)
+_PRINCIPLE = re.compile(
+    r"大语言模型|大語言模型|大模型|深度学习|深度學習|机器学习|機器學習|神经网络|神經網路|知识图谱|知識圖譜|规则引擎|規則引擎"
+    r"|推荐算法|推薦演算法|计算机视觉|電腦視覺|语音识别|語音辨識|OCR|\bLLM\b|large language model|deep learning"
+    r"|machine learning|neural network|computer vision|speech recognition|knowledge graph|rule engine",
+    re.IGNORECASE,
+)
+_DATA = re.compile(
+    r"[^，,。；;、：:\s的和与及或]{0,8}(?:数据|資料|数据集|信息|資訊|影像|图像|圖像|图片|圖片|照片|视频|視頻|影片|语音|語音|录音|錄音"
+    r"|记录|紀錄|日志|日誌|病历|病歷|简历|簡歷|轨迹|軌跡|档案|檔案)"
+    r"|\b(?:\w+\s)?(?:data|records|images|photos|video|audio|logs|resumes|CVs)\b",
+    re.IGNORECASE,
+)
+_VERB = re.compile(r"^(?:基于|基於|根据|根據|利用|使用|读取|讀取|采集|採集|收集|通过|通過|结合|結合|分析|调用|調用)")
+_OWN = re.compile(r"^(?:我们|我們|我司|本公司|由)")  # "我们星河科技有限公司" names 星河科技有限公司
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
+PERSONAL_CRITERIA = ("M2", "H1", "H4", "H5", "H6")
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str:
+    m = pattern.search(text)
+    if not m:
+        return ""
+    return next((g for g in m.groups() if g), m.group(0)).strip()
+
+
+def _all(pattern: re.Pattern[str], text: str, limit: int = 6) -> list[str]:
+    found = (_VERB.sub("", m.group(0).strip()) for m in pattern.finditer(text))
+    return list(dict.fromkeys(f for f in found if f))[:limit]
+
+
+def first_sentence(text: str, limit: int = 160) -> str:
+    m = _SENTENCE.search(text.strip())
+    s = (m.group(0) if m else text).strip()
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def prefill_disclosure(a: Assessment, lang: str) -> list[DisclosureField]:
+    """The disclosure fields, each pre-filled only with words found in the description (or facts of the assessment),
+    and otherwise left empty with a hint: a draft must never invent a fact about the product."""
+    text = a.description
+    sep = "、" if lang == "zh" else ", "
+    values: dict[str, tuple[str, str]] = {}
+    if product := _first(_PRODUCT, text):
+        values["product"] = (product, "description")
+    if provider := _OWN.sub("", _first(_PROVIDER, text)):
+        values["provider"] = (provider, "description")
+    values["function"] = (first_sentence(text), "description")
+    if users := _first(_USERS, text):
+        values["users"] = (users, "description")
+    if methods := _all(_PRINCIPLE, text):
+        values["principle"] = (sep.join(methods), "description")
+    data_words = _all(_DATA, text)
+    personal = [h for h in a.criteria if h.id in PERSONAL_CRITERIA]
+    if personal:
+        note = (
+            f"涉及个人信息{_paren(sep.join(h.id + ' ' + h.title.get(lang) for h in personal), lang)}"
+            if lang == "zh"
+            else f"involves personal information ({sep.join(h.id + ' ' + h.title.get(lang) for h in personal)})"
+        )
+        data_words.append(note)
+    if data_words:
+        values["data"] = (sep.join(data_words), "description" if not personal else "assessment")
+    fields = []
+    for f in report_data()["disclosure_fields"]:
+        value, source = values.get(f["id"], ("", "to_complete"))
+        fields.append(DisclosureField(f["id"], _text(f["title"], lang), _text(f["hint"], lang), value, source))
+    return fields
+
+
+# ---- Markdown ----------------------------------------------------------------------------------------------------
 
 
 def marked_description(a: Assessment) -> str:
@@ -56,61 +357,89 @@ def _quotes(labels: Iterable[str], known: Iterable[Citation]) -> list[tuple[str,
     return [(label, quotes.get(label, "")) for label in dict.fromkeys(labels)]
 
 
-def _cited(lines: list[str], cites: list[tuple[str, str]], quote_word: str) -> None:
-    for article, quote in cites:
-        lines.append(f"  - {article}" + (f" {quote_word}“{quote}”" if quote else ""))
+def _hit_quotes(h: CriterionHit, rb: Rulebook) -> list[tuple[str, str]]:
+    crit = rb.criteria.get(h.id)
+    return _quotes(h.articles, crit.articles if crit else ())
 
 
-def _hits(lines: list[str], hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, none: str) -> None:
+def _hit_words(h: CriterionHit, lang: str) -> str:
+    if h.source == "answer":
+        return f"（{LABELS[lang]['decided_by']['answers']}）" if lang == "zh" else "(from your answer)"
+    return "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
+
+
+def _md_escape(s: str) -> str:
+    """Keep a user's text from turning into Markdown structure (headings, lists, links, emphasis, HTML)."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", s)
+
+
+def to_markdown(
+    a: Assessment | Report,
+    lang: str = "zh",
+    done: Iterable[str] = (),
+    rulebook: Rulebook | None = None,
+    generated: str | None = None,
+) -> str:
+    """The report as Markdown: readable as plain text, printable through any Markdown viewer."""
+    r = a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+    a, lang, rb = r.assessment, r.lang, rulebook or load_rulebook()
     L, H = LABELS[lang], HEADINGS[lang]
-    if not hits:
-        lines.append(f"- {none}")
-    for h in hits:
-        words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
-        if h.source == "answer":
-            words = f"（{L['decided_by']['answers']}）" if lang == "zh" else "(from your answer)"
-        lines.append(f"- **{h.id} {h.title.get(lang)}** {words}".rstrip())
-        crit = rb.criteria.get(h.id)
-        _cited(lines, _quotes(h.articles, crit.articles if crit else ()), H["quote"])
-
-
-def to_markdown(a: Assessment, lang: str = "zh", done: Iterable[str] = (), rulebook: Rulebook | None = None) -> str:
-    """A Markdown report: tier, confidence, marked description, criteria with articles and quotes, steps (ticked
-    where `done` names them), 第五十条 items, questions, versions and the disclaimer."""
-    lang = _lang(lang)
-    rb = rulebook or load_rulebook()
-    L, H = LABELS[lang], HEADINGS[lang]
-    done = set(done)
-    lines = [
-        f"# {H['title']}",
-        "",
-        f"- **{H['tier']}**: {a.tier_title.get(lang)} ({a.tier})",
+    lines = [f"# {H['title']}", "", f"*{L['disclaimer']}*", "", f"## {H['summary']}", ""]
+    lines += [
+        f"- **{H['tier']}**: {a.tier_title.get(lang)} ({a.tier}) — {H['report_kind'][r.kind]}",
         f"- **{H['confidence']}**: {a.confidence:.2f}",
         f"- **{H['decided_by']}**: {L['decided_by'].get(a.decided_by, a.decided_by)}",
         f"- **{L['review']}**: {L['yes'] if a.needs_review else L['no']}",
     ]
-    lines += [f"  - {r.get(lang)}" for r in a.review_reasons]
+    lines += [f"  - {_md_escape(x.get(lang))}" for x in a.review_reasons]
     if a.answers:
         yes_no = {True: L["yes"], False: L["no"]}
         lines.append(f"- **{H['answers']}**: " + "、".join(f"{k}={yes_no[v]}" for k, v in a.answers.items()))
-    lines += ["", f"## {L['description']}", "", *(f"> {line}" for line in marked_description(a).splitlines())]
+    lines.append(f"- **{H['generated']}**: {r.generated}")
+    if r.review:
+        lines += ["", f"## {H['review']}", "", *_md_review(r.review, lang)]
+    lines += ["", f"## {L['description']}", ""]
+    lines += [f"> {_md_escape(line)}" if line else ">" for line in marked_description(a).splitlines()]
     lines += ["", f"*{H['evidence_note']}*", "", f"## {L['criteria']}", ""]
-    _hits(lines, a.criteria, rb, lang, L["none"])
+    _md_hits(lines, a.criteria, rb, lang, L["none"])
     if a.possible:
         lines += ["", f"## {L['possible']}", ""]
-        _hits(lines, a.possible, rb, lang, L["none"])
+        _md_hits(lines, a.possible, rb, lang, L["none"])
     lines += ["", f"## {L['red_flags']}", ""]
-    _hits(lines, a.red_flags, rb, lang, L["none"])
-    known = {o.id: o for o in rb.obligations}
+    _md_hits(lines, a.red_flags, rb, lang, L["none"])
+    if r.kind == "checklist":
+        lines += ["", f"## {H['checklist']}", "", f"*{H['checklist_note']}*", ""]
+        for item in r.checklist:
+            lines += _md_check(item, H)
+        if r.article50_checks:
+            lines += ["", f"### {H['a50_check']}", ""]
+            lines += [f"- [ ] ({CN_ITEM[n]}) {t} — 第五十条 {H['quote']}“{q}”" for n, t, q in r.article50_checks]
+        if r.extra_disclosure:
+            lines += ["", f"### {H['extra_disclosure']}", ""]
+            for item in r.extra_disclosure:
+                lines += _md_check(item, H)
+    else:
+        lines += ["", f"## {H['disclosure']}", "", f"*{H['disclosure_note']}*", ""]
+        for f in r.disclosure:
+            if f.value:
+                lines.append(f"- **{f.title}**: {_md_escape(f.value)} *{_paren(H['from_' + f.source], lang)}*")
+            else:
+                lines.append(f"- **{f.title}**: 【{H['to_complete']}{_colon(lang)}{f.hint}】")
+        if r.extra_disclosure:
+            lines += ["", f"### {H['extra_disclosure']}", ""]
+            for item in r.extra_disclosure:
+                lines += _md_check(item, H)
+        lines += ["", f"## {H['post_control']}", ""]
+        lines += [f"- [ ] {s}" for s in r.post_control]
     lines += ["", f"## {L['steps']}（第四十六条）" if lang == "zh" else f"## {L['steps']} (第四十六条)", ""]
-    for o in a.obligations:
-        lines.append(f"- [{'x' if o.id in done else ' '}] **{o.title.get(lang)}** — {o.detail.get(lang)}")
-        _cited(lines, _quotes(o.articles, known[o.id].articles if o.id in known else ()), H["quote"])
+    lines += [
+        f"- [{'x' if o.id in r.steps_done else ' '}] **{o.title.get(lang)}** — {o.detail.get(lang)}"
+        for o in a.obligations
+    ]
     lines += ["", f"## {L['a50']}", ""]
     for m in a.article50:
         why = f" — {m.why.get(lang)}" if m.why else ""
         lines.append(f"- {'■' if m.triggered else '□'} ({CN_ITEM[m.item]}) {m.title.get(lang)}{why}")
-        lines.append(f"  - 第五十条 {H['quote']}“{m.quote}”")
     if a.national:
         lines += ["", f"## {L['national']}", ""]
         lines += [f"- {n.law}{' ' + n.article if n.article else ''} — {n.topic.get(lang)}" for n in a.national]
@@ -118,19 +447,423 @@ def to_markdown(a: Assessment, lang: str = "zh", done: Iterable[str] = (), ruleb
     if a.model.used:
         lines.append("- " + " ".join(f"{tier} {p:.0%}" for tier, p in (a.model.probabilities or {}).items()))
         if a.model.top_terms:
-            lines.append(f"- {L['model_words']}: " + "、".join(term for term, _ in a.model.top_terms))
+            lines.append(f"- {L['model_words']}: " + "、".join(_md_escape(t) for t, _ in a.model.top_terms))
     else:
         lines.append(f"- {L['model_absent']}")
     if a.questions:
         lines += ["", f"## {L['questions']}", ""]
         lines += [f"{i}. [{q.criterion}] {q.text.get(lang)}" for i, q in enumerate(a.questions, 1)]
-    lines += ["", f"## {H['versions']}", ""]
+    lines += ["", f"## {H['articles']}", "", f"*{H['articles_note']}*", ""]
+    for label, text in r.articles.items():
+        lines += [f"### {label}", "", *(f"> {p}" for p in text.splitlines()), ""]
+    lines += [f"## {H['versions']}", ""]
     lines += [f"- {k}: {v}" for k, v in a.versions.items()]
     lines += ["", "---", "", L["disclaimer"], ""]
     return "\n".join(lines)
 
 
-def to_json(a: Assessment, lang: str = "zh", done: Iterable[str] = ()) -> str:
-    """The `classify --json` object (CONTRACT.md) with the description it was made from and the ticked steps."""
-    data = {**a.to_dict(_lang(lang)), "description": a.description, "steps_done": sorted(set(done))}
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+def _md_hits(lines: list[str], hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, none: str) -> None:
+    if not hits:
+        lines.append(f"- {none}")
+    for h in hits:
+        lines.append(f"- **{h.id} {h.title.get(lang)}** {_md_escape(_hit_words(h, lang))}".rstrip())
+        for article, quote in _hit_quotes(h, rb):
+            lines.append(f"  - {article}" + (f" {HEADINGS[lang]['quote']}“{quote}”" if quote else ""))
+
+
+def _md_check(item: CheckItem, H: dict) -> list[str]:
+    status = H["applies"] if item.applies else H["confirm"]
+    cites = "；".join(f"{c.article}“{c.quote}”" for c in item.articles)
+    out = [
+        f"- [{'x' if item.done else ' '}] **{item.title}** {_paren(status, H['lang'])} — {item.detail}",
+        f"  - {cites}",
+    ]
+    out += [f"  - [ ] {s}" for s in item.steps]
+    return out
+
+
+def _md_review(review: dict[str, Any], lang: str) -> list[str]:
+    H = HEADINGS[lang]
+    tier = review.get("decided_tier", "")
+    return [
+        f"- **{H['reviewer']}**: {_md_escape(str(review.get('reviewer', '')))}",
+        f"- **{H['when']}**: {review.get('timestamp', '')}",
+        f"- **{H['decided_tier']}**: {tier}",
+        f"- **{H['reason']}**: {_md_escape(str(review.get('reason', '')))}",
+    ]
+
+
+# ---- HTML --------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return resources.files("riskclass.data").joinpath(REPORT_CSS_FILE).read_text(encoding="utf-8")
+
+
+def _e(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def to_html(
+    a: Assessment | Report,
+    lang: str = "zh",
+    done: Iterable[str] = (),
+    rulebook: Rulebook | None = None,
+    generated: str | None = None,
+) -> str:
+    """The report as one self-contained HTML file: inline styles, no scripts, no network assets; prints well."""
+    r = a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+    a, lang, rb = r.assessment, r.lang, rulebook or load_rulebook()
+    L, H = LABELS[lang], HEADINGS[lang]
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"en" if lang == "en" else "zh-CN"}">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="riskclass {_e(a.versions.get("riskclass", ""))}">',
+        f"<title>{_e(H['title'])} — {_e(a.tier_title.get(lang))}</title>",
+        f"<style>{_css()}</style></head>",
+        "<body><main>",
+        f"<header><h1>{_e(H['title'])}</h1>",
+        f'<p class="disclaimer">{_e(L["disclaimer"])}</p></header>',
+        f'<section id="summary"><h2>{_e(H["summary"])}</h2><dl class="summary">',
+        f'<dt>{_e(H["tier"])}</dt><dd><span class="tier tier-{a.tier}">{_e(a.tier_title.get(lang))}</span> '
+        f"({a.tier}) — {_e(H['report_kind'][r.kind])}</dd>",
+        f"<dt>{_e(H['confidence'])}</dt><dd>{a.confidence:.2f}</dd>",
+        f"<dt>{_e(H['decided_by'])}</dt><dd>{_e(L['decided_by'].get(a.decided_by, a.decided_by))}</dd>",
+        f"<dt>{_e(L['review'])}</dt><dd>{_e(L['yes'] if a.needs_review else L['no'])}",
+    ]
+    if a.review_reasons:
+        out.append("<ul>" + "".join(f"<li>{_e(x.get(lang))}</li>" for x in a.review_reasons) + "</ul>")
+    out.append("</dd>")
+    if a.answers:
+        yes_no = {True: L["yes"], False: L["no"]}
+        out.append(
+            f"<dt>{_e(H['answers'])}</dt><dd>"
+            + "、".join(_e(f"{k}={yes_no[v]}") for k, v in a.answers.items())
+            + "</dd>"
+        )
+    out += [f"<dt>{_e(H['generated'])}</dt><dd>{_e(r.generated)}</dd></dl></section>"]
+    if r.review:
+        out.append(f'<section id="review"><h2>{_e(H["review"])}</h2><dl class="summary">')
+        for key, label in (
+            ("reviewer", "reviewer"),
+            ("timestamp", "when"),
+            ("decided_tier", "decided_tier"),
+            ("reason", "reason"),
+        ):
+            out.append(f"<dt>{_e(H[label])}</dt><dd>{_e(r.review.get(key, ''))}</dd>")
+        out.append("</dl></section>")
+    out += [
+        f'<section id="description"><h2>{_e(L["description"])}</h2>',
+        f"<blockquote>{_html_marked(a, rb, lang)}</blockquote></section>",
+        f'<section id="criteria"><h2>{_e(L["criteria"])}</h2>{_html_hits(a.criteria, rb, lang)}</section>',
+    ]
+    if a.possible:
+        out.append(f'<section id="possible"><h2>{_e(L["possible"])}</h2>{_html_hits(a.possible, rb, lang)}</section>')
+    out.append(f'<section id="red-flags"><h2>{_e(L["red_flags"])}</h2>{_html_hits(a.red_flags, rb, lang)}</section>')
+    if r.kind == "checklist":
+        out += [
+            f'<section id="checklist"><h2>{_e(H["checklist"])}</h2>',
+            f'<p class="quote">{_e(H["checklist_note"])}</p><ul class="check">',
+        ]
+        out += [_html_check(item, H) for item in r.checklist]
+        out.append("</ul>")
+        if r.article50_checks:
+            out.append(f'<h3>{_e(H["a50_check"])}</h3><ul class="check">')
+            out += [
+                f'<li><span class="box">☐</span>({CN_ITEM[n]}) {_e(t)}<div class="quote">第五十条 '
+                f"{_e(H['quote'])}“{_e(q)}”</div></li>"
+                for n, t, q in r.article50_checks
+            ]
+            out.append("</ul>")
+        if r.extra_disclosure:
+            out.append(f'<h3>{_e(H["extra_disclosure"])}</h3><ul class="check">')
+            out += [_html_check(item, H) for item in r.extra_disclosure]
+            out.append("</ul>")
+        out.append("</section>")
+    else:
+        out += [
+            f'<section id="disclosure"><h2>{_e(H["disclosure"])}</h2>',
+            f'<p class="quote">{_e(H["disclosure_note"])}</p><table class="fields">',
+        ]
+        for f in r.disclosure:
+            if f.value:
+                cell = f'{_e(f.value)} <span class="prefilled">{_e(_paren(H["from_" + f.source], lang))}</span>'
+            else:
+                cell = f'<span class="todo">【{_e(H["to_complete"])}】</span> {_e(f.hint)}'
+            out.append(f'<tr data-field="{f.id}" data-source="{f.source}"><th>{_e(f.title)}</th><td>{cell}</td></tr>')
+        out.append("</table>")
+        if r.extra_disclosure:
+            out.append(f'<h3>{_e(H["extra_disclosure"])}</h3><ul class="check">')
+            out += [_html_check(item, H) for item in r.extra_disclosure]
+            out.append("</ul>")
+        out += ["</section>", f'<section id="post-control"><h2>{_e(H["post_control"])}</h2><ul class="check">']
+        out += [f'<li><span class="box">☐</span>{_e(s)}</li>' for s in r.post_control]
+        out.append("</ul></section>")
+    steps_title = f"{L['steps']}（第四十六条）" if lang == "zh" else f"{L['steps']} (第四十六条)"
+    out.append(f'<section id="steps"><h2>{_e(steps_title)}</h2><ul class="check">')
+    for o in a.obligations:
+        box = "☑" if o.id in r.steps_done else "☐"
+        out.append(
+            f'<li><span class="box">{box}</span><strong>{_e(o.title.get(lang))}</strong> — '
+            f'{_e(o.detail.get(lang))} <span class="quote">{_e("、".join(o.articles))}</span></li>'
+        )
+    out += ["</ul></section>", f'<section id="article50"><h2>{_e(L["a50"])}</h2><ul class="check">']
+    for m in a.article50:
+        why = f" — {_e(m.why.get(lang))}" if m.why else ""
+        out.append(
+            f'<li><span class="box">{"■" if m.triggered else "□"}</span>({CN_ITEM[m.item]}) '
+            f'{_e(m.title.get(lang))}{why}<div class="quote">“{_e(m.quote)}”</div></li>'
+        )
+    out.append("</ul></section>")
+    if a.national:
+        out.append(f'<section id="national"><h2>{_e(L["national"])}</h2><ul>')
+        out += [
+            f"<li>{_e(n.law)}{' ' + _e(n.article) if n.article else ''} — {_e(n.topic.get(lang))}</li>"
+            for n in a.national
+        ]
+        out.append("</ul></section>")
+    out.append(f'<section id="model"><h2>{_e(L["model"])}</h2><ul>')
+    if a.model.used:
+        out.append("<li>" + " ".join(f"{t} {p:.0%}" for t, p in (a.model.probabilities or {}).items()) + "</li>")
+        if a.model.top_terms:
+            out.append(f"<li>{_e(L['model_words'])}: " + "、".join(_e(t) for t, _ in a.model.top_terms) + "</li>")
+    else:
+        out.append(f"<li>{_e(L['model_absent'])}</li>")
+    out.append("</ul></section>")
+    if a.questions:
+        out.append(f'<section id="questions"><h2>{_e(L["questions"])}</h2><ol>')
+        out += [f"<li>[{_e(q.criterion)}] {_e(q.text.get(lang))}</li>" for q in a.questions]
+        out.append("</ol></section>")
+    out += [f'<section id="articles"><h2>{_e(H["articles"])}</h2><p class="quote">{_e(H["articles_note"])}</p>']
+    out += [f'<h3>{_e(label)}</h3><p class="article">{_e(text)}</p>' for label, text in r.articles.items()]
+    out += ["</section>", f'<section id="versions"><h2>{_e(H["versions"])}</h2><ul class="versions">']
+    out += [f"<li>{_e(k)}: {_e(v)}</li>" for k, v in a.versions.items()]
+    out += ["</ul></section>", f'<footer id="disclaimer">{_e(L["disclaimer"])}</footer>', "</main></body></html>", ""]
+    return "\n".join(out)
+
+
+def _html_marked(a: Assessment, rb: Rulebook, lang: str) -> str:
+    out, pos = [], 0
+    for start, end, cid in non_overlapping(a.evidence_spans()):
+        crit = rb.criteria.get(cid)
+        title = f"{cid} {crit.title.get(lang)}" if crit else cid
+        out.append(_e(a.description[pos:start]))
+        out.append(
+            f'<mark data-criterion="{_e(cid)}" title="{_e(title)}">{_e(a.description[start:end])}'
+            f"<sup>{_e(cid)}</sup></mark>"
+        )
+        pos = end
+    out.append(_e(a.description[pos:]))
+    return "".join(out)
+
+
+def _html_hits(hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str) -> str:
+    if not hits:
+        return f"<ul><li>{_e(LABELS[lang]['none'])}</li></ul>"
+    items = []
+    for h in hits:
+        cites = "".join(
+            f"<li>{_e(article)}{' ' + _e(HEADINGS[lang]['quote']) + '“' + _e(q) + '”' if q else ''}</li>"
+            for article, q in _hit_quotes(h, rb)
+        )
+        items.append(
+            f'<li data-criterion="{_e(h.id)}"><strong>{_e(h.id)} {_e(h.title.get(lang))}</strong> '
+            f'{_e(_hit_words(h, lang))}<ul class="quote">{cites}</ul></li>'
+        )
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def _html_check(item: CheckItem, H: dict) -> str:
+    status = H["applies"] if item.applies else H["confirm"]
+    cites = "；".join(f"{c.article}“{c.quote}”" for c in item.articles)
+    steps = "".join(f'<li><span class="box">☐</span>{_e(s)}</li>' for s in item.steps)
+    return (
+        f'<li data-obligation="{_e(item.obligation)}"><span class="box">{"☑" if item.done else "☐"}</span>'
+        f"<strong>{_e(item.title)}</strong> "
+        f'<span class="status{" applies" if item.applies else ""}">{_e(_paren(status, H["lang"]))}</span>'
+        f" — {_e(item.detail)}"
+        f'<div class="quote">{_e(cites)}</div>' + (f"<ul>{steps}</ul>" if steps else "") + "</li>"
+    )
+
+
+# ---- JSON --------------------------------------------------------------------------------------------------------
+
+
+def report_dict(r: Report) -> dict:
+    """The `classify --json` object with the description, the ticked steps and the report's own sections."""
+    a, lang = r.assessment, r.lang
+
+    def cite(c: Citation) -> dict:
+        return {"article": c.article, "quote": c.quote}
+
+    def check(item: CheckItem) -> dict:
+        return {
+            "obligation": item.obligation,
+            "title": item.title,
+            "detail": item.detail,
+            "applies": item.applies,
+            "done": item.done,
+            "articles": [cite(c) for c in item.articles],
+            "steps": list(item.steps),
+        }
+
+    report: dict[str, Any] = {
+        "kind": r.kind,
+        "lang": lang,
+        "generated": r.generated,
+        "checklist": [check(i) for i in r.checklist],
+        "article50_checks": [{"item": n, "title": t, "quote": q} for n, t, q in r.article50_checks],
+        "disclosure": [
+            {"id": f.id, "title": f.title, "value": f.value, "source": f.source, "hint": f.hint} for f in r.disclosure
+        ],
+        "extra_disclosure": [check(i) for i in r.extra_disclosure],
+        "post_control": list(r.post_control),
+        "articles": dict(r.articles),
+        "review": r.review,
+        "disclaimer": LABELS[lang]["disclaimer"],
+    }
+    return {**a.to_dict(lang), "description": a.description, "steps_done": list(r.steps_done), "report": report}
+
+
+def to_json(
+    a: Assessment | Report,
+    lang: str = "zh",
+    done: Iterable[str] = (),
+    rulebook: Rulebook | None = None,
+    generated: str | None = None,
+) -> str:
+    r = a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+    return json.dumps(report_dict(r), ensure_ascii=False, indent=2) + "\n"
+
+
+RENDERERS = {"md": to_markdown, "html": to_html, "json": to_json}
+
+
+def format_for(path: str, explicit: str | None = None) -> str:
+    """The report format: --format if given, else from the file's extension (Markdown when it says nothing)."""
+    if explicit:
+        if explicit not in FORMATS:
+            raise InputError(f"unknown report format {explicit!r}: use one of {', '.join(FORMATS)}")
+        return explicit
+    from pathlib import PurePath
+
+    return EXTENSIONS.get(PurePath(path).suffix.lower(), "md")
+
+
+def render_report(r: Report, fmt: str) -> str:
+    return RENDERERS[fmt](r)
+
+
+# ---- files -------------------------------------------------------------------------------------------------------
+
+SAVED_MAX_BYTES = 20 * 1024 * 1024  # a saved assessment holds one description (≤100,000 characters) and its evidence
+
+
+def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assessment:
+    """Read an assessment saved as JSON (`classify --json`, `report --format json`); one-line errors otherwise."""
+    from pathlib import Path
+
+    from riskclass.assessment import assessment_from_dict
+
+    p = Path(path)
+    try:
+        if p.stat().st_size > SAVED_MAX_BYTES:
+            raise InputError(f"{path}: too large for a saved assessment ({p.stat().st_size:,} bytes)")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    from riskclass.text import check_description
+
+    if isinstance(data, dict) and isinstance(data.get("description"), str):
+        check_description(data["description"])
+    try:
+        return assessment_from_dict(data, rulebook or load_rulebook())
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a saved assessment: {exc}") from None
+
+
+def write_text_atomic(path, text: str, force: bool = False) -> None:
+    """Write a whole file or nothing: a temporary file beside it, renamed into place. An existing file is kept
+    unless `force`."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    if path.exists() and not force:
+        raise InputError(f"{path} exists: pass --force to overwrite it")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise InputError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---- one report per batch row ------------------------------------------------------------------------------------
+
+NAME_MAX_BYTES = 120  # well under the 255-byte limit of common file systems, with room for "-N" and the extension
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\<>:"|?*]+')
+_WINDOWS_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?$", re.IGNORECASE)
+ID_COLUMNS = ("id", "编号", "編號", "序号", "序號", "产品编号", "產品編號", "product_id", "code", "编码")
+
+
+def safe_stem(raw: str, row: int) -> str:
+    """A file-name stem from a row's id that stays inside the reports directory on any system: no separators, no
+    control or reserved characters, no leading dots, not a Windows device name, at most NAME_MAX_BYTES of UTF-8.
+    An id with nothing usable left becomes row-N."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFC", raw)
+    s = _UNSAFE.sub("_", s)
+    s = re.sub(r"\s+", "_", s).strip("._ ")
+    if _WINDOWS_RESERVED.match(s):
+        s = "_" + s
+    encoded = s.encode("utf-8")[:NAME_MAX_BYTES]
+    s = encoded.decode("utf-8", errors="ignore").rstrip("._ ")
+    return s or f"row-{row}"
+
+
+class ReportNames:
+    """Unique, safe report file names for the rows of one batch (case-insensitively unique, for macOS and Windows)."""
+
+    def __init__(self, directory, ext: str) -> None:
+        from pathlib import Path
+
+        self.directory = Path(directory).resolve()
+        self.ext = ext
+        self.taken: set[str] = set()
+
+    def name(self, raw_id: str, row: int) -> str:
+        stem = safe_stem(raw_id, row)
+        candidate, n = stem, 1
+        while f"{candidate}.{self.ext}".casefold() in self.taken:
+            n += 1
+            candidate = f"{stem}-{row}" if n == 2 else f"{stem}-{row}-{n}"
+        name = f"{candidate}.{self.ext}"
+        if (self.directory / name).resolve().parent != self.directory:  # cannot happen after safe_stem: checked anyway
+            raise InputError(f"row {row}: report name {name!r} would leave {self.directory}")
+        self.taken.add(name.casefold())
+        return name
