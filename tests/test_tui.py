@@ -285,7 +285,7 @@ async def test_citations_open_the_article_and_steps_can_be_ticked(tmp_path):
         await pilot.press("space")  # Space ticks the step off
         assert obligations.done == {a.obligations[0].id}
         assert obligations.get_option_at_index(0).prompt.plain.startswith("☑")
-        md, _ = app.export(tmp_path / "ticked")
+        md, _, _ = app.export(tmp_path / "ticked")
         assert f"- [x] **{a.obligations[0].title.zh}**" in md.read_text(encoding="utf-8")
 
         app.post_message(OpenArticles((Citation("第九十九条"),)))  # a citation the draft lacks: said, not crashed
@@ -358,7 +358,7 @@ async def test_export_writes_markdown_and_json_and_reports_errors(tmp_path):
         await pilot.pause()
         field = app.screen.query_one("#export-path", Input)
         assert field.value == str(tmp_path / "riskclass-report")
-        field.value = str(tmp_path / "loan.md")  # an extension is dropped: both files are written
+        field.value = str(tmp_path / "loan.md")  # an extension is dropped: all three files are written
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is app.assess_screen
@@ -370,7 +370,9 @@ async def test_export_writes_markdown_and_json_and_reports_errors(tmp_path):
         data = json.loads(js.read_text(encoding="utf-8"))
         assert data["tier"] == "high" and data["description"] == LOAN
         assert data["criteria"][0]["id"] == "H4" and "versions" in data
-        assert any(str(md) in m and str(js) in m for m, _ in notes(app))
+        assert "事前评估与风险预警清单" in (tmp_path / "loan.html").read_text(encoding="utf-8")
+        assert data["report"]["kind"] == "checklist"
+        assert any(str(md) in m and str(js) in m and "loan.html" in m for m, _ in notes(app))
 
         assert app.export(tmp_path / "missing-dir" / "r") is None  # an unwritable path: a notification
         await pilot.pause()

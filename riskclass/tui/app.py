@@ -220,26 +220,27 @@ class RiskclassApp(App[int]):
             return
         written = self.export(base)
         if written:
-            md, js = written
-            self.notify(t("export.written", self.lang, md=md, json=js), timeout=8)
+            md, page, js = written
+            self.notify(t("export.written", self.lang, md=md, html=page, json=js), timeout=8)
 
-    def export(self, base: Path) -> tuple[Path, Path] | None:
-        """Write base.md and base.json for the current assessment; a failure is a notification, never a crash."""
-        from riskclass.reports import to_json, to_markdown
+    def export(self, base: Path) -> tuple[Path, Path, Path] | None:
+        """Write base.md, base.html and base.json (one report, three formats) for the current assessment, with the
+        steps ticked so far; a failure is a notification, never a crash."""
+        from riskclass.reports import build_report, to_html, to_json, to_markdown, write_text_atomic
 
         a = self.assess_screen.assessment
         if a is None:
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return None
-        done = self.assess_screen.ticked
-        md, js = Path(f"{base}.md"), Path(f"{base}.json")
+        report = build_report(a, self.lang, done=self.assess_screen.ticked)
+        paths = Path(f"{base}.md"), Path(f"{base}.html"), Path(f"{base}.json")
         try:
-            md.write_text(to_markdown(a, self.lang, done=done), encoding="utf-8")
-            js.write_text(to_json(a, self.lang, done=done), encoding="utf-8")
-        except OSError as exc:
-            self.notify(t("export.failed", self.lang, path=base, error=exc.strerror or exc), severity="error")
+            for path, render in zip(paths, (to_markdown, to_html, to_json), strict=True):
+                write_text_atomic(path, render(report), force=True)  # the dialog asked for this path
+        except RiskclassError as exc:
+            self.notify(t("export.failed", self.lang, path=base, error=exc.message), severity="error")
             return None
-        return md, js
+        return paths
 
     @property
     def _batch_screen(self):

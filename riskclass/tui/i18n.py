@@ -45,7 +45,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.toggle_item": ("勾选", "Tick"),
     # command palette help lines
     "cmd.assess_now": ("不等输入停顿，立即评估当前描述", "Assess the current description without waiting"),
-    "cmd.export": ("把当前评估保存为 Markdown 和 JSON", "Save the current assessment as Markdown and JSON"),
+    "cmd.export": (
+        "把当前评估保存为报告（Markdown、HTML 和 JSON）",
+        "Save the current assessment as a report (Markdown, HTML and JSON)",
+    ),
     "cmd.batch": ("评估一个 CSV 文件中的每一行", "Assess every row of a CSV file"),
     "cmd.language_title": ("界面语言：English", "Language: 中文"),
     "cmd.toggle_language": ("切换界面语言（中文 / English）", "Switch the interface language (中文 / English)"),
@@ -105,12 +108,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     # export
     "export.title": ("导出当前评估", "Export the current assessment"),
     "export.prompt": (
-        "文件路径（不含扩展名）：将写入 .md 和 .json 两个文件",
-        "Path without extension: a .md and a .json file are written",
+        "文件路径（不含扩展名）：将写入 .md、.html 和 .json 三个文件",
+        "Path without extension: a .md, an .html and a .json file are written",
     ),
     "export.save": ("保存", "Save"),
     "export.cancel": ("取消", "Cancel"),
-    "export.written": ("已写入 {md} 和 {json}", "Wrote {md} and {json}"),
+    "export.written": ("已写入 {md}、{html} 和 {json}", "Wrote {md}, {html} and {json}"),
     "export.failed": ("无法写入 {path}：{error}", "cannot write {path}: {error}"),
     "export.empty": ("请填写路径", "enter a path"),
     # batch
