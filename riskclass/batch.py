@@ -63,7 +63,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from riskclass.errors import ExitCode, InputError, RiskclassError
@@ -172,6 +172,12 @@ class BatchOptions:
     """Prefix spreadsheet-formula cells with ' in CSV output (see the module docstring)."""
     chunk_rows: int = CHUNK_ROWS
     """Rows read, classified and written at a time."""
+    reports: str | None = None
+    """Directory for one report per classified row (riskclass.reports), moved into place when the run succeeds."""
+    report_format: str = "html"
+    """md | html | json"""
+    id_column: str | None = None
+    """Column naming each row's report (name or 1-based position); an id-like column by name, else row-N."""
 
 
 @dataclass
@@ -188,6 +194,7 @@ class BatchSummary:
     blank_lines: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    reports: int = 0  # report files written (--reports)
     """What was changed or skipped on the way (renamed headers, padded rows, blank lines, replaced bytes)."""
     failed_rows: list[tuple[int, str]] = field(default_factory=list)
     """The first few failed rows: (1-based data row, error)."""
@@ -1052,8 +1059,9 @@ def _classified(
             yield _prepare(rows, column, _undecodable_seen[0] != start_seen)
 
     jobs = options.jobs or os.cpu_count() or 1
+    fmt = "jsonl" if options.reports else options.format  # a report needs the whole assessment, as JSONL does
     if jobs == 1:
-        classify = Classifier(engine or _default_engine(options), options.format, options.lang)
+        classify = Classifier(engine or _default_engine(options), fmt, options.lang)
         for chunk in prepared():
             yield chunk, _merge(chunk, classify(chunk.descriptions), table.encoding)
         return
@@ -1066,7 +1074,7 @@ def _classified(
     def tasks() -> Iterator[Any]:
         for chunk in prepared():
             pending.append(chunk)
-            yield delayed(_classify_in_worker)(spec, chunk.descriptions, options.format, options.lang)
+            yield delayed(_classify_in_worker)(spec, chunk.descriptions, fmt, options.lang)
 
     results = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")(tasks())
     try:
@@ -1098,19 +1106,26 @@ def run_batch(
     failed_rows: list[tuple[int, str]] = []
     with Table(options.input, options.encoding, options.delimiter, options.sheet) as table:
         column = table.find_column(options.column)
+        reports = _report_directory(options)
+        id_index = _report_id_column(table.names, options) if reports else None
         if progress is not None:
             progress(0, table.total)
         output = _AtomicOutput(options.output)
-        with output as stream:
+        with output as stream, reports or contextlib.nullcontext():
             writer: _CsvWriter | _JsonlWriter
             if options.format == "jsonl":
                 writer = _JsonlWriter(stream, table.names)
             else:
-                writer = _CsvWriter(stream, [*table.names, *RESULT_COLUMNS], options.excel, options.formula_guard)
+                extra = ["report"] if reports else []
+                writer = _CsvWriter(
+                    stream, [*table.names, *RESULT_COLUMNS, *extra], options.excel, options.formula_guard
+                )
             for chunk, outcomes in _classified(table, column, engine, options, cancel):
                 replaced += chunk.replaced
                 for (_, cells), oc in zip(chunk.rows, outcomes, strict=True):
                     rows_out += 1
+                    if reports:
+                        oc = _with_report(reports, oc, cells, id_index, column, rows_out, options.format)
                     writer.write(rows_out, cells, oc, chunk.clean)
                     if oc.error:
                         errors += 1
@@ -1128,6 +1143,8 @@ def run_batch(
             if rows_out != table.total:  # never expected: the promise of this command is that this cannot happen
                 raise RiskclassError(f"internal error: read {table.total} rows but wrote {rows_out}; output discarded")
             writer.close()
+            if reports:
+                reports.commit()
             output.commit()
         notes = list(table.notes)
         if replaced:
@@ -1146,8 +1163,35 @@ def run_batch(
             seconds=time.monotonic() - started,
             notes=notes,
             failed_rows=failed_rows,
+            reports=reports.written if reports else 0,
         )
+        if reports and errors:
+            summary.notes.append(f"{_count(errors, 'row')} with an error: no report (see the error column)")
     return summary
+
+
+def _report_directory(options: BatchOptions) -> Any:
+    if not options.reports:
+        return None
+    from riskclass.reports import ReportDirectory
+
+    return ReportDirectory(options.reports, options.report_format, options.lang, options.force)
+
+
+def _report_id_column(names: list[str], options: BatchOptions) -> int | None:
+    from riskclass.reports import find_id_column
+
+    return find_id_column(names, options.id_column)
+
+
+def _with_report(
+    reports: Any, oc: Outcome, cells: list[str], id_index: int | None, column: int, row: int, fmt: str
+) -> Outcome:
+    """Write the row's report (none for a failed row) and name it in the row's output."""
+    if oc.error or oc.record is None:
+        return replace(oc, cells=(*oc.cells, ""), record=None)
+    name = reports.write(cells[id_index] if id_index is not None else "", row, oc.record, cells[column])
+    return replace(oc, cells=(*oc.cells, name), record={**oc.record, "report": name} if fmt == "jsonl" else None)
 
 
 # ---- comparing two runs -------------------------------------------------------------------------------------------
@@ -1300,6 +1344,19 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-formula-guard", action="store_true", help="write cells starting with = + - @ unchanged")
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     p.add_argument(
+        "--reports",
+        metavar="DIR",
+        help="also write one report per row into DIR (a new or empty directory; --force adds to a non-empty one)",
+    )
+    p.add_argument(
+        "--report-format", choices=["html", "md", "json"], default="html", help="format of --reports (default html)"
+    )
+    p.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="column naming each report file (default: a column called id, 编号, 序号 …, else row-N)",
+    )
+    p.add_argument(
         "--compare",
         metavar="PREVIOUS",
         help="INPUT is a batch output: list its rows whose tier differs from the output PREVIOUS",
@@ -1373,6 +1430,8 @@ def _print_summary(s: BatchSummary, out: Any) -> None:
     )
     tiers = " · ".join(f"{t} {s.tiers.get(t, 0):,}" for t in TIERS)
     print(f"  {tiers} · needs_review {s.needs_review:,} · errors {s.errors:,}", file=out)
+    if s.reports:
+        print(f"  reports: {s.reports:,} written", file=out)
     for row, message in s.failed_rows:
         print(f"  row {row}: {message}", file=out)
     if s.errors > len(s.failed_rows):
@@ -1440,6 +1499,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         delimiter=args.delimiter,
         sheet=args.sheet,
         formula_guard=not args.no_formula_guard,
+        reports=args.reports,
+        report_format=args.report_format,
+        id_column=args.id_column,
     )
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.no_progress else None
     # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so the temporary file is removed on the way out.

@@ -867,3 +867,96 @@ class ReportNames:
             raise InputError(f"row {row}: report name {name!r} would leave {self.directory}")
         self.taken.add(name.casefold())
         return name
+
+
+def find_id_column(names: list[str], wanted: str | None) -> int | None:
+    """The column that names each row's report: `wanted` (a name, or a 1-based position), else a column called id,
+    编号, 序号 … (case-insensitive), else None (reports are then named row-N)."""
+    if wanted:
+        folded = [n.strip().casefold() for n in names]
+        if wanted.strip().casefold() in folded:
+            return folded.index(wanted.strip().casefold())
+        if wanted.isdigit() and 1 <= int(wanted) <= len(names):
+            return int(wanted) - 1
+        raise InputError(f"no column {wanted!r} for --id-column; the columns are: {', '.join(names)}")
+    for i, n in enumerate(names):
+        if n.strip().casefold() in ID_COLUMNS:
+            return i
+    return None
+
+
+class ReportDirectory:
+    """One report per batch row, staged in a hidden directory beside DIR and moved into DIR only when the whole run
+    has succeeded: an interrupted or failed batch leaves no partial set of reports behind, as it leaves no partial
+    output file."""
+
+    def __init__(self, directory: str, fmt: str = "html", lang: str = "zh", force: bool = False) -> None:
+        from pathlib import Path
+
+        if fmt not in FORMATS:
+            raise InputError(f"--report-format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        self.directory = Path(directory)
+        self.fmt, self.lang = fmt, _lang(lang)
+        if self.directory.exists():
+            if not self.directory.is_dir():
+                raise InputError(f"{directory} is not a directory: give --reports a directory")
+            if any(self.directory.iterdir()) and not force:
+                raise InputError(
+                    f"{directory} is not empty: choose a new or empty directory, or pass --force to add to it"
+                )
+        elif not self.directory.parent.resolve().is_dir():
+            raise InputError(f"cannot create {directory}: {self.directory.parent} does not exist")
+        self.names = ReportNames(self.directory.parent.resolve() / self.directory.name, fmt)
+        self.staging = None
+        self.written = 0
+        self._rulebook = load_rulebook()
+
+    def __enter__(self) -> ReportDirectory:
+        import os
+        import tempfile
+        from pathlib import Path
+
+        parent = self.directory.resolve().parent
+        try:
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name[:40]}.partial-", dir=parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.staging, 0o777 & ~umask)  # it becomes DIR: an ordinary directory, not mkdtemp's 0700
+        except OSError as exc:
+            raise InputError(f"cannot write reports in {parent}: {exc.strerror or exc}") from None
+        return self
+
+    def write(self, raw_id: str, row: int, record: dict, description: str) -> str:
+        """Write one row's report (from its `classify --json` record); returns the file name."""
+        from riskclass.assessment import assessment_from_dict
+
+        name = self.names.name(raw_id, row)
+        a = assessment_from_dict({**record, "description": description}, self._rulebook)
+        text = render_report(build_report(a, self.lang, rulebook=self._rulebook), self.fmt)
+        try:
+            (self.staging / name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the report of row {row} ({name}): {exc.strerror or exc}") from None
+        self.written += 1
+        return name
+
+    def commit(self) -> None:
+        import os
+
+        try:
+            if not self.directory.exists():
+                os.rename(self.staging, self.directory)
+            else:
+                for f in self.staging.iterdir():
+                    os.replace(f, self.directory / f.name)
+                self.staging.rmdir()
+        except OSError as exc:
+            raise InputError(f"cannot move the reports into {self.directory}: {exc.strerror or exc}") from None
+        self.staging = None
+
+    def __exit__(self, *exc_info) -> None:
+        import shutil
+
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None

@@ -283,3 +283,84 @@ def test_report_command_from_saved_json_and_bad_input(tmp_path):
     assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "Traceback" not in empty.stderr
     both = cli("report", "x", "--from-json", str(saved), cwd=tmp_path)
     assert both.returncode == 2
+
+
+# ---- batch --reports ------------------------------------------------------------------------------------------------
+
+HOSTILE_IDS = ["../../etc/passwd", "", "x" * 400, "产品/甲", "/abs", "CON", "..", "产品/甲"]
+
+
+def write_inventory(path: Path) -> None:
+    import csv
+
+    rows = [[i, CASES[t]] for i, t in zip(HOSTILE_IDS, ["high", "medium", "low"] * 3, strict=False)]
+    rows.insert(3, ["empty-row", "   "])
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["编号", "产品描述"], *rows])
+
+
+def run(tmp_path: Path, reports_dir: Path, **kw):
+    from riskclass.batch import BatchOptions, run_batch
+
+    options = BatchOptions(
+        input=str(tmp_path / "in.csv"), output=str(tmp_path / "out.csv"), reports=str(reports_dir), **kw
+    )
+    return run_batch(options, engine=Engine(model=None), **({"cancel": kw.pop("cancel")} if "cancel" in kw else {}))
+
+
+def test_batch_reports_one_file_per_row_named_safely_inside_the_directory(tmp_path):
+    import csv
+
+    write_inventory(tmp_path / "in.csv")
+    reports_dir = tmp_path / "reports"
+    summary = run(tmp_path, reports_dir, report_format="md")
+    rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
+    assert len(rows) == len(HOSTILE_IDS) + 1 and summary.errors == 1 and summary.reports == len(HOSTILE_IDS)
+    files = sorted(p.name for p in reports_dir.iterdir())
+    assert len(files) == len(HOSTILE_IDS)
+    assert all(p.resolve().parent == reports_dir.resolve() for p in reports_dir.iterdir())
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging directory left
+    for row in rows:
+        if row["error"]:
+            assert row["report"] == ""  # a failed row: no report, and the row says why
+        else:
+            text = (reports_dir / row["report"]).read_text(encoding="utf-8")
+            assert text.startswith("# AI 产品风险分级建议报告") and f"({row['tier']})" in text
+    assert rows[0]["report"] == "etc_passwd.md" and "产品_甲.md" in files
+
+
+def test_batch_reports_refuse_a_non_empty_directory_and_an_unknown_id_column(tmp_path):
+    write_inventory(tmp_path / "in.csv")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty"):
+        run(tmp_path, tmp_path / "reports")
+    with pytest.raises(InputError, match="no column 'nope'"):
+        run(tmp_path, tmp_path / "new", id_column="nope")
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "new").exists()
+    run(tmp_path, tmp_path / "reports", force=True)
+    assert (tmp_path / "reports" / "keep.txt").read_text() == "mine"
+    assert len(list((tmp_path / "reports").glob("*.html"))) == len(HOSTILE_IDS)
+
+
+def test_a_cancelled_batch_leaves_no_reports(tmp_path):
+    import threading
+
+    from riskclass.batch import BatchCancelled, BatchOptions, run_batch
+
+    write_inventory(tmp_path / "in.csv")
+    cancel = threading.Event()
+    options = BatchOptions(
+        input=str(tmp_path / "in.csv"),
+        output=str(tmp_path / "out.csv"),
+        reports=str(tmp_path / "reports"),
+        chunk_rows=2,
+    )
+
+    def progress(done: int, total: int | None) -> None:
+        if done >= 2:
+            cancel.set()
+
+    with pytest.raises(BatchCancelled):
+        run_batch(options, engine=Engine(model=None), progress=progress, cancel=cancel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
