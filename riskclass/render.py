@@ -118,9 +118,10 @@ def highlight(description: str, spans: list[tuple[int, int, str]], colour: bool,
 
 
 def non_overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Merge overlapping spans, keeping the criterion of the first (they are sorted by start)."""
+    """Merge overlapping spans, keeping the criterion of the first; of spans that start together the longest comes
+    first, so "贷款申请人的评分" (H4) is not shown as the M2 that only "贷款申请人" supports."""
     merged: list[list] = []
-    for start, end, cid in sorted(spans):
+    for start, end, cid in sorted(spans, key=lambda s: (s[0], -s[1], s[2])):
         if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
