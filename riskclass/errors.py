@@ -51,3 +51,13 @@ class ModelError(RiskclassError):
     """The model file is missing, tampered with or incompatible."""
 
     title = "model problem"
+
+
+class AuditError(InputError):
+    """The audit log cannot be used: unwritable, not a riskclass log, or broken where that matters (exit 2).
+
+    A log that `riskclass audit verify` finds broken is a finding, not an error (exit 1 there); this is raised where a
+    command cannot go on: appending after a damaged last entry, training from a broken chain.
+    """
+
+    title = "audit log"

@@ -482,15 +482,32 @@ def _md_check(item: CheckItem, H: dict) -> list[str]:
     return out
 
 
-def _md_review(review: dict[str, Any], lang: str) -> list[str]:
+def _decided(review: dict[str, Any], lang: str) -> str:
+    """The decided tier in words, and whether it accepted or changed the suggestion it was made on."""
+    from riskclass.assessment import TIER_TITLES
+
+    def title(tier: object) -> str:
+        return TIER_TITLES[tier].get(lang) if tier in TIER_TITLES else str(tier)
+
+    decided = title(review.get("decided_tier")) + (" " if lang == "en" else "")
+    if review.get("accepted"):
+        return decided + _paren("接受建议" if lang == "zh" else "accepted the suggestion", lang)
+    was = title(review.get("suggested_tier"))
+    return decided + _paren(f"改判，原建议为{was}" if lang == "zh" else f"changed from the suggested {was}", lang)
+
+
+def _review_rows(review: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     H = HEADINGS[lang]
-    tier = review.get("decided_tier", "")
     return [
-        f"- **{H['reviewer']}**: {_md_escape(str(review.get('reviewer', '')))}",
-        f"- **{H['when']}**: {review.get('timestamp', '')}",
-        f"- **{H['decided_tier']}**: {tier}",
-        f"- **{H['reason']}**: {_md_escape(str(review.get('reason', '')))}",
+        (H["reviewer"], str(review.get("reviewer", ""))),
+        (H["when"], str(review.get("timestamp", ""))),
+        (H["decided_tier"], _decided(review, lang)),
+        (H["reason"], str(review.get("reason", ""))),
     ]
+
+
+def _md_review(review: dict[str, Any], lang: str) -> list[str]:
+    return [f"- **{k}**: {_md_escape(v)}" for k, v in _review_rows(review, lang)]
 
 
 # ---- HTML --------------------------------------------------------------------------------------------------------
@@ -547,13 +564,7 @@ def to_html(
     out += [f"<dt>{_e(H['generated'])}</dt><dd>{_e(r.generated)}</dd></dl></section>"]
     if r.review:
         out.append(f'<section id="review"><h2>{_e(H["review"])}</h2><dl class="summary">')
-        for key, label in (
-            ("reviewer", "reviewer"),
-            ("timestamp", "when"),
-            ("decided_tier", "decided_tier"),
-            ("reason", "reason"),
-        ):
-            out.append(f"<dt>{_e(H[label])}</dt><dd>{_e(r.review.get(key, ''))}</dd>")
+        out += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _review_rows(r.review, lang)]
         out.append("</dl></section>")
     out += [
         f'<section id="description"><h2>{_e(L["description"])}</h2>',

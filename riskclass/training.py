@@ -187,6 +187,90 @@ def prepare(corpus: Path | str | None = None) -> Dataset:
     return read_labelled_csv(corpus or training_data_dir() / CORPUS_FILE)
 
 
+@dataclass(frozen=True)
+class ReviewRows:
+    """Reviewed decisions from the audit log as training rows, kept apart from the curated corpus.
+
+    Never written into corpus.csv: the manifest records them on their own (count, sha256 of the rows, the chain's
+    head), so a model trained with reviews can be told from one trained on the corpus alone.
+    """
+
+    source: str  # the audit log they came from
+    head: str  # the chain's head hash when they were read
+    entries: int  # decisions in the log (several may concern one description)
+    examples: tuple[Example, ...]  # the latest decision per fingerprint, its decided tier as the label
+    left_out: int  # descriptions also in the held-out or development data: never trained on
+    in_corpus: int  # descriptions also in the corpus: kept, the reviewed tier as a second example
+
+    @property
+    def sha256(self) -> str:
+        """sha256 over the rows as canonical JSON lines {"description", "fingerprint", "tier"}, in log order."""
+        from riskclass.audit import fingerprint
+
+        lines = (
+            json.dumps(
+                {"description": e.description, "fingerprint": fingerprint(e.description), "tier": e.tier},
+                ensure_ascii=False,
+                sort_keys=True,
+                separators=(",", ":"),
+            )
+            + "\n"
+            for e in self.examples
+        )
+        return sha256_bytes("".join(lines).encode("utf-8"))
+
+    def to_manifest(self) -> dict:
+        return {
+            "source": Path(self.source).name,
+            "head": self.head,
+            "log_entries": self.entries,
+            "rows": len(self.examples),
+            "sha256": self.sha256,
+            "tiers": {t: sum(e.tier == t for e in self.examples) for t in TIERS},
+            "left_out_held_out": self.left_out,
+            "also_in_corpus": self.in_corpus,
+        }
+
+
+def review_rows(log_path: Path | str | None, held_out: list[Dataset], corpus: Dataset | None = None) -> ReviewRows:
+    """Step 1b (`riskclass train --with-reviews`): the latest decision per fingerprint in a verified audit log.
+
+    The chain is verified first: a broken log raises AuditError (a tampered decision must not teach the model).
+    A reviewed description with the same fingerprint as a row of `held_out` (the test and development sets) is left
+    out, so the evaluation stays on untouched data.
+    """
+    from riskclass.audit import AuditLog, describe_break, fingerprint
+    from riskclass.errors import AuditError
+
+    log = AuditLog(log_path)
+    contents = log.read()
+    check = contents.verification
+    if not check.ok:
+        raise AuditError(
+            f"the audit log {log.path} is broken at {describe_break(check.problem, 'en')}; "
+            "not training on it (run `riskclass audit verify`)"
+        )
+    latest: dict[str, object] = {}
+    for entry in contents.entries:
+        latest.pop(entry.decision.fingerprint, None)  # re-insert: the order is that of the latest decision
+        latest[entry.decision.fingerprint] = entry.decision
+    excluded = {fingerprint(e.description) for d in held_out for e in d.examples}
+    in_corpus = {fingerprint(e.description) for e in corpus.examples} if corpus else set()
+    examples, left_out, dup = [], 0, 0
+    for fp, d in latest.items():
+        if fp in excluded:
+            left_out += 1
+            continue
+        dup += fp in in_corpus
+        examples.append(Example(f"review-{fp[:12]}", d.description, d.decided_tier, lang="review"))
+    return ReviewRows(str(log.path), check.head, check.entries, tuple(examples), left_out, dup)
+
+
+def with_reviews(data: Dataset, reviews: ReviewRows) -> Dataset:
+    """The corpus followed by the review rows: what the model is fitted on (the manifest still names them apart)."""
+    return Dataset(data.name, data.sha256, data.examples + reviews.examples)
+
+
 # ---- model -------------------------------------------------------------------------------------------------------
 
 
@@ -322,8 +406,12 @@ def export(
     held_out: Evaluation | None = None,
     development: list[Evaluation] | None = None,
     test_data: Dataset | None = None,
+    reviews: ReviewRows | None = None,
 ) -> dict:
-    """Step 4: write the model, its manifest (hashes, versions, metrics) and the model card."""
+    """Step 4: write the model, its manifest (hashes, versions, metrics) and the model card.
+
+    `data` is the curated corpus; `reviews`, when the model was also fitted on reviewed decisions, is recorded under
+    its own key (without it the manifest is exactly what it always was)."""
     import joblib
 
     from riskclass.model import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, runtime_versions, sha256_of
@@ -357,6 +445,14 @@ def export(
             "development": {Path(d.data).name: d.to_dict() for d in development or []},
         },
     }
+    if reviews is not None:
+        keys = list(manifest)
+        at = keys.index("training_data") + 1
+        manifest = (
+            {k: manifest[k] for k in keys[:at]}
+            | {"reviews": reviews.to_manifest()}
+            | {k: manifest[k] for k in keys[at:]}
+        )
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(manifest), encoding="utf-8")
     return manifest
@@ -407,6 +503,15 @@ def model_card(manifest: dict) -> str:
         f"  `RUBRIC.md` (high {td['tiers']['high']}, medium {td['tiers']['medium']}, low {td['tiers']['low']}),",
         f"  sha256 `{td['sha256']}`.",
     ]
+    if manifest.get("reviews"):
+        r = manifest["reviews"]
+        lines += [
+            f"- Reviewed decisions: {r['rows']} descriptions from the audit log `{r['source']}`, labelled with the",
+            "  reviewer's tier and never written into the corpus; {n} left out as duplicates of held-out or".format(
+                n=r["left_out_held_out"]
+            ),
+            f"  development rows. Chain head `{r['head'][:16]}…`, rows sha256 `{r['sha256']}`.",
+        ]
     if manifest.get("test_data"):
         t = manifest["test_data"]
         lines.append(f"- Held-out: `training/data/{t['file']}`, {t['rows']} descriptions written separately,")

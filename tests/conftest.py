@@ -17,6 +17,22 @@ def run_cli(*args: str, input: bytes | None = None, env: dict | None = None) -> 
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_audit_log(tmp_path_factory):
+    """No test reads or writes the real audit log (~/.local/share/riskclass/audit.jsonl): every test, and every
+    `riskclass` process a test starts, gets a session-private location unless it passes its own."""
+    data_home = tmp_path_factory.mktemp("xdg-data")
+    saved = {k: os.environ.get(k) for k in ("RISKCLASS_AUDIT_LOG", "XDG_DATA_HOME")}
+    os.environ["RISKCLASS_AUDIT_LOG"] = str(data_home / "riskclass" / "audit.jsonl")
+    os.environ["XDG_DATA_HOME"] = str(data_home)
+    yield data_home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def rules_engine():
     from riskclass.engine import Engine

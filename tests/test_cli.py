@@ -91,3 +91,95 @@ def test_help_lists_the_commands():
     assert r.returncode == 0
     for cmd in (b"classify", b"article", b"rules"):
         assert cmd in r.stdout
+
+
+# ---- reviews and the audit log (issue 6) ---------------------------------------------------------------------------
+
+LOAN = "一款为银行筛选贷款申请人的评分模型"
+
+
+def test_review_then_classify_shows_the_earlier_decision(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    env = {"RISKCLASS_AUDIT_LOG": str(log)}
+    r = run_cli("review", LOAN, "--reviewer", "张三", "--tier", "medium", "--rules-only", env=env)
+    assert r.returncode == 2 and "a reason is required" in _one_line_error(r)
+    assert not log.exists()  # nothing recorded
+    r = run_cli(
+        "review", "-", "--reviewer", "张三", "--tier", "medium", "--reason", "只给参考分，最终由信贷员决定",
+        "--rules-only", input=f"  {LOAN}\n".encode(), env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "已记录复核决定" in out and "第 1 条" in out and "中风险（改判）" in out and "张三" in out
+
+    # the same product, typed with other spacing and in 繁體: its decision is shown with the new assessment
+    variant = "一款为银行篩選貸款申請人的評分模型 "
+    r = run_cli("classify", variant, "--rules-only", env=env)
+    assert r.returncode == 0 and r.stderr == b""
+    out = r.stdout.decode()
+    assert "复核记录（审计日志第 1 条）" in out and "张三 于" in out and "改判为 中风险（建议为 高风险）" in out
+    assert "理由：只给参考分" in out and "版本与现在相同" in out and "与复核决定（中风险）不同" in out
+    r = run_cli("classify", variant, "--rules-only", "--json", env=env)
+    review = json.loads(r.stdout)["review"]
+    assert review["reviewer"] == "张三" and review["decided_tier"] == "medium" and review["suggested_tier"] == "high"
+    assert review["versions_changed"] == [] and review["chain_intact"] and review["entry"] == 1
+    assert "review" not in json.loads(run_cli("classify", "工厂零件缺陷检测", "--json", "--rules-only", env=env).stdout)
+
+    # a broken log does not stop classify: one warning line, the result as usual
+    log.write_text(log.read_text(encoding="utf-8").replace("张三", "李四"), encoding="utf-8")
+    r = run_cli("classify", LOAN, "--rules-only", "--json", env=env)
+    assert r.returncode == 0 and json.loads(r.stdout)["review"]["chain_intact"] is False
+    warning = _one_line_error(r)
+    assert warning.startswith("riskclass: warning:") and "entry 1" in warning and "edited" in warning
+
+
+def test_review_from_a_saved_assessment_and_audit_commands(tmp_path, capsys, monkeypatch):
+    from riskclass import text
+    from riskclass.cli import main
+
+    monkeypatch.setattr(text, "use_on_disk_dictionary", lambda: None)  # in-process: keep the tokenizer as it is
+    log = str(tmp_path / "audit.jsonl")
+    saved = tmp_path / "saved.json"
+    assert main(["classify", "小区人脸识别门禁", "--json", "--rules-only", "--audit-log", log]) == 0
+    saved.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["review", "--from-json", str(saved), "--reviewer", "王五", "--accept", "--audit-log", log]) == 0
+    assert "高风险（接受建议）" in capsys.readouterr().out
+    args = ["review", "工厂零件缺陷检测", "--rules-only", "--reviewer", "Li", "--tier", "medium"]
+    assert main([*args, "--reason", "safety part", "--json", "--audit-log", log]) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["entry"] == 2 and entry["decided_tier"] == "medium" and not entry["accepted"]
+    assert entry["suggested"]["tier"] == "low" and entry["audit_log"] == log
+
+    assert main(["audit", "verify", "--audit-log", log]) == 0
+    out = capsys.readouterr().out
+    assert "审计日志完好：2 条决定" in out and entry["hash"] in out and "--expect-head" in out
+    assert main(["--lang", "en", "audit", "verify", "--audit-log", log, "--expect-head", entry["prev"][:16]]) == 0
+    assert "still in the chain (entry 1); 1 entries added since" in capsys.readouterr().out
+    assert main(["audit", "list", "--json", "--audit-log", log]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["entry"], e["reviewer"]) for e in listed] == [(1, "王五"), (2, "Li")]
+    assert main(["audit", "list", "--audit-log", log]) == 0
+    out = capsys.readouterr().out
+    assert "低风险 → 中风险（改判）" in out and "理由：safety part" in out
+
+    lines = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "audit.jsonl").write_text(lines[1], encoding="utf-8")  # the first entry deleted
+    assert main(["--lang", "en", "audit", "verify", "--audit-log", log]) == 1
+    out = capsys.readouterr().out
+    assert "Audit log broken" in out and "entry 1 (" in out and "Li" in out and "deleted" in out
+    assert main(["audit", "verify", "--json", "--audit-log", log]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert not result["ok"] and result["problem"]["line"] == 1 and result["problem"]["kind"] == "deleted"
+
+
+def test_review_and_audit_errors_are_one_line(tmp_path):
+    r = run_cli("review", LOAN, "--reviewer", "  ", "--accept", "--audit-log", str(tmp_path / "a.jsonl"))
+    assert r.returncode == 2 and "reviewer name is required" in _one_line_error(r)
+    r = run_cli("review", LOAN, "--reviewer", "张三", "--accept", "--rules-only", "--audit-log", str(tmp_path))
+    assert r.returncode == 2 and "is a directory" in _one_line_error(r)
+    r = run_cli("audit", "verify", "--audit-log", str(tmp_path / "missing.jsonl"))
+    assert r.returncode == 2 and "no audit log at" in _one_line_error(r)
+    r = run_cli("review", LOAN, "--reviewer", "张三", "--audit-log", str(tmp_path / "a.jsonl"))
+    assert r.returncode == 2 and b"--accept" in r.stderr  # one of --accept / --tier is required (argparse)
+    help_text = run_cli("audit", "verify", "--help").stdout.decode()
+    assert "cannot show entries cut off at the end" in " ".join(help_text.split())

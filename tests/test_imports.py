@@ -13,6 +13,7 @@ CORE = [
     "riskclass.examples",
     "riskclass.cli",
     "riskclass.errors",
+    "riskclass.audit",
 ]
 
 

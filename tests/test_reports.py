@@ -252,15 +252,39 @@ def test_report_names_are_unique_and_keep_chinese(tmp_path):
     assert got[3] == "row-4.html"
 
 
-def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "riskclass", *args],
         cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", **env},
     )
+
+
+def test_a_report_shows_the_reviewers_earlier_decision(tmp_path):
+    log = str(tmp_path / "audit.jsonl")
+    text = "员工排班系统，根据员工填写的空闲时间排班"
+    r = cli(
+        "review",
+        text,
+        "--reviewer",
+        "张三",
+        "--tier",
+        "low",
+        "--reason",
+        "只按自报时间排班",
+        "--rules-only",
+        cwd=tmp_path,
+        RISKCLASS_AUDIT_LOG=log,
+    )
+    assert r.returncode == 0, r.stderr
+    md = cli("report", text, "--rules-only", "--lang", "en", cwd=tmp_path, RISKCLASS_AUDIT_LOG=log)
+    assert "## Reviewer's decision" in md.stdout and "**Reviewer**: 张三" in md.stdout
+    assert "Low risk (changed from the suggested Medium risk)" in md.stdout
+    other = cli("report", "工厂零件缺陷检测", "--rules-only", cwd=tmp_path, RISKCLASS_AUDIT_LOG=log)
+    assert "人工复核记录" not in other.stdout
 
 
 def test_report_command_writes_the_format_of_the_extension_and_keeps_existing_files(tmp_path):

@@ -620,6 +620,104 @@ async def test_batch_file_by_path_completion_or_directory_tree(tmp_path):
         assert not tree.has_class("-shown")
 
 
+# ---- review and the audit log (issue 6) -----------------------------------------------------------------------------
+
+
+def review_footer(screen) -> set[str]:
+    return {b.binding.description for b in screen.active_bindings.values() if b.binding.show}
+
+
+@aio
+async def test_review_records_a_decision_in_the_audit_log_and_shows_it(tmp_path):
+    from textual.widgets import RadioButton
+
+    from riskclass.audit import AuditLog
+    from riskclass.tui.screens.review import ReviewScreen
+
+    log_path = tmp_path / "audit.jsonl"
+    app = RiskclassApp(engine_factory=rules_only_engine, start_dir=tmp_path, audit_log=log_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.assess_screen
+        assert "复核" not in review_footer(screen)  # nothing to review yet: F3 is not offered
+        assert "复核" in {c.title for c in app.get_system_commands(screen)}  # the palette always lists it…
+        app.action_review()  # …and says why nothing happens
+        await pilot.pause()
+        assert app.screen is screen and any("还没有可复核的评估" in m for m, _ in notes(app))
+
+        await type_description(pilot, LOAN)
+        assert "复核" in review_footer(screen)
+        assert not screen.query_one("#prior-review").display
+        await pilot.press("f3")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ReviewScreen)
+        assert "建议等级：高风险（H4" in str(dialog.query_one("#review-suggested").render())
+        assert str(log_path) in str(dialog.query(".dim-note").first().render())
+        await pilot.press("enter")  # the name is missing: said in the dialog, nothing recorded
+        assert "请填写复核人姓名" in str(dialog.query_one("#review-error").render())
+        dialog.query_one("#review-reviewer", Input).value = "张三"
+        dialog.query_one("#review-decision").query(RadioButton)[1].value = True  # 改为：中风险
+        await pilot.pause()
+        await pilot.click("#review-save")
+        assert "改判时请说明理由" in str(dialog.query_one("#review-error").render())
+        assert app.screen is dialog and not log_path.exists()
+        assert app.focused is dialog.query_one("#review-reason")  # where the missing part goes
+        dialog.query_one("#review-reason", Input).value = "只给参考分，由信贷员决定"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("已记入审计日志第 1 条" in m for m, _ in notes(app)), tries=200)
+        await settle(pilot)
+        (d,) = AuditLog(log_path).entries()
+        assert (d.reviewer, d.suggested.tier, d.decided_tier, d.reason) == (
+            "张三",
+            "high",
+            "medium",
+            "只给参考分，由信贷员决定",
+        )
+        assert d.description == LOAN and d.versions == screen.assessment.versions
+        prior = screen.query_one("#prior-review")
+        shown = str(prior.render())
+        assert prior.display and "复核记录（审计日志第 1 条）" in shown
+        assert "张三 于" in shown and "改判为 中风险（建议为 高风险）" in shown and "理由：只给参考分" in shown
+
+        await pilot.press("f3")  # the name is remembered for the next review; Esc records nothing
+        await pilot.pause()
+        assert app.screen.query_one("#review-reviewer", Input).value == "张三"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and len(AuditLog(log_path).entries()) == 1
+
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert "Earlier review (audit log entry 1)" in str(prior.render())
+        assert "Review" in review_footer(screen)
+
+
+@aio
+async def test_an_earlier_decision_is_shown_and_a_foreign_log_only_warns(tmp_path, monkeypatch):
+    from riskclass.audit import AuditLog
+
+    log_path = tmp_path / "team.jsonl"
+    a = Engine(model=None).assess(THIN)
+    AuditLog(log_path).record(a, "王五", "medium", "用于给学生打分")
+    monkeypatch.setenv("RISKCLASS_AUDIT_LOG", str(log_path))  # the same setting the CLI reads
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, "  一个幫助老師的工具 ")  # the same product: other spacing, 繁體
+        shown = str(app.assess_screen.query_one("#prior-review").render())
+        assert "王五" in shown and "改判为 中风险（建议为 低风险）" in shown
+
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"event": "login"}\n{"event": "logout"}\n', encoding="utf-8")
+    app = RiskclassApp(engine_factory=rules_only_engine, start_dir=tmp_path, audit_log=foreign)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, LOAN)
+        await type_description(pilot, "。")
+        assert app.assess_screen.assessment.tier == "high"  # assessing goes on
+        warned = [m for m, s in notes(app) if s == "warning" and "审计日志有问题" in m]
+        assert len(warned) == 1 and "not a riskclass audit log" in warned[0]  # said once, not per keystroke
+
+
 # ---- the package boundary ------------------------------------------------------------------------------------------
 
 

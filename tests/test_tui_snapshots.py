@@ -113,3 +113,23 @@ def test_batch_screen_with_results(snap_compare, lang, tmp_path):
 
     app = RiskclassApp(lang=lang, engine_factory=rules_only_engine, start_dir=tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_review_dialog_over_an_earlier_decision(snap_compare, tmp_path, monkeypatch):
+    from riskclass.audit import AuditLog, Suggestion
+    from riskclass.engine import Engine
+
+    monkeypatch.chdir(tmp_path)  # a relative log path: the dialog shows it, and it must not depend on tmp_path
+    a = Engine(model=None).assess(LOAN)
+    AuditLog("audit.jsonl").append(
+        LOAN, Suggestion.from_assessment(a), "张三", "medium", "评分只作参考，由信贷员决定", "2025-11-20T09:30:00Z"
+    )
+
+    async def run_before(pilot) -> None:
+        await described(LOAN)(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        await settle(pilot)
+
+    app = RiskclassApp(lang="zh", engine_factory=rules_only_engine, audit_log="audit.jsonl")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

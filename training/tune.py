@@ -27,9 +27,10 @@ from riskclass.engine import Engine  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(HERE / "data" / "dev2.csv"))
+    parser.add_argument("--corpus", default=str(HERE / "data" / training.CORPUS_FILE), help="training corpus")
     args = parser.parse_args()
     dev = training.read_labelled_csv(args.data)
-    model = training.train(training.prepare(HERE / "data" / training.CORPUS_FILE))
+    model = training.train(training.prepare(args.corpus))
     rules = Engine(model=None)
     combined = Engine(rulebook=rules.rulebook, model=model)
     opinions = dict(

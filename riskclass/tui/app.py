@@ -12,9 +12,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from riskclass.audit import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import localize_bindings, other_language, t
-from riskclass.tui.messages import EngineReady, OpenArticles, OpenDescription
+from riskclass.tui.messages import EngineReady, OpenArticles, OpenDescription, ReviewRecorded
 from riskclass.tui.screens.assess import AssessScreen
 
 EngineFactory = Callable[[], object]
@@ -43,7 +44,10 @@ def rules_only_engine():
 
 class RiskclassApp(App[int]):
     """`engine_factory` builds the engine in a worker after the first paint; until it returns, assessments use a
-    rules-only engine (tests pass `rules_only_engine` so their results never depend on the trained model)."""
+    rules-only engine (tests pass `rules_only_engine` so their results never depend on the trained model).
+
+    `audit_log` is where review decisions go; None resolves it as the CLI does (RISKCLASS_AUDIT_LOG, else
+    $XDG_DATA_HOME/riskclass/audit.jsonl, else ~/.local/share/riskclass/audit.jsonl)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (benchmarks, tests) find it
     TITLE = "riskclass"
@@ -62,9 +66,12 @@ class RiskclassApp(App[int]):
         lang: str = "zh",
         engine_factory: EngineFactory | None = None,
         start_dir: Path | None = None,
+        audit_log: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.lang = "en" if lang == "en" else "zh"
+        self.audit = AuditLog(audit_log)
+        self.reviewer = ""  # the last reviewer name used in this session: the next review starts with it
         self.engine_factory = engine_factory or self._shipped_engine
         self.start_dir = start_dir or Path.cwd()
         self.engine = None
@@ -242,6 +249,57 @@ class RiskclassApp(App[int]):
             return None
         return paths
 
+    # ---- reviews (issue 6) -------------------------------------------------------------------------------------------
+
+    def review_lookup(self, description: str) -> tuple[Lookup | None, str]:
+        """The latest decision about `description` and a one-line problem with the log ("" if none). Called from the
+        assess worker after every assessment: the log is re-read only when it changed. A missing log is no problem."""
+        if not self.audit.path.exists():
+            return None, ""
+        try:
+            return self.audit.lookup(fingerprint(description)), ""
+        except RiskclassError as exc:
+            return None, exc.message
+
+    def action_review(self) -> None:
+        from riskclass.tui.screens.review import ReviewScreen
+
+        self._back_to_assess()
+        assessment = self.assess_screen.assessment
+        if assessment is None:
+            self.notify(t("review.nothing", self.lang), severity="warning")
+            return
+        screen = ReviewScreen(assessment, self.lang, reviewer=self.reviewer, log_path=self.audit.path)
+        self.push_screen(screen, lambda choice: self._review_chosen(assessment, choice))
+
+    def _review_chosen(self, assessment, choice) -> None:
+        if choice is None:
+            return
+        self.reviewer = choice.reviewer
+        self.record_review(assessment, choice)
+
+    @work(thread=True, exit_on_error=False, group="review")
+    def record_review(self, assessment, choice) -> None:
+        """Append the decision (file lock and fsync: off the UI thread); a failure is a notification, never a crash."""
+        try:
+            recorded = self.audit.record(assessment, choice.reviewer, choice.decided_tier, choice.reason)
+        except RiskclassError as exc:
+            self.post_message(ReviewRecorded(None, exc.message))
+            return
+        except Exception as exc:  # an unexpected failure must not lose the dialog's answer silently
+            self.post_message(ReviewRecorded(None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(ReviewRecorded(recorded))
+
+    @on(ReviewRecorded)
+    def _review_recorded(self, message: ReviewRecorded) -> None:
+        if message.recorded is None:
+            self.notify(t("review.failed", self.lang, error=message.error), severity="error", timeout=10)
+            return
+        r = message.recorded
+        self.notify(t("review.recorded", self.lang, line=r.line, path=r.path), timeout=8)
+        self.assess_screen.reviews_changed()
+
     @property
     def _batch_screen(self):
         return self.get_screen("batch") if self.is_screen_installed("batch") else None
@@ -288,6 +346,7 @@ class RiskclassApp(App[int]):
             t("binding.assess_now", lang), t("cmd.assess_now", lang), self.assess_screen.action_assess_now
         )
         yield SystemCommand(t("binding.export", lang), t("cmd.export", lang), self.action_export)
+        yield SystemCommand(t("binding.review", lang), t("cmd.review", lang), self.action_review)
         yield SystemCommand(t("binding.batch", lang), t("cmd.batch", lang), self.action_batch)
         yield SystemCommand(t("binding.focus_questions", lang), t("cmd.focus_questions", lang), self._focus_questions)
         yield SystemCommand(t("cmd.language_title", lang), t("cmd.toggle_language", lang), self.action_toggle_language)
@@ -319,8 +378,8 @@ class RiskclassApp(App[int]):
             self.pop_screen()
 
 
-def run(lang: str = "zh", engine_factory: EngineFactory | None = None) -> int:
+def run(lang: str = "zh", engine_factory: EngineFactory | None = None, audit_log: str | Path | None = None) -> int:
     """Run the app full-screen; the exit code is 0, or 1 when Textual stopped it on an unhandled error."""
-    app = RiskclassApp(lang=lang, engine_factory=engine_factory)
+    app = RiskclassApp(lang=lang, engine_factory=engine_factory, audit_log=audit_log)
     app.run()
     return app.return_code or 0

@@ -43,6 +43,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.open_row": ("在评估页打开", "Open in Assess"),
     "binding.focus_questions": ("回答问题", "Answer questions"),
     "binding.toggle_item": ("勾选", "Tick"),
+    "binding.review": ("复核", "Review"),
     # command palette help lines
     "cmd.assess_now": ("不等输入停顿，立即评估当前描述", "Assess the current description without waiting"),
     "cmd.export": (
@@ -59,6 +60,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmd.cancel_batch": ("停止正在运行的批量评估（不写输出文件）", "Stop the running batch (no output file written)"),
     "cmd.browse": ("在目录树中选择输入文件", "Pick the input file in a directory tree"),
     "cmd.article": ("打开草案原文：{label}（{title}）", "Open the draft: {label} ({title})"),
+    "cmd.review": (
+        "接受或更改建议的等级并说明理由，记入审计日志",
+        "Accept or change the suggested tier with a reason; recorded in the audit log",
+    ),
     # assess screen
     "assess.placeholder": (
         "在此输入或粘贴产品描述：它做什么、作用于谁、输出用来做什么。",
@@ -116,6 +121,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.written": ("已写入 {md}、{html} 和 {json}", "Wrote {md}, {html} and {json}"),
     "export.failed": ("无法写入 {path}：{error}", "cannot write {path}: {error}"),
     "export.empty": ("请填写路径", "enter a path"),
+    # review (issue 6): the dialog, and the earlier decision shown in the assessment view
+    "review.title": ("复核当前评估", "Review the current assessment"),
+    "review.suggested": (
+        "建议等级：{tier}（{criteria}；置信度 {confidence:.2f}）",
+        "Suggested tier: {tier} ({criteria}; confidence {confidence:.2f})",
+    ),
+    "review.reviewer": ("复核人", "Reviewer"),
+    "review.reviewer_placeholder": ("姓名（必填，记入审计日志）", "name (required; recorded in the audit log)"),
+    "review.decision": ("决定", "Decision"),
+    "review.accept": ("接受建议：{tier}", "Accept the suggestion: {tier}"),
+    "review.change": ("改为：{tier}", "Change to: {tier}"),
+    "review.reason": ("理由（改判时必填）", "Reason (required when you change the tier)"),
+    "review.reason_placeholder": ("为什么这样决定", "why you decided so"),
+    "review.log": ("审计日志：{path}", "Audit log: {path}"),
+    "review.save": ("记录", "Record"),
+    "review.cancel": ("取消", "Cancel"),
+    "review.need_reviewer": ("请填写复核人姓名", "enter the reviewer's name"),
+    "review.need_reason": ("改判时请说明理由", "give a reason for changing the tier"),
+    "review.nothing": ("还没有可复核的评估：先输入描述", "Nothing to review yet: describe a product first"),
+    "review.recorded": ("已记入审计日志第 {line} 条：{path}", "Recorded as entry {line} of the audit log: {path}"),
+    "review.failed": ("未能记录复核决定：{error}", "The decision was not recorded: {error}"),
+    "review.log_problem": ("审计日志有问题：{error}", "Audit log problem: {error}"),
+    "review.chain_broken": (
+        "注意：审计日志已损坏（{problem}），请运行 riskclass audit verify",
+        "Warning: the audit log is broken ({problem}); run riskclass audit verify",
+    ),
     # batch
     "batch.title": ("批量评估", "Batch assessment"),
     "batch.input": ("输入文件", "Input file"),

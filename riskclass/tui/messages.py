@@ -43,3 +43,13 @@ class OpenDescription(Message):
     def __init__(self, description: str) -> None:
         super().__init__()
         self.description = description
+
+
+class ReviewRecorded(Message):
+    """A review decision was appended to the audit log (`recorded`, a riskclass.audit.Recorded), or could not be
+    (`error`, a one-line reason)."""
+
+    def __init__(self, recorded, error: str = "") -> None:
+        super().__init__()
+        self.recorded = recorded
+        self.error = error

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Header, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from riskclass.assessment import Assessment, Question
+from riskclass.audit import Lookup
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import localize_bindings, t
 from riskclass.tui.widgets.assessment_view import AssessmentView
@@ -33,16 +34,28 @@ class AssessScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "assess_now", "Assess now"),
         Binding("f2", "focus_questions", "Answer questions"),
+        Binding("f3", "review", "Review"),  # ctrl+r is "assess now" here
     ]
 
     class Assessed(Message):
-        """A background assessment finished: `result` is an Assessment, or the RiskclassError that explains why not."""
+        """A background assessment finished: `result` is an Assessment, or the RiskclassError that explains why not.
+        `prior` is the latest review decision about the same description (riskclass.audit.Lookup) if there is one,
+        and `audit_problem` a one-line reason when the audit log could not be read."""
 
-        def __init__(self, generation: int, result: Assessment | RiskclassError, forced: bool) -> None:
+        def __init__(
+            self,
+            generation: int,
+            result: Assessment | RiskclassError,
+            forced: bool,
+            prior: Lookup | None = None,
+            audit_problem: str = "",
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.result = result
             self.forced = forced
+            self.prior = prior
+            self.audit_problem = audit_problem
 
     def __init__(self, lang: str) -> None:
         super().__init__(id="assess")
@@ -53,6 +66,9 @@ class AssessScreen(Screen):
         self._generation = 0  # bumped by every edit or answer: results of older requests are dropped
         self._debounce: Timer | None = None
         self._had_questions = False
+        self._had_assessment = False
+        self.prior: Lookup | None = None  # the latest review decision about the current description, if any
+        self._audit_problem_shown = ""  # said once, not after every keystroke
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚖")
@@ -162,14 +178,19 @@ class AssessScreen(Screen):
             result: Assessment | RiskclassError = engine.assess(text, answers=answers)
         except RiskclassError as exc:
             result = exc
+        prior, problem = self.app.review_lookup(text) if isinstance(result, Assessment) else (None, "")
         if not worker.is_cancelled:
-            self.post_message(self.Assessed(generation, result, forced))
+            self.post_message(self.Assessed(generation, result, forced, prior, problem))
 
     @on(Assessed)
     def _assessed(self, message: Assessed) -> None:
         if message.generation != self._generation:
             return  # the text or the answers changed since: a newer assessment is on its way
         result = message.result
+        self.prior = message.prior if message.prior is not None and message.prior.entry is not None else None
+        if message.audit_problem and message.audit_problem != self._audit_problem_shown:
+            self._audit_problem_shown = message.audit_problem
+            self.app.notify(t("review.log_problem", self.lang, error=message.audit_problem), severity="warning")
         if isinstance(result, RiskclassError):
             self.assessment = None
             self._show(None)
@@ -186,10 +207,12 @@ class AssessScreen(Screen):
         self._hint_done(result)
 
     def _sync_bindings(self) -> None:
-        """F2 (answer questions) is in the footer only while there are questions; refresh only when that changes."""
+        """F2 (answer questions) is in the footer only while there are questions, F3 (review) while there is an
+        assessment; refresh only when that changes."""
         has_questions = bool(self.assessment and self._shown_questions(self.assessment))
-        if has_questions != self._had_questions:
-            self._had_questions = has_questions
+        has_assessment = self.assessment is not None
+        if (has_questions, has_assessment) != (self._had_questions, self._had_assessment):
+            self._had_questions, self._had_assessment = has_questions, has_assessment
             self.refresh_bindings()
 
     def _hint_done(self, a: Assessment) -> None:
@@ -203,7 +226,7 @@ class AssessScreen(Screen):
     def _show(self, a: Assessment | None) -> None:
         view = self.query_one(AssessmentView)
         with self.app.batch_update():  # one repaint for the whole result, not one per section
-            view.show(a, self.lang, self.app.rulebook, self._shown_questions(a) if a else (), self.answers)
+            view.show(a, self.lang, self.app.rulebook, self._shown_questions(a) if a else (), self.answers, self.prior)
 
     def _hint(self, text: str, error: bool = False, working: bool = False) -> None:
         hint = self.query_one("#hint", Static)
@@ -218,6 +241,15 @@ class AssessScreen(Screen):
         if self.text.strip():
             self._generation += 1
             self.start_assessment()
+
+    def reviews_changed(self) -> None:
+        """A decision was recorded: assess again so the view shows it (the log is read in the assess worker)."""
+        if self.query("#description") and self.text.strip():
+            self._generation += 1
+            self.start_assessment()
+
+    def action_review(self) -> None:
+        self.app.action_review()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -253,6 +285,8 @@ class AssessScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_questions":
             return bool(self.assessment and self._shown_questions(self.assessment))  # hidden from the footer if none
+        if action == "review":
+            return self.assessment is not None
         return True
 
     # ---- checklist ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from riskclass.assessment import Assessment, CriterionHit
+from riskclass.audit import WORDS, Lookup, describe_break, describe_decision
 from riskclass.render import CN_ITEM
 from riskclass.rulebook import Rulebook
 from riskclass.tui.i18n import TIER_WORDS, label, t
@@ -42,6 +43,7 @@ class AssessmentView(VerticalScroll):
             yield Static("", id="meta", markup=False)
         yield Static("", id="intro", markup=False)
         yield Static("", id="review", markup=False)
+        yield Static("", id="prior-review", markup=False)
         yield QuestionsPanel(id="questions")
         yield Static("", markup=False, id="evidence-title", classes="section-title section")
         yield EvidenceView("", id="evidence", classes="section")
@@ -110,7 +112,9 @@ class AssessmentView(VerticalScroll):
         rulebook: Rulebook | None,
         questions: tuple = (),
         answers: dict[str, bool] | None = None,
+        prior: Lookup | None = None,
     ) -> None:
+        """`prior`: the latest review decision about this description (riskclass.audit), shown under the verdict."""
         self.assessment = a
         self.set_class(a is None, "-empty")
         self.query_one(TierBadge).show(a.tier if a else None, lang)
@@ -135,6 +139,7 @@ class AssessmentView(VerticalScroll):
         if a is None or rulebook is None:
             self.query_one("#meta", Static).update("")
             self.query_one("#review", Static).display = False
+            self.query_one("#prior-review", Static).display = False
             self.query_one(QuestionsPanel).show((), {}, lang)
             self.query_one(EvidenceView).show(None, [], lang)
             for widget_id in ("#criteria", "#possible", "#red-flags", "#obligations", "#article50"):
@@ -161,6 +166,7 @@ class AssessmentView(VerticalScroll):
         review.update(Content("\n".join([head, *(f"  - {r.get(lang)}" for r in a.review_reasons)])))
         review.set_class(a.needs_review, "-needs-review")
 
+        self._show_prior(a, prior, lang)
         self.query_one(QuestionsPanel).show(questions, answers, lang)
         self.query_one(EvidenceView).show(a.description, a.evidence_spans(), lang)
         none = label("none", lang)
@@ -185,6 +191,22 @@ class AssessmentView(VerticalScroll):
             "\n".join(f"· {n.law}{' ' + n.article if n.article else ''} — {n.topic.get(lang)}" for n in a.national)
         )
         self._show_sections(possible=bool(a.possible), national=bool(a.national))
+
+    def _show_prior(self, a: Assessment, prior: Lookup | None, lang: str) -> None:
+        """The earlier review decision, in the words the CLI uses (riskclass.audit.describe_decision)."""
+        widget = self.query_one("#prior-review", Static)
+        widget.display = prior is not None and prior.entry is not None
+        if prior is None or prior.entry is None:
+            return
+        words = WORDS["en" if lang == "en" else "zh"]
+        entry = words["entry"].format(line=prior.entry.line)
+        heading = f"{words['heading']} ({entry})" if lang == "en" else f"{words['heading']}（{entry}）"
+        lines = describe_decision(prior.decision, a.versions, lang, current_tier=a.tier)
+        if not prior.verification.ok:
+            lines.append(t("review.chain_broken", lang, problem=describe_break(prior.verification.problem, lang)))
+        # No indent: a wrapped line would start at the left edge anyway, and the border marks the block.
+        widget.update(Content.assemble((heading, "bold"), "\n", "\n".join(lines)))
+        widget.set_class(not prior.verification.ok, "-broken")
 
     def _show_sections(self, possible: bool, national: bool) -> None:
         for widget_id in ("#possible-title", "#possible"):
