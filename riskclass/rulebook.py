@@ -7,6 +7,7 @@ load with a message naming the file, the record and what to fix. Adding a rule i
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass
@@ -71,15 +72,17 @@ class Rule:
     negative: tuple[str, ...] = ()
     note: str = ""
 
-    def match(self, text: str, candidates: set | None = None) -> RuleMatch:
+    def match(self, text: str, candidates: dict | None = None) -> RuleMatch:
         """Where the patterns matched: counted spans, and spans a negation right before them cancels.
 
-        `candidates` (from the engine's batch screen) limits the run to patterns that can match this text.
+        `candidates` (from the engine's batch screen) maps the `id()` of each pattern that can match this text to
+        what to run in its place (the pattern, or those of its alternatives that can match: the same matches); the
+        other patterns are skipped. Keyed by id() because hashing a compiled pattern hashes its whole program.
         """
         found: list[tuple[int, int]] = []
         negated: list[tuple[tuple[int, int], tuple[int, int]]] = []
         for p in self.patterns:
-            if candidates is not None and p not in candidates:
+            if candidates is not None and (p := candidates.get(id(p))) is None:
                 continue
             for m in p.finditer(text):
                 if m.end() > m.start():
@@ -88,7 +91,13 @@ class Rule:
                     else:
                         found.append(m.span())
         if found and self.requires:
-            context = [m.span() for p in self.requires for m in p.finditer(text) if m.end() > m.start()]
+            context = [
+                m.span()
+                for p in self.requires
+                if candidates is None or id(p) in candidates
+                for m in (p if candidates is None else candidates[id(p)]).finditer(text)
+                if m.end() > m.start()
+            ]
             if not context:
                 return RuleMatch([], negated)
             found += context
@@ -98,63 +107,238 @@ class Rule:
         """Spans of the normalised text where the rule's patterns count (empty when the rule does not apply)."""
         return self.match(text).spans
 
-    def excluded_by(self, text: str) -> tuple[int, int] | None:
+    def excluded_by(self, text: str, candidates: dict | None = None) -> tuple[int, int] | None:
+        """The span of the first exclusion found (`candidates` as for `match`)."""
         for p in self.exclusions:
+            if candidates is not None and (p := candidates.get(id(p))) is None:
+                continue  # the engine's batch screen found that it cannot match this text
             if (m := p.search(text)) and m.end() > m.start():
                 return m.span()
         return None
 
 
-def required_characters(pattern: re.Pattern[str], weight) -> frozenset[str] | None:
-    """Characters of which every match of `pattern` contains at least one, or None when no such set is known.
+# How many strings an exactly known piece of a pattern may stand for (机[器械]人 → 机器人, 机械人) before it is kept
+# only as what it requires: enough for the alternations of whole words the rules are made of, small enough to be cheap.
+_EXACT_STRINGS = 64
+_EXACT_ALTERNATIVES = 4096  # an alternation of known words (疾病|病情|…) stays exact up to this many
+_ALTERNATIVES = 32  # alternatives a requirement keeps before it is summarised as one set of strings
 
-    Read off the parsed pattern: a literal requires itself; a small character class its members; a group or a
-    repeat of at least once what its contents require; an alternation the union of what each branch requires; a
-    sequence the lightest (by `weight`, e.g. how common the characters are) of its elements' requirements. Anything
-    else (negated classes, optional parts, assertions) requires nothing. Sound by construction: a text containing none
-    of the characters cannot match, so the pattern need not run. Used for batches, where it pays for the parsing.
+Requirement = tuple[frozenset[frozenset[str]], ...]  # alternatives, each a set of sets of strings
+_ALWAYS: Requirement = (frozenset(),)  # one alternative that needs nothing
+
+
+def _weight(strings: frozenset[str]) -> float:
+    """A rough chance that some string of the set is in a text: a longer string is rarer."""
+    return sum(8.0 ** (1 - len(s)) for s in strings)
+
+
+def _summary(req: Requirement) -> Requirement:
+    """One set of strings implied by `req`: the most telling set of each alternative, joined."""
+    if any(not alt for alt in req):
+        return _ALWAYS
+    return (frozenset({frozenset().union(*(min(alt, key=_weight) for alt in req))}),)
+
+
+def _both(a: Requirement, b: Requirement) -> Requirement:
+    """What a match of both needs."""
+    if a == _ALWAYS or b == _ALWAYS:
+        return b if a == _ALWAYS else a
+    if len(a) * len(b) > _ALTERNATIVES:
+        b = _summary(b)
+        if len(a) * len(b) > _ALTERNATIVES:
+            a = _summary(a)
+    return tuple(dict.fromkeys(x | y for x in a for y in b))
+
+
+def _either(reqs: list[Requirement]) -> Requirement:
+    """What a match of one of them needs."""
+    out = tuple(dict.fromkeys(alt for req in reqs for alt in req))
+    if any(not alt for alt in out):
+        return _ALWAYS
+    return _summary(out) if len(out) > _ALTERNATIVES else out
+
+
+def _spelled(exact: frozenset[str] | None, req: Requirement) -> Requirement:
+    """`req`, and one of the strings `exact` says a piece spells, when it cannot spell nothing."""
+    if exact is None or "" in exact:
+        return req
+    return _both(req, (frozenset({exact}),))
+
+
+def required_literals(pattern: re.Pattern[str] | str, flags: int = 0) -> Requirement | None:
+    """Alternatives of sets of strings: every match of `pattern` holds, for at least one alternative, a string of each
+    of its sets. None when nothing is known (the pattern must always run). `pattern` may also be the source of one,
+    compiled with `flags`.
+
+    Read off the parsed pattern: a run of pieces whose text is known exactly (literals, small classes, alternations of
+    words, optional letters) stands for the few strings it can spell, and one of them must be in the match; a sequence
+    needs what each of its pieces needs; an alternation needs what one of its branches needs (`A…B|C…D`: A and B, or C
+    and D); a repeat of at least once needs what its contents need; assertions consume nothing and so leave a run
+    unbroken. Anything else (negated classes, `.`, open gaps) needs nothing. Sound by construction: a text that holds
+    no alternative in full cannot match, so the pattern need not run. Used for batches, where parsing once pays.
     """
     from re import _constants as c
     from re import _parser
 
-    def seq(items):
-        best = None
-        for op, av in items:
-            r = node(op, av)
-            if r is not None and (best is None or weight(r) < weight(best)):
-                best = r
-        return best
+    source, flags = (pattern, flags) if isinstance(pattern, str) else (pattern.pattern, pattern.flags)
+    if flags & re.IGNORECASE:
+        return None
+    zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None))
 
-    def node(op, av):
+    def seq(items) -> tuple[frozenset[str] | None, Requirement]:
+        run: set[str] = {""}  # the strings the current run of exactly known pieces can spell
+        exact_all = True
+        req = _ALWAYS
+        for op, av in items:
+            exact, more = node(op, av)
+            req = _both(req, more)
+            if exact is not None and len(run) * len(exact) <= _EXACT_STRINGS:
+                run = {a + b for a in run for b in exact}
+                continue
+            exact_all = False
+            req = _spelled(frozenset(run), req)
+            run = set(exact) if exact is not None else {""}
+        if exact_all:
+            return frozenset(run), req
+        return None, _spelled(frozenset(run), req)
+
+    def node(op, av) -> tuple[frozenset[str] | None, Requirement]:
         if op is c.LITERAL:
-            return frozenset(chr(av))
+            return frozenset(chr(av)), _ALWAYS
+        if op in zero_width:
+            return frozenset({""}), _ALWAYS
         if op is c.IN:
-            chars = set()
+            chars: set[str] = set()
             for o, a in av:
                 if o is c.LITERAL:
                     chars.add(chr(a))
-                elif o is c.RANGE and a[1] - a[0] < 64:
+                elif o is c.RANGE and a[1] - a[0] < _EXACT_STRINGS:
                     chars.update(map(chr, range(a[0], a[1] + 1)))
                 else:
-                    return None
-            return frozenset(chars)
+                    return None, _ALWAYS
+            return frozenset(chars), _ALWAYS
         if op is c.SUBPATTERN:
-            return seq(av[3])
+            return (None, _ALWAYS) if av[1] & re.IGNORECASE else seq(av[3])
+        if op is getattr(c, "ATOMIC_GROUP", None):
+            return seq(av)
         if op is c.BRANCH:
-            out: set[str] = set()
-            for branch in av[1]:
-                if (r := seq(branch)) is None:
-                    return None
-                out |= r
-            return frozenset(out)
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
-            return seq(av[2])
-        return None
+            branches = [seq(b) for b in av[1]]
+            if all(e is not None for e, _ in branches) and sum(len(e) for e, _ in branches) <= _EXACT_ALTERNATIVES:
+                return frozenset().union(*(e for e, _ in branches)), _ALWAYS
+            return None, _either([_spelled(e, r) for e, r in branches])
+        if op in repeats:
+            low, high, item = av
+            exact, more = seq(item)
+            if low == 0:
+                return (exact | {""} if exact is not None and high == 1 else None), _ALWAYS
+            if low == high == 1:
+                return exact, more
+            return None, _spelled(exact, more)
+        return None, _ALWAYS
 
     try:
-        return seq(_parser.parse(pattern.pattern, pattern.flags))
+        exact, req = seq(_parser.parse(source, flags))
     except Exception:  # a parser this code does not know: run the pattern, always
         return None
+    req = _spelled(exact, req)
+    if req == _ALWAYS:
+        return None
+    # A string containing another of the same set adds nothing: wherever it is, the shorter one is too.
+    return tuple(
+        frozenset(frozenset(s for s in strings if not any(o != s and o in s for o in strings)) for strings in alt)
+        for alt in req
+    )
+
+
+def top_level_alternatives(pattern: re.Pattern[str]) -> list[str] | None:
+    """The sources of the top-level alternatives of `pattern` (`a…b|c(d|e)|f` → `a…b`, `c(d|e)`, `f`), or None.
+
+    Only when each can run on its own exactly as it runs inside the pattern: no backreference, conditional, comment
+    or inline flag, and no alternative that can match the empty string. Then, on a text where some alternatives cannot
+    match at all, the others give the pattern's matches (see the engine's `Alternatives`).
+    """
+    from re import _parser
+
+    source = pattern.pattern
+    if pattern.flags & re.VERBOSE or re.search(r"\(\?[#(P]|\(\?[aiLmsux-]+[:)]|\\[1-9]", source):
+        return None
+    pieces: list[str] = []
+    depth, start, i, in_class, class_start = 0, 0, 0, False, 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]" or i == class_start
+        elif ch == "[":
+            in_class = True
+            class_start = i + 2 if source[i + 1 : i + 2] == "^" else i + 1  # a "]" first is a member, not the end
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            pieces.append(source[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(source[start:])
+    if len(pieces) < 2 or "|".join(pieces) != source:
+        return None
+    try:
+        if any(_parser.parse(p, pattern.flags).getwidth()[0] == 0 for p in pieces):
+            return None
+    except Exception:  # not a valid pattern on its own: the split was wrong, so keep the pattern whole
+        return None
+    return pieces
+
+
+def screening_plan(patterns: list[re.Pattern[str]]) -> list[tuple[list[str] | None, list[Requirement | None]]]:
+    """For each pattern, its `top_level_alternatives` (or None) and the `required_literals` of each of them (of the
+    pattern itself when it is not split), remembered in the user cache: parsing the rulebook's patterns again takes
+    most of a second, and every worker process of a batch needs them.
+
+    The file is keyed by the patterns, the Python version (its parser) and the compiled code of the analysis itself,
+    so a changed rulebook or analysis never reads an old answer; an unreadable or unwritable cache only costs time.
+    """
+    import hashlib
+    import marshal
+    import sys
+
+    from riskclass.cache import cache_dir
+
+    analysis = (screening_plan, top_level_alternatives, required_literals, _weight, _summary, _both, _either, _spelled)
+    key = hashlib.sha256(f"{sys.version}\0{_EXACT_STRINGS}\0{_EXACT_ALTERNATIVES}\0{_ALTERNATIVES}".encode())
+    for f in analysis:
+        key.update(marshal.dumps(f.__code__))
+    for p in patterns:
+        key.update(f"\0{p.flags}\0{p.pattern}".encode("utf-8", "surrogatepass"))
+    path = cache_dir() / f"rule-screen-{key.hexdigest()[:16]}.marshal"
+    try:
+        found = marshal.loads(path.read_bytes())
+        if isinstance(found, list) and len(found) == len(patterns):
+            return found
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    found = []
+    for p in patterns:
+        parts = top_level_alternatives(p)
+        found.append((parts, [required_literals(s, p.flags) for s in parts] if parts else [required_literals(p)]))
+    with contextlib.suppress(OSError):
+        import os
+        import tempfile
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(marshal.dumps(found))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,322 @@
+"""The fast paths of batch classification give exactly what the straightforward ones give.
+
+Each speed-up (translate-table normalisation, the batch screen and its split alternations, the chunked TF-IDF, the
+one-pass jieba cut, the caches on disk) is compared with the plain computation it replaces, on the labelled corpus and
+on generated text. Nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import csv
+import pickle
+import re
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from .conftest import ROOT
+
+# Characters that exercise every branch of normalisation: spaces of all kinds, controls, format characters, NFKC
+# expansions (ﬁ, ①, ㎏), case that changes length (İ), final sigma, full-width forms, traditional characters.
+TRICKY = list(
+    "  \t\n\r\x0b\x0c\x1c\x85\u00a0\u1680\u2000\u2028\u2029\u202f\u3000\u200b\u200d\ufeff\x00\x07\ue000"
+    "ΣσςİIßﬁﬀ①Ⅻ㈱㎏㍿ǅＡｂ０é\u0301人臉辨識這個們系統信貸審批ai AI-ok.%#&+，。；！？"
+)
+
+
+def _sample(step: int = 5) -> list[str]:
+    out = []
+    for name in ("corpus.csv", "dev2.csv", "test.csv"):
+        with (ROOT / "training" / "data" / name).open(encoding="utf-8", newline="") as fh:
+            out += [r["description"] for r in csv.DictReader(fh)][::step]
+    return out
+
+
+def _normalise_reference(original: str):
+    """normalise as first written: one character at a time."""
+
+    def is_space(ch: str) -> bool:
+        return ch.isspace() or unicodedata.category(ch) == "Zs"
+
+    chars: list[str] = []
+    starts: list[int] = []
+    for i, ch in enumerate(original):
+        if is_space(ch):
+            if chars and chars[-1] != " ":
+                chars.append(" ")
+                starts.append(i)
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        piece = unicodedata.normalize("NFKC", ch).lower() if not ch.isascii() else ch.lower()
+        for p in piece:
+            if is_space(p):
+                if chars and chars[-1] != " ":
+                    chars.append(" ")
+                    starts.append(i)
+                continue
+            chars.append(p)
+            starts.append(i)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        starts.pop()
+    return "".join(chars), tuple(starts), tuple(s + 1 for s in starts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.text(alphabet=st.sampled_from(TRICKY), max_size=30)))
+def test_normalise_by_translate_table_is_the_character_loop(text):
+    from riskclass.text import content_chars, has_content_chars, normalise, to_simplified
+
+    got = normalise(text)
+    plain, starts, ends = _normalise_reference(text)
+    assert (got.text, got.starts, got.ends) == (to_simplified(plain), starts, ends)
+    assert has_content_chars(text) == (content_chars(text) > 0)
+    assert has_content_chars(text, 4) == (content_chars(text) >= 4)
+
+
+def test_normalise_matches_the_character_loop_on_the_corpus():
+    from riskclass.text import normalise, to_simplified
+
+    for text in _sample(step=3):
+        got = normalise(text)
+        plain, starts, ends = _normalise_reference(text)
+        assert (got.text, got.starts, got.ends) == (to_simplified(plain), starts, ends)
+
+
+def _jieba_reference(text: str) -> list[str]:
+    from riskclass.text import _jieba_tokenizer
+
+    return [t for t in _jieba_tokenizer()[0].lcut(text, HMM=False) if t.strip()]
+
+
+JIEBA_TEXT = list("的人工智能系统识别人脸信贷审批模型自动决定放款abcXY 12,.。-_%#&+")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(JIEBA_TEXT), max_size=40))
+def test_the_one_pass_cut_gives_jiebas_tokens(text):
+    from riskclass.text import tokens_of_normalised
+
+    assert tokens_of_normalised(text) == _jieba_reference(text)
+
+
+def test_the_one_pass_cut_gives_jiebas_tokens_on_the_corpus():
+    from riskclass.text import normalise, tokens_of_normalised
+
+    for text in _sample(step=2):
+        norm = normalise(text).text
+        assert tokens_of_normalised(norm) == _jieba_reference(norm)
+
+
+@pytest.fixture(scope="module")
+def model():
+    from riskclass.model import load_shipped_model
+
+    return load_shipped_model()
+
+
+def test_chunked_features_are_bit_for_bit_the_row_by_row_ones(model):
+    import numpy as np
+
+    from riskclass.text import normalise
+
+    texts = [normalise(t).text for t in _sample(step=4)]
+    texts += ["", " ", "a", "ab", "a  b", "\t x \n y ", "人", "é\u0301", "ΣΑΣ", "x" * 3000, "人工智能 " * 300]
+    for i in range(0, len(texts), 300):  # several chunks, and a chunk larger than one NumPy slice
+        chunk = texts[i : i + 300]
+        for text, (idx, val) in zip(chunk, model._vectors(chunk), strict=True):
+            ref_idx, ref_val = model._vector(text)
+            assert idx.dtype == ref_idx.dtype and val.dtype == ref_val.dtype
+            assert np.array_equal(idx, ref_idx) and np.array_equal(val, ref_val), text[:40]
+            assert np.array_equal(model._probabilities(idx, val), model._probabilities(ref_idx, ref_val))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + list("模型系统 ab")), max_size=25), min_size=1, max_size=6))
+def test_chunked_features_on_generated_text(model, texts):
+    import numpy as np
+
+    from riskclass.text import normalise
+
+    texts = [normalise(t).text for t in texts]
+    for text, (idx, val) in zip(texts, model._vectors(texts), strict=True):
+        ref_idx, ref_val = model._vector(text)
+        assert np.array_equal(idx, ref_idx) and np.array_equal(val, ref_val)
+
+
+def _rule_text():
+    from riskclass.rulebook import load_rulebook
+
+    chars = sorted({ch for r in load_rulebook().rules for p in r.patterns for ch in p.pattern if ch >= "\u4e00"})
+    return st.text(alphabet=st.sampled_from(chars + list("abcdeilmnorstxy -,.。;")), min_size=1, max_size=60)
+
+
+_SCREEN = []
+
+
+def _screen():
+    if not _SCREEN:
+        from riskclass.engine import Engine
+        from riskclass.text import normalise
+
+        _SCREEN.append(Engine()._build_screen([normalise(t).text for t in _sample(step=10)]))
+    return _SCREEN[0]
+
+
+def _check_screen(texts: list[str]) -> None:
+    """Every pattern that matches is a candidate, and what runs in its place finds exactly its matches."""
+    screen = _screen()
+    for text, candidates in zip(texts, screen.candidates_many(texts), strict=True):
+        for pattern in screen.need:
+            spans = [m.span() for m in pattern.finditer(text)]
+            if pattern not in candidates:
+                assert not spans, (pattern.pattern[:60], text[:60])
+                continue
+            runner = candidates.run[id(pattern)]
+            assert [m.span() for m in runner.finditer(text)] == spans, (pattern.pattern[:60], text[:60])
+            first = runner.search(text)
+            assert (first.span() if first else None) == (spans[0] if spans else None)
+
+
+def test_the_screen_and_its_split_alternations_match_like_the_patterns_on_the_corpus():
+    from riskclass.text import normalise
+
+    _check_screen([normalise(t).text for t in _sample(step=3)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_rule_text(), min_size=1, max_size=4))
+def test_the_screen_and_its_split_alternations_on_generated_text(texts):
+    _check_screen(texts)
+
+
+def test_top_level_alternatives_split_only_where_each_runs_alone():
+    from riskclass.rulebook import top_level_alternatives
+
+    cases = {
+        r"a|b(c|d)|[|]e": ["a", "b(c|d)", "[|]e"],
+        r"[]|]x|\|y|(?:p|q)": ["[]|]x", r"\|y", "(?:p|q)"],
+        r"[^]|]z|w": ["[^]|]z", "w"],
+        r"(a)\1|b": None,  # a backreference
+        r"(?i)a|b": None,  # an inline flag
+        r"a?|b": None,  # an alternative that can match nothing
+        r"(?#x|y)a|b": None,  # a comment
+        r"abc": None,
+    }
+    for source, want in cases.items():
+        assert top_level_alternatives(re.compile(source)) == want, source
+    from riskclass.rulebook import load_rulebook
+
+    for rule in load_rulebook().rules:
+        for p in rule.patterns:
+            parts = top_level_alternatives(p)
+            assert parts is None or "|".join(parts) == p.pattern
+
+
+def test_the_screening_plan_from_the_cache_is_the_computed_one(tmp_path, monkeypatch):
+    from riskclass.rulebook import load_rulebook, required_literals, screening_plan, top_level_alternatives
+
+    monkeypatch.setenv("RISKCLASS_CACHE_DIR", str(tmp_path))
+    patterns = [p for r in load_rulebook().rules[:12] for p in r.patterns]
+    first = screening_plan(patterns)  # computes and writes
+    assert list(tmp_path.glob("rule-screen-*.marshal"))
+    assert screening_plan(patterns) == first  # reads
+    for p, (parts, needs) in zip(patterns, first, strict=True):
+        assert parts == top_level_alternatives(p)
+        assert needs == ([required_literals(s, p.flags) for s in parts] if parts else [required_literals(p)])
+
+
+def test_code_index_and_sorted_unique_agree_with_plain_python():
+    import numpy as np
+
+    from riskclass.engine import CodeIndex, sorted_unique
+
+    rng = np.random.default_rng(0)
+    codes = sorted(set(rng.integers(0, 1 << 62, 3000).tolist()))
+    index = CodeIndex(codes)
+    queries = np.concatenate([np.array(codes, dtype=np.int64), rng.integers(0, 1 << 62, 5000)])
+    where = {c: i for i, c in enumerate(codes)}
+    assert index.find(queries).tolist() == [where.get(q, -1) for q in queries.tolist()]
+    values = rng.integers(0, 50, 1000)
+    assert np.array_equal(sorted_unique(values, np), np.unique(values))
+
+
+def test_assess_many_with_the_model_gives_exactly_what_assess_gives(model):
+    from riskclass.engine import Engine
+    from riskclass.errors import RiskclassError
+
+    sample = [*_sample(step=9), "", "   ", "!!!", "人脸识别门禁", "ΣΑΣ ﬁnance 信贷审批", "x" * 400 + "人脸识别"]
+    engine = Engine(model=model)
+    many = engine.assess_many(sample)
+    for text, got in zip(sample, many, strict=True):
+        if isinstance(got, RiskclassError):
+            with pytest.raises(RiskclassError):
+                Engine(model=model).assess(text)
+        else:
+            assert got.to_dict() == Engine(model=model).assess(text).to_dict()
+    # A copy of the engine in another process builds its own screen: the one here holds this process's id()s.
+    copy = pickle.loads(pickle.dumps(engine))
+    assert copy._screen is None
+    assert [a.to_dict() for a in copy.assess_many(sample[:40]) if not isinstance(a, RiskclassError)] == [
+        a.to_dict() for a in many[:40] if not isinstance(a, RiskclassError)
+    ]
+
+
+def test_the_dictionary_snapshot_gives_the_same_tokens(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from riskclass.text import tokenize
+
+    rows = _sample(step=25)
+    script = (
+        "import json, sys\n"
+        "from riskclass.text import tokenize\n"
+        "print(json.dumps([tokenize(t) for t in json.load(sys.stdin)], ensure_ascii=False))\n"
+    )
+    env = {**os.environ, "RISKCLASS_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], input=json.dumps(rows), capture_output=True, text=True, env=env, check=True
+        )
+        for _ in range(2)  # the first run loads jieba's dictionary and writes the snapshot, the second reads it
+    ]
+    assert list(tmp_path.glob("jieba-dictionary-*.marshal")), "the snapshot was not written"
+    in_memory = [tokenize(t) for t in rows]
+    for run in runs:
+        assert json.loads(run.stdout) == in_memory
+
+
+def _top_terms_reference(model, idx, val, class_index):
+    """TierClassifier._top_terms as first written."""
+    from riskclass.model import TOP_TERMS
+
+    weights = val * model.coef[class_index, idx]
+    ranked = sorted(((float(w), int(i)) for w, i in zip(weights, idx, strict=True) if w > 0), reverse=True)
+    words = [(model.feature_names[i], w) for w, i in ranked if i < model.n_word]
+    chars = [(model.feature_names[i], w) for w, i in ranked if i >= model.n_word]
+    out = []
+    readable = [(t, w) for t, w in words if len(t.replace(" ", "")) >= 2]
+    for term, w in readable if len(readable) >= 3 else words + chars:
+        term = term.replace(" ", "")
+        if len(term) < 2 or not all(unicodedata.category(ch)[0] in "LN" for ch in term):
+            continue
+        if not any(term in s or s in term for s, _ in out):
+            out.append((term, w))
+        if len(out) == TOP_TERMS:
+            break
+    return tuple(out)
+
+
+def test_top_terms_are_the_plainly_ranked_ones(model):
+    from riskclass.text import normalise
+
+    for text in [*(normalise(t).text for t in _sample(step=4)), "a", "ab", "人", "模型", "x y z", "系统 平台"]:
+        idx, val = model._vector(text)
+        for tier in range(len(model.classes)):
+            assert model._top_terms(idx, val, tier) == _top_terms_reference(model, idx, val, tier), text[:40]
