@@ -48,6 +48,9 @@ CONF_WEAK_PENALTY = 0.10  # weak evidence of a higher tier makes the chosen tier
 # high-tier recall (0.952); a stricter bar where the rules found medium evidence cost recall and gained nothing.
 MODEL_RAISE_HIGH = 0.50  # model probability of "high" that lifts a product the rules left medium or low
 MODEL_RAISE_MEDIUM = 0.75  # where no rule found a criterion: medium when P(medium) + P(high) reaches this, else low
+# Lowering: with the larger corpus, letting a confident model lower a product the rules found only medium evidence
+# for raised macro-F1 on dev2 from 0.873 to 0.897 (dev: 0.910 to 0.914) without changing high or medium recall.
+MODEL_LOWER_MEDIUM = 0.70  # model probability of "low" that lowers a product the rules found only medium evidence for
 MODEL_DOUBT = 0.15  # below this model probability for the rules' tier, the result is flagged for review
 MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": confidence ≤ 0.5 and review requested
 ASK_WEAK_MIN = 0.15  # weak evidence of a higher tier is asked about only if the model gives that tier at least this
@@ -434,6 +437,18 @@ class Engine:
             )
             ask += plausible or [c for c in thin_ask if c[0] == "H"]
             return Decision("high", p["high"] * 0.9, "rules+model" if criteria else "model", view, reasons, ask, True)
+        answered = any(h.source == "answer" for h in criteria)  # the user's own facts are not second-guessed
+        if rules_tier == "medium" and p["low"] >= MODEL_LOWER_MEDIUM and not answered:
+            # Medium evidence is often one word in a context that concerns things, not people (持卡人数据 in a card
+            # factory's camera QC): when the model is confident of low, low is suggested and the criterion asked about.
+            reasons.append(
+                Text(
+                    f"规则发现中风险证据，但模型认为低风险的可能为 {p['low']:.0%}：请确认",
+                    f"the rules found medium-risk evidence, but the model gives low {p['low']:.0%}: please confirm",
+                )
+            )
+            ask += fired
+            return Decision("low", min(p["low"], 0.6), "rules+model", view, reasons, ask, True)
         if rules_tier == "medium":
             doubt = p["low"] > 1 - MODEL_DOUBT
             if doubt:
