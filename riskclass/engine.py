@@ -27,7 +27,15 @@ from riskclass.assessment import (
     Question,
 )
 from riskclass.errors import RiskclassError
-from riskclass.rulebook import Requirement, Rulebook, Text, _weight, compile_pattern, load_rulebook
+from riskclass.rulebook import (
+    Requirement,
+    Rulebook,
+    Text,
+    _weight,
+    compile_pattern,
+    load_rulebook,
+    negation_before,
+)
 from riskclass.text import NormalizedText, check_description, content_chars, has_content_chars, normalise
 
 TIER_RANK = {"low": 0, "medium": 1, "high": 2}
@@ -300,12 +308,12 @@ class Engine:
         marks = []
         for item in rb.article50:
             by_criteria = [c for c in item.criteria if c in ids]
-            by_words = [
-                m.group(0)
+            by_words = [  # words right after a negation (不处理任何个人信息) do not trigger an item
+                w
                 for p in item.patterns
                 if run is None or id(p) in run
-                for m in [(p if run is None else run[id(p)]).search(text)]
-                if m
+                for w in [_first_affirmed(p if run is None else run[id(p)], text)]
+                if w
             ]
             triggered = bool(by_criteria or by_words)
             why = None
@@ -497,6 +505,14 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.run)
+
+
+def _first_affirmed(pattern, text: str) -> str | None:
+    """The first match of `pattern` in `text` that no negation cue stands right before."""
+    for m in pattern.finditer(text):
+        if negation_before(text, m.start()) is None:
+            return m.group(0)
+    return None
 
 
 class Alternatives:

@@ -254,3 +254,13 @@ def test_assess_many_gives_exactly_what_assess_gives(rules_engine):
             assert isinstance(got, InputError)
         else:
             assert got.to_dict() == rules_engine.assess(text).to_dict()
+
+
+def test_article50_words_after_a_negation_do_not_mark_an_item():
+    from riskclass.engine import Engine
+
+    e = Engine(model=None)
+    negated = e.assess("工厂产线上的零件表面缺陷检测，不处理任何个人信息")
+    affirmed = e.assess("工厂产线上的零件表面缺陷检测，会处理工人的个人信息")
+    assert not next(m for m in negated.article50 if m.item == 4).triggered
+    assert next(m for m in affirmed.article50 if m.item == 4).triggered
