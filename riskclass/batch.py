@@ -67,6 +67,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from riskclass.errors import ExitCode, InputError, RiskclassError
+from riskclass.files import AtomicOutput
 
 if TYPE_CHECKING:
     from riskclass.engine import Engine
@@ -861,56 +862,6 @@ def _printable(cell: str) -> str:
     return _UNDECODABLE.sub("\ufffd", cell)
 
 
-class _AtomicOutput:
-    """A hidden temporary file beside `path`, renamed over it by `commit` once complete and on disk; removed if not."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.stream: BinaryIO | None = None
-        self.tmp: str | None = None
-
-    def __enter__(self) -> BinaryIO:
-        if self.path == "-":
-            return sys.stdout.buffer
-        directory = os.path.dirname(os.path.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial")
-        self.stream = os.fdopen(fd, "wb")
-        return self.stream
-
-    def commit(self) -> None:
-        if self.path == "-":
-            sys.stdout.buffer.flush()
-            return
-        assert self.stream is not None and self.tmp is not None
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
-        self.stream.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = os.stat(self.path).st_mode & 0o7777 if os.path.exists(self.path) else 0o666 & ~umask
-        os.chmod(self.tmp, mode)  # mkstemp makes it 0600; the output should look like any file the user writes
-        os.replace(self.tmp, self.path)
-        self.tmp = None
-        try:
-            dir_fd = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)  # the rename itself survives a crash
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.stream is not None and not self.stream.closed:
-            self.stream.close()
-        if self.tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.tmp)
-            self.tmp = None
-
-
 class _CsvWriter:
     def __init__(self, stream: BinaryIO, header: list[str], excel: bool, guard: bool) -> None:
         self.text = io.TextIOWrapper(stream, encoding="utf-8-sig" if excel else "utf-8", newline="")
@@ -1110,7 +1061,7 @@ def run_batch(
         id_index = _report_id_column(table.names, options) if reports else None
         if progress is not None:
             progress(0, table.total)
-        output = _AtomicOutput(options.output)
+        output = AtomicOutput(options.output)
         with output as stream, reports or contextlib.nullcontext():
             writer: _CsvWriter | _JsonlWriter
             if options.format == "jsonl":
@@ -1442,7 +1393,7 @@ def _print_summary(s: BatchSummary, out: Any) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare_outputs(args.compare, args.input, args.column)
-    output = _AtomicOutput(args.output or "-")
+    output = AtomicOutput(args.output or "-")
     if args.output and args.output != "-" and os.path.exists(args.output) and not args.force:
         raise InputError(f"{args.output} already exists: pass --force to replace it, or choose another name")
     with output as stream:

@@ -34,6 +34,12 @@ def _answer(value: str) -> tuple[str, bool | None]:
     return cid.strip().upper(), ANSWER_WORDS[word.strip().lower()]
 
 
+def _add_assessment_options(p: argparse.ArgumentParser, answer_help: str) -> None:
+    """--answer and --rules-only, the options of every command that assesses a description."""
+    p.add_argument("--answer", action="append", type=_answer, default=[], metavar="CRITERION=yes|no", help=answer_help)
+    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riskclass",
@@ -55,15 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("description", help="the description, or - to read it from standard input")
     p.add_argument("--json", action="store_true", help="print one JSON object (CONTRACT.md)")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the output (default zh)")
-    p.add_argument(
-        "--answer",
-        action="append",
-        type=_answer,
-        default=[],
-        metavar="CRITERION=yes|no",
-        help="answer a follow-up question as a fact, e.g. --answer H4=no (repeatable)",
-    )
-    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
+    _add_assessment_options(p, "answer a follow-up question as a fact, e.g. --answer H4=no (repeatable)")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour the output")
     p.add_argument("--audit-log", metavar="PATH", help="shows an earlier review decision from this log (see `audit`)")
 
@@ -86,15 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the report (default zh)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
-    p.add_argument(
-        "--answer",
-        action="append",
-        default=[],
-        type=_answer,
-        metavar="CRITERION=yes|no",
-        help="answer a follow-up question as a fact (repeatable)",
-    )
-    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
+    _add_assessment_options(p, "answer a follow-up question as a fact (repeatable)")
 
     from riskclass.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
@@ -153,13 +143,7 @@ def _read_description(arg: str) -> str:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from riskclass.engine import Engine
-    from riskclass.text import use_on_disk_dictionary
-
-    description = _read_description(args.description)
-    use_on_disk_dictionary()  # one description: a few hundred dictionary look-ups, not a second of loading
-    engine = Engine(model=None if args.rules_only else _shipped_model())
-    assessment = engine.assess(description, answers=dict(args.answer))
+    assessment = _assess_description(args)
     review = _earlier_review(args, assessment)  # issue 6: a decision already recorded for this description
     if args.json:
         data = {**assessment.to_dict(args.lang), "description": assessment.description}  # so it can be reported
@@ -181,21 +165,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from riskclass import reports
+    from riskclass.files import write_text_atomic
 
-    if (args.description is None) == (args.from_json is None):
-        raise InputError("give a description (or -) or --from-json FILE, not both and not neither")
-    if args.from_json:
-        if args.answer or args.rules_only:
-            raise InputError("--answer and --rules-only re-assess: they do not apply to a saved assessment")
-        assessment = reports.load_saved_assessment(args.from_json)
-    else:
-        from riskclass.engine import Engine
-        from riskclass.text import use_on_disk_dictionary
-
-        description = _read_description(args.description)
-        use_on_disk_dictionary()
-        engine = Engine(model=None if args.rules_only else _shipped_model())
-        assessment = engine.assess(description, answers=dict(args.answer))
+    assessment = _assess_for(args)
     fmt = reports.format_for(args.output or "", args.format)
     lookup = _earlier_review(args, assessment)  # a decision already recorded for this description goes in the report
     review = None
@@ -208,7 +180,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return ExitCode.OK
     out = Path(args.output)
-    reports.write_text_atomic(out, text, force=args.force)
+    write_text_atomic(out, text, force=args.force)
     print(f"{out} ({fmt}, {assessment.tier_title.get(args.lang)})", file=sys.stderr)
     return ExitCode.OK
 
@@ -411,15 +383,7 @@ def _add_review_parsers(sub) -> None:
     p.add_argument(
         "--reason", default="", metavar="TEXT", help="why (required when --tier differs from the suggestion)"
     )
-    p.add_argument(
-        "--answer",
-        action="append",
-        default=[],
-        type=_answer,
-        metavar="CRITERION=yes|no",
-        help="answer a follow-up question as a fact before assessing (repeatable)",
-    )
-    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
+    _add_assessment_options(p, "answer a follow-up question as a fact before assessing (repeatable)")
     p.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
     p.add_argument("--json", action="store_true", help="print the recorded entry as one JSON object")
     p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
@@ -536,11 +500,16 @@ def _assess_for(args: argparse.Namespace):
         from riskclass.reports import load_saved_assessment
 
         return load_saved_assessment(args.from_json)
+    return _assess_description(args)
+
+
+def _assess_description(args: argparse.Namespace):
+    """A fresh assessment of the description argument (or standard input), with --answer and --rules-only."""
     from riskclass.engine import Engine
     from riskclass.text import use_on_disk_dictionary
 
     description = _read_description(args.description)
-    use_on_disk_dictionary()
+    use_on_disk_dictionary()  # one description: a few hundred dictionary look-ups, not a second of loading
     engine = Engine(model=None if args.rules_only else _shipped_model())
     return engine.assess(description, answers=dict(args.answer))
 

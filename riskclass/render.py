@@ -107,14 +107,24 @@ def use_colour(stream: TextIO, choice: str = "auto") -> bool:
 
 def highlight(description: str, spans: list[tuple[int, int, str]], colour: bool, marker: str = "【】") -> str:
     """The description with evidence spans marked: in colour on a terminal, in brackets otherwise."""
-    out, pos = [], 0
+
+    def mark(seg: str, cid: str) -> str:
+        return f"{CRITERION_STYLE.get(cid, BOLD)}{seg}{RESET}" if colour else f"{marker[0]}{seg}{marker[1]}"
+
+    return "".join(seg if cid is None else mark(seg, cid) for seg, cid in marked_segments(description, spans))
+
+
+def marked_segments(text: str, spans: list[tuple[int, int, str]]):
+    """`text` cut into consecutive pieces, each with the criterion whose evidence it is (None between evidence), after
+    merging overlaps as `non_overlapping` does: what every face of riskclass marks up in its own way."""
+    pos = 0
     for start, end, cid in non_overlapping(spans):
-        out.append(description[pos:start])
-        seg = description[start:end]
-        out.append(f"{CRITERION_STYLE.get(cid, BOLD)}{seg}{RESET}" if colour else f"{marker[0]}{seg}{marker[1]}")
+        if start > pos:
+            yield text[pos:start], None
+        yield text[start:end], cid
         pos = end
-    out.append(description[pos:])
-    return "".join(out)
+    if pos < len(text):
+        yield text[pos:], None
 
 
 def non_overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

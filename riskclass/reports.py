@@ -28,7 +28,8 @@ from typing import Any
 
 from riskclass.assessment import Assessment, CriterionHit
 from riskclass.errors import InputError
-from riskclass.render import CN_ITEM, LABELS, non_overlapping
+from riskclass.files import default_mode
+from riskclass.render import CN_ITEM, LABELS, marked_segments
 from riskclass.rulebook import Citation, Rulebook, Text, load_rulebook
 
 REPORT_DATA_FILE = "report.yaml"
@@ -253,6 +254,13 @@ def _cited_articles(a: Assessment, rb: Rulebook, checklist, extra) -> dict[str, 
     return {label: text for _, label, text in sorted(found)}
 
 
+def _as_report(
+    a: Assessment | Report, lang: str, done: Iterable[str], rulebook: Rulebook | None, generated: str | None
+) -> Report:
+    """What every renderer starts from: the Report given, or one built from the assessment."""
+    return a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+
+
 # ---- pre-filling the disclosure draft from the description ------------------------------------------------------
 
 _STOP = r"的是款个种套了为用把将在，,。：:；;、\s“”\"「」《》（）()"
@@ -343,13 +351,9 @@ def prefill_disclosure(a: Assessment, lang: str) -> list[DisclosureField]:
 
 def marked_description(a: Assessment) -> str:
     """The description with each evidence span as 【words｜criterion】 (overlaps merged, the first criterion kept)."""
-    out, pos = [], 0
-    for start, end, cid in non_overlapping(a.evidence_spans()):
-        out.append(a.description[pos:start])
-        out.append(f"【{a.description[start:end]}｜{cid}】")
-        pos = end
-    out.append(a.description[pos:])
-    return "".join(out)
+    return "".join(
+        seg if cid is None else f"【{seg}｜{cid}】" for seg, cid in marked_segments(a.description, a.evidence_spans())
+    )
 
 
 def _quotes(labels: Iterable[str], known: Iterable[Citation]) -> list[tuple[str, str]]:
@@ -381,7 +385,7 @@ def to_markdown(
     generated: str | None = None,
 ) -> str:
     """The report as Markdown: readable as plain text, printable through any Markdown viewer."""
-    r = a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+    r = _as_report(a, lang, done, rulebook, generated)
     a, lang, rb = r.assessment, r.lang, rulebook or load_rulebook()
     L, H = LABELS[lang], HEADINGS[lang]
     lines = [f"# {H['title']}", "", f"*{L['disclaimer']}*", "", f"## {H['summary']}", ""]
@@ -530,7 +534,7 @@ def to_html(
     generated: str | None = None,
 ) -> str:
     """The report as one self-contained HTML file: inline styles, no scripts, no network assets; prints well."""
-    r = a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+    r = _as_report(a, lang, done, rulebook, generated)
     a, lang, rb = r.assessment, r.lang, rulebook or load_rulebook()
     L, H = LABELS[lang], HEADINGS[lang]
     out: list[str] = [
@@ -657,17 +661,14 @@ def to_html(
 
 
 def _html_marked(a: Assessment, rb: Rulebook, lang: str) -> str:
-    out, pos = [], 0
-    for start, end, cid in non_overlapping(a.evidence_spans()):
+    out = []
+    for seg, cid in marked_segments(a.description, a.evidence_spans()):
+        if cid is None:
+            out.append(_e(seg))
+            continue
         crit = rb.criteria.get(cid)
         title = f"{cid} {crit.title.get(lang)}" if crit else cid
-        out.append(_e(a.description[pos:start]))
-        out.append(
-            f'<mark data-criterion="{_e(cid)}" title="{_e(title)}">{_e(a.description[start:end])}'
-            f"<sup>{_e(cid)}</sup></mark>"
-        )
-        pos = end
-    out.append(_e(a.description[pos:]))
+        out.append(f'<mark data-criterion="{_e(cid)}" title="{_e(title)}">{_e(seg)}<sup>{_e(cid)}</sup></mark>')
     return "".join(out)
 
 
@@ -746,7 +747,7 @@ def to_json(
     rulebook: Rulebook | None = None,
     generated: str | None = None,
 ) -> str:
-    r = a if isinstance(a, Report) else build_report(a, lang, done, rulebook, generated)
+    r = _as_report(a, lang, done, rulebook, generated)
     return json.dumps(report_dict(r), ensure_ascii=False, indent=2) + "\n"
 
 
@@ -800,37 +801,6 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
         return assessment_from_dict(data, rulebook or load_rulebook())
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a saved assessment: {exc}") from None
-
-
-def write_text_atomic(path, text: str, force: bool = False) -> None:
-    """Write a whole file or nothing: a temporary file beside it, renamed into place. An existing file is kept
-    unless `force`."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"{path} exists: pass --force to overwrite it")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent or ".")
-    except OSError as exc:
-        raise InputError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---- one report per batch row ------------------------------------------------------------------------------------
@@ -930,9 +900,7 @@ class ReportDirectory:
         parent = self.directory.resolve().parent
         try:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name[:40]}.partial-", dir=parent))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.staging, 0o777 & ~umask)  # it becomes DIR: an ordinary directory, not mkdtemp's 0700
+            os.chmod(self.staging, default_mode(0o777))  # it becomes DIR: an ordinary directory, not mkdtemp's 0700
         except OSError as exc:
             raise InputError(f"cannot write reports in {parent}: {exc.strerror or exc}") from None
         return self

@@ -233,7 +233,8 @@ class RiskclassApp(App[int]):
     def export(self, base: Path) -> tuple[Path, Path, Path] | None:
         """Write base.md, base.html and base.json (one report, three formats) for the current assessment, with the
         steps ticked so far; a failure is a notification, never a crash."""
-        from riskclass.reports import build_report, to_html, to_json, to_markdown, write_text_atomic
+        from riskclass.files import write_text_atomic
+        from riskclass.reports import build_report, to_html, to_json, to_markdown
 
         a = self.assess_screen.assessment
         if a is None:
