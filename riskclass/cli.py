@@ -277,7 +277,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = training.read_labelled_csv(args.test or training.training_data_dir() / training.TEST_FILE)
     if data.sha256 == test.sha256:
         raise InputError("the training data and the held-out data are the same file: pass a different --test")
-    reviews = _review_rows_for_training(args, training, data, test) if args.with_reviews else None
+    more = [] if args.test else training.more_held_out_sets()
+    reviews = _review_rows_for_training(args, training, data, [test, *more]) if args.with_reviews else None
     fit_on = training.with_reviews(data, reviews) if reviews is not None else data
     print(f"train: fitting on {len(fit_on.examples)} descriptions", file=log)
     model = training.train(fit_on)
@@ -288,9 +289,18 @@ def cmd_train(args: argparse.Namespace) -> int:
             dev.append(training.evaluate(training.read_labelled_csv(path), model))
     print(f"evaluate: held-out {Path(test.name).name} ({len(test.examples)} rows)", file=log)
     held = training.evaluate(test, model)
-    manifest = training.export(model, data, out, held_out=held, development=dev, test_data=test, reviews=reviews)
+    more_held = []
+    for extra in more:
+        print(f"evaluate: held-out {Path(extra.name).name} ({len(extra.examples)} rows)", file=log)
+        more_held.append((extra, training.evaluate(extra, model)))
+    manifest = training.export(
+        model, data, out, held_out=held, development=dev, test_data=test, reviews=reviews, more_held_out=more_held
+    )
     print(f"export: {out / manifest['model_file']} sha256 {manifest['model_sha256'][:12]}…", file=log)
     _print_metrics(held)
+    for _, evaluation in more_held:
+        print()
+        _print_metrics(evaluation)
     return ExitCode.OK
 
 
@@ -647,9 +657,9 @@ def _print_earlier_review(lookup, assessment, lang: str) -> None:
     print("\n" + head + "\n" + "\n".join(f"  {line}" for line in lines))
 
 
-def _review_rows_for_training(args: argparse.Namespace, training, data, test):
+def _review_rows_for_training(args: argparse.Namespace, training, data, held_out: list):
     """`train --with-reviews`: the reviewed rows, with those duplicating held-out or development rows left out."""
-    held = [test]
+    held = list(held_out)
     for name in training.DEV_FILES:  # left out even with --no-dev: the engine's thresholds were chosen on them
         if (path := training.training_data_dir() / name).is_file():
             held.append(training.read_labelled_csv(path))

@@ -316,7 +316,7 @@ def test_train_with_reviews_adds_them_apart_from_the_corpus_and_leaves_held_out_
         "description,tier\n人脸识别门禁系统，刷脸进出小区,high\n工厂零件缺陷检测,low\n智能客服机器人，回答订单问题,medium\n",
         encoding="utf-8",
     )
-    dev_description = training.read_labelled_csv(training.training_data_dir() / "dev.csv").examples[0].description
+    dev_description = training.read_labelled_csv(training.training_data_dir() / "dev2.csv").examples[0].description
     log_path = tmp_path / "audit.jsonl"
     log = AuditLog(log_path)
     log.append("陪独居老人聊天、提醒吃药的 AI 音箱", LOW, "张三", "medium", reason="面向老人，涉及情感陪伴")
@@ -335,7 +335,7 @@ def test_train_with_reviews_adds_them_apart_from_the_corpus_and_leaves_held_out_
     assert reviews["rows"] == 2 and reviews["left_out_held_out"] == 2 and reviews["log_entries"] == 5
     assert reviews["tiers"] == {"high": 1, "medium": 0, "low": 1}  # the later decision (low) replaced medium
     assert reviews["head"] == log.verify().head
-    held = [training.read_labelled_csv(test_csv), training.read_labelled_csv(training.training_data_dir() / "dev.csv")]
+    held = [training.read_labelled_csv(test_csv), training.read_labelled_csv(training.training_data_dir() / "dev2.csv")]
     rows = training.review_rows(log_path, held)
     assert [e.description for e in rows.examples] == [
         "给网约车司机派单并按评分扣减收入的系统",

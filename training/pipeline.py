@@ -5,7 +5,7 @@
 
 Each step is a typed function in riskclass.training; this file only declares their order and inputs, so the shipped
 model and its manifest can be rebuilt from the committed data with one command. Data: training/data/corpus.csv
-(training), dev.csv and dev2.csv (choosing the engine's thresholds with training/tune.py), test.csv (held out,
+(training), dev2.csv (choosing the engine's thresholds with training/tune.py), test.csv and test2.csv (held out,
 reported only).
 """
 
@@ -39,8 +39,12 @@ def main() -> int:
     dev = [training.evaluate(training.read_labelled_csv(DATA / name), model) for name in training.DEV_FILES]  # 3.
     test = training.read_labelled_csv(DATA / training.TEST_FILE)
     held = training.evaluate(test, model)
-    manifest = training.export(model, corpus, OUT, held_out=held, development=dev, test_data=test)  # 4. export
-    _print_metrics(held)
+    more = [(d, training.evaluate(d, model)) for d in training.more_held_out_sets()]
+    manifest = training.export(  # 4. export
+        model, corpus, OUT, held_out=held, development=dev, test_data=test, more_held_out=more
+    )
+    for evaluation in (held, *(e for _, e in more)):
+        _print_metrics(evaluation)
     print(f"model {OUT / manifest['model_file']} sha256 {manifest['model_sha256']}")
     return 0
 
