@@ -59,6 +59,7 @@ MODEL_RAISE_MEDIUM = 0.75  # where no rule found a criterion: medium when P(medi
 # Lowering: with the larger corpus, letting a confident model lower a product the rules found only medium evidence
 # for raised macro-F1 on dev2 from 0.873 to 0.897 (dev: 0.910 to 0.914) without changing high or medium recall.
 MODEL_LOWER_MEDIUM = 0.70  # model probability of "low" that lowers a product the rules found only medium evidence for
+MODEL_VETO_HIGH = 0.10  # below this model probability of "high", rules' H evidence is asked about, not a floor
 MODEL_DOUBT = 0.15  # below this model probability for the rules' tier, the result is flagged for review
 MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": confidence ≤ 0.5 and review requested
 ASK_WEAK_MIN = 0.15  # weak evidence of a higher tier is asked about only if the model gives that tier at least this
@@ -269,7 +270,8 @@ class Engine:
         )
         thin = not criteria and not possible_t and self.is_thin(norm)
         silent = not criteria and not possible_t and not low_signal
-        d = self._decide(norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion)
+        confirmed = frozenset(cid for cid, yes in answers.items() if yes)
+        d = self._decide(norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed)
         tier, reasons, ask = d.tier, d.reasons, d.ask
 
         conflicts = sorted(c for c in contested if c not in answers)
@@ -363,7 +365,9 @@ class Engine:
             known = self._derived[(tier, ids)] = (obligations, national)
         return known
 
-    def _decide(self, norm, rules_tier, criteria, possible, low_signal, thin, silent, opinion=None) -> Decision:
+    def _decide(
+        self, norm, rules_tier, criteria, possible, low_signal, thin, silent, opinion=None, confirmed=frozenset()
+    ) -> Decision:
         """Tier, confidence and what to ask, from the rules' findings and (when given) the model's opinion."""
         rb = self.rulebook
         reasons: list[Text] = []
@@ -417,6 +421,25 @@ class Engine:
             reasons.append(_weak_evidence(plausible))
             ask += plausible
         fired = [h.id for h in criteria if h.source != "answer"]
+        # The user's own facts (a criterion answered yes, found by the rules or not) are not second-guessed.
+        answered = any(h.source == "answer" or h.id in confirmed for h in criteria)
+        if rules_tier == "high" and p["high"] < MODEL_VETO_HIGH and not answered:
+            # A rule's words can stand in a context that defeats them (人脸识别摄像头模组的代工厂,
+            # 功率预测报送调度机构): when the model, reading the whole description, finds high this unlikely, the H
+            # evidence is shown and asked about, and the tier follows the rest of the evidence. On wording the rules
+            # were not written against, they were wrong here more often than the model.
+            medium_found = any(h.id[0] == "M" for h in criteria)
+            tier = "medium" if (medium_found and p["low"] < MODEL_LOWER_MEDIUM) or p["medium"] >= p["low"] else "low"
+            high_ids = [c for c in fired if c[0] == "H"]
+            reasons.append(
+                Text(
+                    f"规则发现高风险证据（{'、'.join(high_ids)}），但模型认为高风险的可能仅 {p['high']:.0%}：请确认",
+                    f"the rules found high-risk evidence ({', '.join(high_ids)}), but the model gives high only "
+                    f"{p['high']:.0%}: please confirm",
+                )
+            )
+            ask += high_ids
+            return Decision(tier, min(0.6, max(p[tier], 0.35)), "rules+model", view, reasons, ask, True)
         if rules_tier == "high":
             if p["high"] < MODEL_DOUBT:
                 reasons.append(
@@ -445,7 +468,6 @@ class Engine:
             )
             ask += plausible or [c for c in thin_ask if c[0] == "H"]
             return Decision("high", p["high"] * 0.9, "rules+model" if criteria else "model", view, reasons, ask, True)
-        answered = any(h.source == "answer" for h in criteria)  # the user's own facts are not second-guessed
         if rules_tier == "medium" and p["low"] >= MODEL_LOWER_MEDIUM and not answered:
             # Medium evidence is often one word in a context that concerns things, not people (持卡人数据 in a card
             # factory's camera QC): when the model is confident of low, low is suggested and the criterion asked about.

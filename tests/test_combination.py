@@ -1,0 +1,90 @@
+"""How the rules and the model combine, with a model whose opinion the test fixes (the shipped one moves on retrain)."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from riskclass import engine
+from riskclass.engine import Engine, ModelOpinion
+
+
+@dataclass
+class FixedModel:
+    """A model that gives the same probabilities to every description."""
+
+    high: float
+    medium: float
+    low: float
+    sha256: str = "fixed"
+
+    def opinion(self, text):
+        return ModelOpinion({"high": self.high, "medium": self.medium, "low": self.low}, (("词", 0.5),))
+
+    def opinions(self, texts):
+        return [self.opinion(t) for t in texts]
+
+
+FACE_GATE = "小区门口的人脸识别门禁，业主刷脸进出"  # the rules find H5
+CUSTOMER_SERVICE = "电商平台的智能客服，回答买家关于退货和物流的问题"  # the rules find M1 only
+NOTHING = "钢板表面划痕的视觉检测"  # no criterion
+
+
+@pytest.fixture(scope="module")
+def rulebook():
+    return Engine(model=None).rulebook
+
+
+def assess(rulebook, model, text, answers=None):
+    return Engine(rulebook=rulebook, model=model).assess(text, answers)
+
+
+def test_an_h_hit_the_model_agrees_with_is_high_without_review(rulebook):
+    a = assess(rulebook, FixedModel(0.8, 0.15, 0.05), FACE_GATE)
+    assert a.tier == "high" and not a.needs_review and "H5" in {h.id for h in a.criteria}
+
+
+def test_an_h_hit_the_model_doubts_stays_high_but_is_flagged(rulebook):
+    a = assess(rulebook, FixedModel(0.12, 0.6, 0.28), FACE_GATE)
+    assert engine.MODEL_VETO_HIGH <= 0.12 < engine.MODEL_DOUBT
+    assert a.tier == "high" and a.needs_review
+
+
+def test_an_h_hit_the_model_rules_out_is_asked_about_not_a_floor(rulebook):
+    a = assess(rulebook, FixedModel(0.03, 0.27, 0.70), FACE_GATE)
+    assert a.tier == "low" and a.needs_review and a.confidence <= 0.6
+    assert "H5" in {h.id for h in a.criteria}, "the evidence is still shown"
+    assert "H5" in {q.criterion for q in a.questions}, "and asked about"
+    assert any("H5" in r.en and "3%" in r.en for r in a.review_reasons)
+
+
+def test_the_users_answer_restores_the_floor(rulebook):
+    a = assess(rulebook, FixedModel(0.03, 0.27, 0.70), FACE_GATE, {"H5": True})
+    assert a.tier == "high"
+
+
+def test_a_vetoed_h_hit_with_medium_evidence_falls_to_medium(rulebook):
+    text = "商场的人脸识别会员系统：识别到会员进店后推送个性化优惠券"  # H5 and M2
+    a = assess(rulebook, FixedModel(0.05, 0.30, 0.65), text)
+    assert {h.id for h in a.criteria} >= {"H5", "M2"}
+    assert a.tier == "medium" and a.needs_review
+
+
+def test_the_model_raises_to_high_where_the_rules_found_less_and_says_so(rulebook):
+    a = assess(rulebook, FixedModel(0.7, 0.2, 0.1), CUSTOMER_SERVICE)
+    assert a.tier == "high" and a.needs_review
+    assert any("70%" in r.en for r in a.review_reasons)
+
+
+def test_a_confident_low_lowers_medium_evidence_and_asks(rulebook):
+    a = assess(rulebook, FixedModel(0.05, 0.15, 0.80), CUSTOMER_SERVICE)
+    assert a.tier == "low" and a.needs_review and "M1" in {q.criterion for q in a.questions}
+    assert assess(rulebook, FixedModel(0.05, 0.15, 0.80), CUSTOMER_SERVICE, {"M1": True}).tier == "medium"
+    kept = assess(rulebook, FixedModel(0.05, 0.45, 0.50), CUSTOMER_SERVICE)
+    assert kept.tier == "medium"
+
+
+def test_where_the_rules_are_silent_an_unsure_model_is_not_confident(rulebook):
+    a = assess(rulebook, FixedModel(0.2, 0.35, 0.45), NOTHING)
+    assert a.tier == "low" and a.confidence <= 0.5 and a.needs_review
+    sure = assess(rulebook, FixedModel(0.02, 0.08, 0.90), NOTHING)
+    assert sure.tier == "low" and sure.confidence > 0.5 and not sure.needs_review
