@@ -499,6 +499,14 @@ def _held_out_section(name: str, held: dict) -> list[str]:
             lines.append(f"| {label} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['recall']['high']:.3f} |")
     lines += ["", "Combined engine, per tier:", "", *_table(held)]
     lines += ["", f"Share of rows flagged `needs_review`: {held['needs_review_rate']:.1%}."]
+    alone, both = ab.get("model_only"), ab.get("combined")
+    if alone and both and alone["macro_f1"] > both["macro_f1"]:
+        lines += [
+            "",
+            f"Here the model alone has the higher macro-F1 ({alone['macro_f1']:.3f} against {both['macro_f1']:.3f}):",
+            "the rules' floor costs precision on wording they were not written against; in exchange the combined",
+            f"engine's high recall is {both['recall']['high']:.3f} against the model's {alone['recall']['high']:.3f}.",
+        ]
     return lines
 
 
@@ -574,7 +582,7 @@ def model_card(manifest: dict) -> str:
         "",
         "## Known weaknesses",
         "",
-        "- It learns from roughly two thousand descriptions written for this purpose; wording far from them (long",
+        "- It learns from about 3,400 descriptions written for this purpose; wording far from them (long",
         "  procurement documents, other industries' jargon) is where it is least reliable — the rules and the",
         "  `needs_review` flag are the safety net.",
         "- Borderline products (L2 driver assistance, slow robots in public spaces, employee scores that do not decide",

@@ -64,7 +64,7 @@ def test_the_users_answer_restores_the_floor(rulebook):
 
 def test_a_vetoed_h_hit_with_medium_evidence_falls_to_medium(rulebook):
     text = "商场的人脸识别会员系统：识别到会员进店后推送个性化优惠券"  # H5 and M2
-    a = assess(rulebook, FixedModel(0.05, 0.30, 0.65), text)
+    a = assess(rulebook, FixedModel(0.05, 0.40, 0.55), text)
     assert {h.id for h in a.criteria} >= {"H5", "M2"}
     assert a.tier == "medium" and a.needs_review
 

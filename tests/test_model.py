@@ -159,3 +159,7 @@ def test_shipped_manifest_reports_held_out_metrics_with_the_ablation():
     assert held["n"] >= 300
     assert set(held["ablation"]) == {"rules_only", "model_only", "combined"}
     assert manifest["test_data"]["sha256"] == training.sha256_bytes((ROOT / "training/data/test.csv").read_bytes())
+    second = manifest["metrics"]["more_held_out"]["test2.csv"]
+    assert second["n"] >= 300 and set(second["ablation"]) == {"rules_only", "model_only", "combined"}
+    [recorded] = manifest["more_test_data"]
+    assert recorded["sha256"] == training.sha256_bytes((ROOT / "training/data/test2.csv").read_bytes())
