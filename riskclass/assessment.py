@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from riskclass.rulebook import Text
 
+QUESTIONED = Text(
+    "待确认：建议的等级未采纳此项，见复核", "in question: the suggested tier does not follow it, see review"
+)
+
 TIER_TITLES = {
     "high": Text("高风险", "High risk"),
     "medium": Text("中风险", "Medium risk"),
@@ -153,6 +157,12 @@ class Assessment:
     @property
     def tier_title(self) -> Text:
         return TIER_TITLES[self.tier]
+
+    def questioned(self, hit: CriterionHit) -> bool:
+        """A criterion the rules found that the suggested tier does not follow: the model overruled it, so it is
+        shown as evidence but asked about (an answer makes it count)."""
+        rank = {"high": 2, "medium": 1, "low": 0}
+        return hit.source != "answer" and {"H": 2, "M": 1}.get(hit.id[:1], 0) > rank.get(self.tier, 0)
 
     def evidence_spans(self) -> list[tuple[int, int, str]]:
         """(start, end, criterion id) for every evidence span, for highlighting the description."""

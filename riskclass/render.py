@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TextIO
 
-from riskclass.assessment import Assessment
+from riskclass.assessment import QUESTIONED, Assessment
 
 RESET = "\033[0m"
 TIER_STYLE = {"high": "\033[1;97;41m", "medium": "\033[1;30;43m", "low": "\033[1;30;42m"}
@@ -164,8 +164,11 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
         lines.append(f"  {L['none']}")
     for h in a.criteria:
         words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence)) or ("(" + L["decided_by"]["answers"] + ")")
+        questioned = QUESTIONED.get(lang)
+        note = c(DIM, f"  ({questioned})" if lang == "en" else f"  （{questioned}）") if a.questioned(h) else ""
         lines.append(
             f"  {c(CRITERION_STYLE.get(h.id, BOLD), h.id)} {h.title.get(lang)}  {words}  {c(DIM, ' '.join(h.articles))}"
+            + note
         )
     if a.possible:
         lines.append(c(BOLD, L["possible"]))

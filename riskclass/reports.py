@@ -26,7 +26,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from riskclass.assessment import Assessment, CriterionHit
+from riskclass.assessment import QUESTIONED, Assessment, CriterionHit
 from riskclass.errors import InputError
 from riskclass.files import default_mode
 from riskclass.render import CN_ITEM, LABELS, marked_segments
@@ -405,7 +405,7 @@ def to_markdown(
     lines += ["", f"## {L['description']}", ""]
     lines += [f"> {_md_escape(line)}" if line else ">" for line in marked_description(a).splitlines()]
     lines += ["", f"*{H['evidence_note']}*", "", f"## {L['criteria']}", ""]
-    _md_hits(lines, a.criteria, rb, lang, L["none"])
+    _md_hits(lines, a.criteria, rb, lang, L["none"], a.questioned)
     if a.possible:
         lines += ["", f"## {L['possible']}", ""]
         _md_hits(lines, a.possible, rb, lang, L["none"])
@@ -466,11 +466,14 @@ def to_markdown(
     return "\n".join(lines)
 
 
-def _md_hits(lines: list[str], hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, none: str) -> None:
+def _md_hits(
+    lines: list[str], hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, none: str, questioned=lambda h: False
+) -> None:
     if not hits:
         lines.append(f"- {none}")
     for h in hits:
-        lines.append(f"- **{h.id} {h.title.get(lang)}** {_md_escape(_hit_words(h, lang))}".rstrip())
+        note = f" *{_paren(QUESTIONED.get(lang), lang)}*" if questioned(h) else ""
+        lines.append(f"- **{h.id} {h.title.get(lang)}** {_md_escape(_hit_words(h, lang))}".rstrip() + note)
         for article, quote in _hit_quotes(h, rb):
             lines.append(f"  - {article}" + (f" {HEADINGS[lang]['quote']}“{quote}”" if quote else ""))
 
@@ -573,7 +576,8 @@ def to_html(
     out += [
         f'<section id="description"><h2>{_e(L["description"])}</h2>',
         f"<blockquote>{_html_marked(a, rb, lang)}</blockquote></section>",
-        f'<section id="criteria"><h2>{_e(L["criteria"])}</h2>{_html_hits(a.criteria, rb, lang)}</section>',
+        f'<section id="criteria"><h2>{_e(L["criteria"])}</h2>'
+        f"{_html_hits(a.criteria, rb, lang, a.questioned)}</section>",
     ]
     if a.possible:
         out.append(f'<section id="possible"><h2>{_e(L["possible"])}</h2>{_html_hits(a.possible, rb, lang)}</section>')
@@ -672,7 +676,7 @@ def _html_marked(a: Assessment, rb: Rulebook, lang: str) -> str:
     return "".join(out)
 
 
-def _html_hits(hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str) -> str:
+def _html_hits(hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, questioned=lambda h: False) -> str:
     if not hits:
         return f"<ul><li>{_e(LABELS[lang]['none'])}</li></ul>"
     items = []
@@ -683,7 +687,9 @@ def _html_hits(hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str) -> str:
         )
         items.append(
             f'<li data-criterion="{_e(h.id)}"><strong>{_e(h.id)} {_e(h.title.get(lang))}</strong> '
-            f'{_e(_hit_words(h, lang))}<ul class="quote">{cites}</ul></li>'
+            f"{_e(_hit_words(h, lang))}"
+            + (f" <em>{_e(_paren(QUESTIONED.get(lang), lang))}</em>" if questioned(h) else "")
+            + f'<ul class="quote">{cites}</ul></li>'
         )
     return "<ul>" + "".join(items) + "</ul>"
 

@@ -88,3 +88,19 @@ def test_where_the_rules_are_silent_an_unsure_model_is_not_confident(rulebook):
     assert a.tier == "low" and a.confidence <= 0.5 and a.needs_review
     sure = assess(rulebook, FixedModel(0.02, 0.08, 0.90), NOTHING)
     assert sure.tier == "low" and sure.confidence > 0.5 and not sure.needs_review
+
+
+def test_a_criterion_the_tier_does_not_follow_is_marked_in_question_wherever_it_is_shown(rulebook):
+    from riskclass import reports
+    from riskclass.render import render
+
+    a = assess(rulebook, FixedModel(0.03, 0.27, 0.70), FACE_GATE)
+    [h5] = [h for h in a.criteria if h.id == "H5"]
+    assert a.questioned(h5)
+    line = next(x for x in render(a, "en").splitlines() if x.strip().startswith("H5"))
+    assert "in question" in line
+    report = reports.build_report(a, "en", rulebook=rulebook)
+    assert "in question" in reports.to_markdown(report) and "in question" in reports.to_html(report)
+    agreed = assess(rulebook, FixedModel(0.8, 0.15, 0.05), FACE_GATE)
+    assert not any(agreed.questioned(h) for h in agreed.criteria)
+    assert "in question" not in render(agreed, "en")

@@ -7,7 +7,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from riskclass.assessment import Assessment, CriterionHit
+from riskclass.assessment import QUESTIONED, Assessment, CriterionHit
 from riskclass.audit import WORDS, Lookup, describe_break, describe_decision
 from riskclass.render import CN_ITEM
 from riskclass.rulebook import Rulebook
@@ -65,10 +65,14 @@ class AssessmentView(VerticalScroll):
 
     # ---- lines --------------------------------------------------------------------------------------------------
 
-    def _hit_lines(self, hits: tuple[CriterionHit, ...], rulebook: Rulebook, lang: str) -> list[CitedLine]:
+    def _hit_lines(
+        self, hits: tuple[CriterionHit, ...], rulebook: Rulebook, lang: str, questioned=lambda h: False
+    ) -> list[CitedLine]:
         lines = []
         for h in hits:
             words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
+            if questioned(h):
+                words += f"  ({QUESTIONED.get(lang)})" if lang == "en" else f"  （{QUESTIONED.get(lang)}）"
             if h.source == "answer":
                 words = f"（{label('decided_by', lang)['answers']}）" if lang != "en" else "(from your answer)"
             crit = rulebook.criteria.get(h.id)
@@ -170,7 +174,7 @@ class AssessmentView(VerticalScroll):
         self.query_one(QuestionsPanel).show(questions, answers, lang)
         self.query_one(EvidenceView).show(a.description, a.evidence_spans(), lang)
         none = label("none", lang)
-        self.query_one("#criteria", CitationList).show(self._hit_lines(a.criteria, rulebook, lang), none)
+        self.query_one("#criteria", CitationList).show(self._hit_lines(a.criteria, rulebook, lang, a.questioned), none)
         self.query_one("#possible", CitationList).show(self._hit_lines(a.possible, rulebook, lang), none)
         self.query_one("#red-flags", CitationList).show(self._hit_lines(a.red_flags, rulebook, lang), none)
         self.query_one("#obligations", Checklist).show(self._obligation_lines(a, rulebook, lang), none)
