@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from riskclass.rulebook import Text
 
+TIER_RANK = {"low": 0, "medium": 1, "high": 2}
+# Shown beside a criterion the suggested tier does not follow (`Assessment.questioned`).
 QUESTIONED = Text(
-    "待确认：建议的等级未采纳此项，见复核", "in question: the suggested tier does not follow it, see review"
+    "（待确认：建议的等级未采纳此项，见复核）", "(in question: the suggested tier does not follow it, see review)"
 )
 
 TIER_TITLES = {
@@ -161,8 +163,8 @@ class Assessment:
     def questioned(self, hit: CriterionHit) -> bool:
         """A criterion the rules found that the suggested tier does not follow: the model overruled it, so it is
         shown as evidence but asked about (an answer makes it count)."""
-        rank = {"high": 2, "medium": 1, "low": 0}
-        return hit.source != "answer" and {"H": 2, "M": 1}.get(hit.id[:1], 0) > rank.get(self.tier, 0)
+        implied = {"H": "high", "M": "medium"}.get(hit.id[:1], "low")
+        return hit.source != "answer" and TIER_RANK[implied] > TIER_RANK[self.tier]
 
     def evidence_spans(self) -> list[tuple[int, int, str]]:
         """(start, end, criterion id) for every evidence span, for highlighting the description."""

@@ -287,19 +287,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         if (path := training.training_data_dir() / name).is_file():
             print(f"evaluate: development set {name}", file=log)
             dev.append(training.evaluate(training.read_labelled_csv(path), model))
-    print(f"evaluate: held-out {Path(test.name).name} ({len(test.examples)} rows)", file=log)
-    held = training.evaluate(test, model)
-    more_held = []
-    for extra in more:
-        print(f"evaluate: held-out {Path(extra.name).name} ({len(extra.examples)} rows)", file=log)
-        more_held.append((extra, training.evaluate(extra, model)))
+    evaluated = []
+    for held_out in (test, *more):
+        print(f"evaluate: held-out {Path(held_out.name).name} ({len(held_out.examples)} rows)", file=log)
+        evaluated.append((held_out, training.evaluate(held_out, model)))
+    (_, held), *more_held = evaluated
     manifest = training.export(
         model, data, out, held_out=held, development=dev, test_data=test, reviews=reviews, more_held_out=more_held
     )
     print(f"export: {out / manifest['model_file']} sha256 {manifest['model_sha256'][:12]}…", file=log)
-    _print_metrics(held)
-    for _, evaluation in more_held:
-        print()
+    for n, (_, evaluation) in enumerate(evaluated):
+        if n:
+            print()
         _print_metrics(evaluation)
     return ExitCode.OK
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from riskclass import __version__
 from riskclass.assessment import (
+    TIER_RANK,
     Article50Mark,
     Assessment,
     CriterionHit,
@@ -37,8 +38,6 @@ from riskclass.rulebook import (
     negation_before,
 )
 from riskclass.text import NormalizedText, check_description, content_chars, has_content_chars, normalise
-
-TIER_RANK = {"low": 0, "medium": 1, "high": 2}
 
 # Confidence when the rules decide alone. These are not probabilities: they order how much evidence there is, and the
 # cut-offs below are what the rubric case table and the corpus show a strong rule hit to be worth.

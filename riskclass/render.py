@@ -164,8 +164,7 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
         lines.append(f"  {L['none']}")
     for h in a.criteria:
         words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence)) or ("(" + L["decided_by"]["answers"] + ")")
-        questioned = QUESTIONED.get(lang)
-        note = c(DIM, f"  ({questioned})" if lang == "en" else f"  （{questioned}）") if a.questioned(h) else ""
+        note = "  " + c(DIM, QUESTIONED.get(lang)) if a.questioned(h) else ""
         lines.append(
             f"  {c(CRITERION_STYLE.get(h.id, BOLD), h.id)} {h.title.get(lang)}  {words}  {c(DIM, ' '.join(h.articles))}"
             + note

@@ -472,7 +472,7 @@ def _md_hits(
     if not hits:
         lines.append(f"- {none}")
     for h in hits:
-        note = f" *{_paren(QUESTIONED.get(lang), lang)}*" if questioned(h) else ""
+        note = f" *{QUESTIONED.get(lang)}*" if questioned(h) else ""
         lines.append(f"- **{h.id} {h.title.get(lang)}** {_md_escape(_hit_words(h, lang))}".rstrip() + note)
         for article, quote in _hit_quotes(h, rb):
             lines.append(f"  - {article}" + (f" {HEADINGS[lang]['quote']}“{quote}”" if quote else ""))
@@ -688,7 +688,7 @@ def _html_hits(hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, question
         items.append(
             f'<li data-criterion="{_e(h.id)}"><strong>{_e(h.id)} {_e(h.title.get(lang))}</strong> '
             f"{_e(_hit_words(h, lang))}"
-            + (f" <em>{_e(_paren(QUESTIONED.get(lang), lang))}</em>" if questioned(h) else "")
+            + (f" <em>{_e(QUESTIONED.get(lang))}</em>" if questioned(h) else "")
             + f'<ul class="quote">{cites}</ul></li>'
         )
     return "<ul>" + "".join(items) + "</ul>"

@@ -72,7 +72,7 @@ class AssessmentView(VerticalScroll):
         for h in hits:
             words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
             if questioned(h):
-                words += f"  ({QUESTIONED.get(lang)})" if lang == "en" else f"  （{QUESTIONED.get(lang)}）"
+                words += "  " + QUESTIONED.get(lang)
             if h.source == "answer":
                 words = f"（{label('decided_by', lang)['answers']}）" if lang != "en" else "(from your answer)"
             crit = rulebook.criteria.get(h.id)
