@@ -208,10 +208,10 @@ def run(cmd: list[str]) -> dict:
 def profile_chunk(path: Path, rows: int = 2000) -> None:
     """Where the time of a chunk goes, in this process (model already loaded): the first chunk of a run pays for
     building the batch screen and compiling the alternatives it runs; later chunks are the steady state."""
-    from riskclass.batch import Classifier
-    from riskclass.engine import Engine
-    from riskclass.model import load_shipped_model
-    from riskclass.text import _jieba_tokenizer, normalise, tokens_of_normalised
+    from riskclass.batch.run import Classifier
+    from riskclass.engine.decide import Engine
+    from riskclass.model.classifier import load_shipped_model
+    from riskclass.text.normalise import _jieba_tokenizer, normalise, tokens_of_normalised
 
     with path.open(encoding="utf-8", newline="") as fh:
         both = [r["description"] for _, r in zip(range(2 * rows), csv.DictReader(fh), strict=False)]
@@ -280,11 +280,11 @@ def main() -> None:
             if i > args.rows // 10:
                 break
             w.writerow(row)
-    r = run([py, "-m", "riskclass.batch", str(small), "-o", str(tmp / "out-tenth.csv"), "--force"])
+    r = run([py, "-m", "riskclass.batch.run", str(small), "-o", str(tmp / "out-tenth.csv"), "--force"])
     results[f"riskclass batch --jobs 1 ({args.rows // 10:,} rows)"] = (args.rows // 10 / r["wall"], r)
     for jobs in (1, 2):
         out = tmp / f"out-jobs{jobs}.csv"
-        r = run([py, "-m", "riskclass.batch", str(src), "-o", str(out), "--force", "--jobs", str(jobs)])
+        r = run([py, "-m", "riskclass.batch.run", str(src), "-o", str(out), "--force", "--jobs", str(jobs)])
         results[f"riskclass batch --jobs {jobs}"] = (args.rows / r["wall"], r)
     a = (tmp / "out-jobs1.csv").read_bytes()
     b = (tmp / "out-jobs2.csv").read_bytes()

@@ -31,9 +31,9 @@ CASES = {
 
 
 def render_times(repeat: int = 50) -> None:
-    from riskclass import reports
-    from riskclass.engine import Engine
-    from riskclass.model import load_shipped_model
+    import riskclass.reports.report as reports
+    from riskclass.engine.decide import Engine
+    from riskclass.model.classifier import load_shipped_model
 
     engine = Engine(model=load_shipped_model())
     print(f"{'tier':<8}{'format':<8}{'ms/report':>10}{'bytes':>9}")

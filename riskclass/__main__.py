@@ -1,3 +1,3 @@
-from riskclass.cli import main
+from riskclass.cli.main import main
 
 raise SystemExit(main())

@@ -35,6 +35,6 @@ def private_audit_log(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def rules_engine():
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
 
     return Engine(model=None)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from riskclass import audit, training
-from riskclass.audit import GENESIS, AuditLog, Suggestion, fingerprint
+import riskclass.audit.log as audit
+import riskclass.training.pipeline as training
+from riskclass.audit.log import GENESIS, AuditLog, Suggestion, fingerprint
 from riskclass.errors import AuditError, InputError
-from riskclass.text import normalise
+from riskclass.text.normalise import normalise
 
 from .conftest import DATA, ROOT
 
@@ -271,7 +272,7 @@ def test_the_location_follows_option_then_environment_then_xdg(tmp_path, monkeyp
 
 WORKER = """
 import pathlib, sys, time
-from riskclass.audit import AuditLog, Suggestion
+from riskclass.audit.log import AuditLog, Suggestion
 path, who, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), pathlib.Path(sys.argv[4])
 log = AuditLog(path)
 suggestion = Suggestion("high", ("H5",), 0.85, {"riskclass": "t", "rulebook": "t", "model_sha256": ""})
@@ -307,7 +308,7 @@ def test_two_processes_appending_at_once_lose_nothing_and_keep_one_chain(tmp_pat
 
 
 def test_train_with_reviews_adds_them_apart_from_the_corpus_and_leaves_held_out_rows_out(tmp_path, capsys, monkeypatch):
-    from riskclass.cli import main
+    from riskclass.cli.main import main
 
     corpus = DATA / "rubric_cases.csv"
     corpus_bytes = corpus.read_bytes()

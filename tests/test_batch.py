@@ -28,15 +28,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskclass import batch
-from riskclass.batch import BatchCancelled, BatchOptions, compare_outputs, read_table_header, run_batch
+import riskclass.batch.compare as compare
+import riskclass.batch.run as batch
+import riskclass.cli.batch as batch_cli
+import riskclass.tables.read as tables_read
+import riskclass.tables.write as tables_write
+from riskclass.batch.compare import compare_outputs
+from riskclass.batch.run import BatchCancelled, BatchOptions, run_batch
 from riskclass.errors import InputError
+from riskclass.tables.read import read_table_header
 
 DATA = Path(__file__).resolve().parent / "data" / "batch"
 EXPECTED = DATA / "expected"
 UPDATE = os.environ.get("RISKCLASS_UPDATE_GOLDEN") == "1"
 ROOT = Path(__file__).resolve().parent.parent
-RESULT = list(batch.RESULT_COLUMNS)
+RESULT = list(tables_write.RESULT_COLUMNS)
 
 
 class KeywordEngine:
@@ -47,7 +53,7 @@ class KeywordEngine:
 
     def assess_many(self, descriptions):
         from riskclass.errors import RiskclassError
-        from riskclass.text import check_description
+        from riskclass.text.normalise import check_description
 
         out = []
         for d in descriptions:
@@ -59,8 +65,8 @@ class KeywordEngine:
 
     @staticmethod
     def _assess(d: str):
-        from riskclass.assessment import Assessment, CriterionHit, Evidence, ModelView, ObligationItem, Question
-        from riskclass.rulebook import Text
+        from riskclass.engine.assessment import Assessment, CriterionHit, Evidence, ModelView, ObligationItem, Question
+        from riskclass.rulebook.rules import Text
 
         high = [w for w in ("贷款", "人脸", "简历", "resume", "诊", "自动驾驶", "scores", "打分", "X光") if w in d]
         medium = [w for w in ("聊天", "对话", "机器人", "chatbot", "AIGC", "推荐", "检索") if w in d]
@@ -99,7 +105,7 @@ def keyword_engine(monkeypatch):
 
 
 def run_main(*argv: str) -> int:
-    return batch.main(list(argv))
+    return batch_cli.main(list(argv))
 
 
 def read_csv(path: Path, encoding: str = "utf-8") -> list[list[str]]:
@@ -109,7 +115,7 @@ def read_csv(path: Path, encoding: str = "utf-8") -> list[list[str]]:
 
 def spawn(*argv: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "riskclass.batch", *argv], env=env, **kw)
+    return subprocess.Popen([sys.executable, "-m", "riskclass.cli.batch", *argv], env=env, **kw)
 
 
 def check_golden(actual: bytes, name: str) -> None:
@@ -249,7 +255,7 @@ def test_standard_input_in_gbk(tmp_path):
 
 def test_encoding_detection():
     def detect(data: bytes) -> str:
-        return batch.detect_encoding(io.BytesIO(data))
+        return tables_read.detect_encoding(io.BytesIO(data))
 
     text = "id,描述\n1,人脸识别门禁\n2,客服机器人\n"
     assert detect(text.encode("utf-8")) == "utf-8"
@@ -357,7 +363,7 @@ header_name = st.text("abcdefghij", min_size=1, max_size=6)
 def tables(draw):
     width = draw(st.integers(1, 5))
     names = draw(st.lists(header_name, min_size=width - 1, max_size=width - 1, unique=True))
-    names = [n for n in names if n not in batch.RESULT_COLUMNS and not n.startswith("input")]
+    names = [n for n in names if n not in tables_write.RESULT_COLUMNS and not n.startswith("input")]
     position = draw(st.integers(0, len(names)))
     names.insert(position, "description")
     rows = draw(st.lists(st.lists(cell, min_size=len(names), max_size=len(names)), max_size=25))
@@ -380,16 +386,16 @@ def test_random_tables_keep_every_row_and_cell(tmp_path_factory, rules_engine, t
     assert written[0] == names + RESULT
     assert len(written) == len(rows) + 1
     for given_row, out_row in zip(rows, written[1:], strict=True):
-        assert out_row[: len(names)] == [batch.guard_formula(c) for c in given_row]
+        assert out_row[: len(names)] == [tables_write.guard_formula(c) for c in given_row]
         assert (out_row[len(names)] == "") == bool(out_row[len(names) + RESULT.index("error")])
     assert summary.errors + sum(summary.tiers.values()) == len(rows)
 
 
 def test_the_formula_guard():
     for text in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+"):
-        assert batch.guard_formula(text) == "'" + text
+        assert tables_write.guard_formula(text) == "'" + text
     for text in ("-5", "+86", "-12.5", "1e5", "", "a=b", "'=already", "５"):
-        assert batch.guard_formula(text) == text
+        assert tables_write.guard_formula(text) == text
 
 
 # ---- safe output -------------------------------------------------------------------------------------------------
@@ -486,8 +492,8 @@ def test_interrupted_run_leaves_no_file_under_the_output_name(tmp_path, sig):
 
 @pytest.fixture(scope="module")
 def model_engine():
-    from riskclass.engine import Engine
-    from riskclass.model import load_shipped_model
+    from riskclass.engine.decide import Engine
+    from riskclass.model.classifier import load_shipped_model
 
     return Engine(model=load_shipped_model())
 
@@ -572,7 +578,7 @@ def test_compare_lists_the_rows_whose_tier_changed(tmp_path, capsys):
     assert run_main(str(new), "--compare", str(old)) == 0
     captured = capsys.readouterr()
     listed = list(csv.reader(io.StringIO(captured.out)))
-    assert listed[0] == list(batch.COMPARE_COLUMNS)
+    assert listed[0] == list(compare.COMPARE_COLUMNS)
     assert listed[1][:4] == ["4", "1", "low", "high"] and listed[1][-1] == "给贷款申请人打分的模型"
     assert "1 changed tier: low→high 1" in captured.err
 
@@ -582,7 +588,7 @@ def test_compare_lists_the_rows_whose_tier_changed(tmp_path, capsys):
 
 def test_progress_bar_shows_rate_and_eta():
     stream = io.StringIO()
-    bar = batch.ProgressBar(stream)
+    bar = batch_cli.ProgressBar(stream)
     bar.started -= 2.0
     bar(500, 1000)
     text = stream.getvalue()
@@ -601,7 +607,7 @@ corpus_like = st.text(
 @given(text=st.one_of(corpus_like, st.text(max_size=60)))
 def test_cached_tokeniser_gives_exactly_the_tokens_of_a_plain_lcut(text):
     """tokens_of_normalised cuts jieba's blocks one by one through a cache: the tokens must be jieba's, unchanged."""
-    from riskclass.text import _jieba_tokenizer, normalise, tokens_of_normalised
+    from riskclass.text.normalise import _jieba_tokenizer, normalise, tokens_of_normalised
 
     tok = _jieba_tokenizer()[0]
     for t in (text, normalise(text).text):
@@ -611,7 +617,7 @@ def test_cached_tokeniser_gives_exactly_the_tokens_of_a_plain_lcut(text):
 
 
 def test_cached_tokeniser_on_the_whole_corpus():
-    from riskclass.text import _jieba_tokenizer, normalise, tokens_of_normalised
+    from riskclass.text.normalise import _jieba_tokenizer, normalise, tokens_of_normalised
 
     tok = _jieba_tokenizer()[0]
     with (ROOT / "training" / "data" / "corpus.csv").open(encoding="utf-8", newline="") as fh:
@@ -647,7 +653,7 @@ def test_add_parser_registers_the_command_on_a_cli():
     import argparse
 
     parser = argparse.ArgumentParser(prog="riskclass")
-    batch.add_parser(parser.add_subparsers(dest="command"))
+    batch_cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["batch", "in.csv", "-o", "out.jsonl", "--jobs", "2", "--column", "描述"])
     assert (args.command, args.input, args.output, args.jobs, args.column) == (
         "batch",
@@ -658,4 +664,4 @@ def test_add_parser_registers_the_command_on_a_cli():
     )
     assert args.format is None and not args.excel and args.lang == "zh"
     with pytest.raises(InputError, match="-o OUTPUT"):
-        batch.cmd_batch(parser.parse_args(["batch", "in.csv"]))
+        batch_cli.cmd_batch(parser.parse_args(["batch", "in.csv"]))

@@ -134,8 +134,8 @@ def test_review_then_classify_shows_the_earlier_decision(tmp_path):
 
 
 def test_review_from_a_saved_assessment_and_audit_commands(tmp_path, capsys, monkeypatch):
-    from riskclass import text
-    from riskclass.cli import main
+    import riskclass.text.normalise as text
+    from riskclass.cli.main import main
 
     monkeypatch.setattr(text, "use_on_disk_dictionary", lambda: None)  # in-process: keep the tokenizer as it is
     log = str(tmp_path / "audit.jsonl")

@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from riskclass import engine
-from riskclass.engine import Engine, ModelOpinion
+import riskclass.engine.decide as engine
+from riskclass.engine.decide import Engine
+from riskclass.model.opinion import ModelOpinion
 
 
 @dataclass
@@ -91,8 +92,8 @@ def test_where_the_rules_are_silent_an_unsure_model_is_not_confident(rulebook):
 
 
 def test_a_criterion_the_tier_does_not_follow_is_marked_in_question_wherever_it_is_shown(rulebook):
-    from riskclass import reports
-    from riskclass.render import render
+    import riskclass.reports.report as reports
+    from riskclass.reports.terminal import render
 
     a = assess(rulebook, FixedModel(0.03, 0.27, 0.70), FACE_GATE)
     [h5] = [h for h in a.criteria if h.id == "H5"]

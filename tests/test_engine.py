@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskclass.errors import InputError
-from riskclass.text import check_description
+from riskclass.text.normalise import check_description
 
 from .conftest import DATA
 
@@ -208,8 +208,8 @@ def _labelled_sample():
 
 def test_the_batch_screen_never_skips_a_pattern_that_would_match():
     """assess_many skips patterns whose required characters are absent; that must never change a match."""
-    from riskclass.engine import Engine
-    from riskclass.text import normalise
+    from riskclass.engine.decide import Engine
+    from riskclass.text.normalise import normalise
 
     texts = [normalise(t).text for t in _labelled_sample()]
     screen = Engine()._build_screen(texts)
@@ -222,7 +222,7 @@ def test_the_batch_screen_never_skips_a_pattern_that_would_match():
 
 
 def _rule_characters():
-    from riskclass.rulebook import load_rulebook
+    from riskclass.rulebook.rules import load_rulebook
 
     chars = {ch for r in load_rulebook().rules for p in r.patterns for ch in p.pattern if "\u4e00" <= ch <= "\u9fff"}
     return sorted(chars) + list("abcdeilmnorst ,。")
@@ -234,7 +234,7 @@ _SCREEN = []
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(_rule_characters()), min_size=1, max_size=40))
 def test_the_batch_screen_is_sound_on_arbitrary_text_made_of_the_rules_own_characters(text):
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
 
     if not _SCREEN:  # built once: which characters are chosen does not affect soundness
         _SCREEN.append(Engine()._build_screen(["人工智能系统"]))
@@ -245,7 +245,7 @@ def test_the_batch_screen_is_sound_on_arbitrary_text_made_of_the_rules_own_chara
 
 
 def test_assess_many_gives_exactly_what_assess_gives(rules_engine):
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
 
     sample = [*_labelled_sample()[:150], "", "人脸识别门禁"]
     many = Engine(rulebook=rules_engine.rulebook).assess_many(sample)
@@ -257,7 +257,7 @@ def test_assess_many_gives_exactly_what_assess_gives(rules_engine):
 
 
 def test_article50_words_after_a_negation_do_not_mark_an_item():
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
 
     e = Engine(model=None)
     negated = e.assess("工厂产线上的零件表面缺陷检测，不处理任何个人信息")

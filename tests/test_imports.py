@@ -4,16 +4,16 @@ import subprocess
 import sys
 
 CORE = [
-    "riskclass.law",
-    "riskclass.text",
-    "riskclass.rulebook",
-    "riskclass.engine",
-    "riskclass.assessment",
-    "riskclass.render",
-    "riskclass.examples",
-    "riskclass.cli",
+    "riskclass.law.draft",
+    "riskclass.text.normalise",
+    "riskclass.rulebook.rules",
+    "riskclass.engine.decide",
+    "riskclass.engine.assessment",
+    "riskclass.reports.terminal",
+    "riskclass.rulebook.examples",
+    "riskclass.cli.main",
     "riskclass.errors",
-    "riskclass.audit",
+    "riskclass.audit.log",
 ]
 
 
@@ -34,19 +34,19 @@ def test_core_imports_without_textual():
 
 
 def test_importing_the_cli_loads_no_model_libraries():
-    loaded = _loaded_after("import riskclass.cli")
+    loaded = _loaded_after("import riskclass.cli.main")
     for heavy in ("sklearn", "jieba", "joblib", "numpy", "yaml", "opencc", "textual"):
         assert heavy not in loaded, f"import riskclass.cli pulled in {heavy}"
 
 
 def test_rules_only_classification_does_not_load_jieba_or_sklearn():
-    loaded = _loaded_after("from riskclass.engine import Engine\nEngine().assess('AI简历筛选工具')")
+    loaded = _loaded_after("from riskclass.engine.decide import Engine\nEngine().assess('AI简历筛选工具')")
     assert "jieba" not in loaded and "sklearn" not in loaded
 
 
 def test_classify_with_the_model_never_imports_scikit_learn_or_scipy():
     loaded = _loaded_after(
-        "from riskclass.engine import Engine\nfrom riskclass.model import load_shipped_model\n"
+        "from riskclass.engine.decide import Engine\nfrom riskclass.model.classifier import load_shipped_model\n"
         "Engine(model=load_shipped_model()).assess('AI简历筛选工具')"
     )
     assert "sklearn" not in loaded and "scipy" not in loaded and "textual" not in loaded

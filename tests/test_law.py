@@ -1,7 +1,7 @@
 import pytest
 
 from riskclass.errors import LawError
-from riskclass.law import cn_to_int, int_to_cn, load_draft, parse_draft
+from riskclass.law.draft import cn_to_int, int_to_cn, load_draft, parse_draft
 
 
 def test_draft_has_all_51_articles_with_chapters_and_titles():

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from riskclass import reports
-from riskclass.engine import Engine
+import riskclass.reports.report as reports
+from riskclass.engine.decide import Engine
 from riskclass.errors import InputError
-from riskclass.law import load_draft
+from riskclass.law.draft import load_draft
 
 GOLDEN_DIR = Path(__file__).parent / "data" / "reports"
 UPDATE = os.environ.get("RISKCLASS_UPDATE_GOLDEN") == "1"
@@ -324,7 +324,7 @@ def write_inventory(path: Path) -> None:
 
 
 def run(tmp_path: Path, reports_dir: Path, **kw):
-    from riskclass.batch import BatchOptions, run_batch
+    from riskclass.batch.run import BatchOptions, run_batch
 
     options = BatchOptions(
         input=str(tmp_path / "in.csv"), output=str(tmp_path / "out.csv"), reports=str(reports_dir), **kw
@@ -370,7 +370,7 @@ def test_batch_reports_refuse_a_non_empty_directory_and_an_unknown_id_column(tmp
 def test_a_cancelled_batch_leaves_no_reports(tmp_path):
     import threading
 
-    from riskclass.batch import BatchCancelled, BatchOptions, run_batch
+    from riskclass.batch.run import BatchCancelled, BatchOptions, run_batch
 
     write_inventory(tmp_path / "in.csv")
     cancel = threading.Event()

@@ -5,9 +5,9 @@ import copy
 import pytest
 
 from riskclass.errors import RulebookError
-from riskclass.examples import rule_applies
-from riskclass.law import load_draft
-from riskclass.rulebook import _read_yaml, load_rulebook, parse_rulebook
+from riskclass.law.draft import load_draft
+from riskclass.rulebook.examples import rule_applies
+from riskclass.rulebook.rules import _read_yaml, load_rulebook, parse_rulebook
 
 RULEBOOK = load_rulebook()
 

@@ -68,7 +68,7 @@ def _normalise_reference(original: str):
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=30), st.text(alphabet=st.sampled_from(TRICKY), max_size=30)))
 def test_normalise_by_translate_table_is_the_character_loop(text):
-    from riskclass.text import content_chars, has_content_chars, normalise, to_simplified
+    from riskclass.text.normalise import content_chars, has_content_chars, normalise, to_simplified
 
     got = normalise(text)
     plain, starts, ends = _normalise_reference(text)
@@ -78,7 +78,7 @@ def test_normalise_by_translate_table_is_the_character_loop(text):
 
 
 def test_normalise_matches_the_character_loop_on_the_corpus():
-    from riskclass.text import normalise, to_simplified
+    from riskclass.text.normalise import normalise, to_simplified
 
     for text in _sample(step=3):
         got = normalise(text)
@@ -87,7 +87,7 @@ def test_normalise_matches_the_character_loop_on_the_corpus():
 
 
 def _jieba_reference(text: str) -> list[str]:
-    from riskclass.text import _jieba_tokenizer
+    from riskclass.text.normalise import _jieba_tokenizer
 
     return [t for t in _jieba_tokenizer()[0].lcut(text, HMM=False) if t.strip()]
 
@@ -98,13 +98,13 @@ JIEBA_TEXT = list("的人工智能系统识别人脸信贷审批模型自动决�
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(JIEBA_TEXT), max_size=40))
 def test_the_one_pass_cut_gives_jiebas_tokens(text):
-    from riskclass.text import tokens_of_normalised
+    from riskclass.text.normalise import tokens_of_normalised
 
     assert tokens_of_normalised(text) == _jieba_reference(text)
 
 
 def test_the_one_pass_cut_gives_jiebas_tokens_on_the_corpus():
-    from riskclass.text import normalise, tokens_of_normalised
+    from riskclass.text.normalise import normalise, tokens_of_normalised
 
     for text in _sample(step=2):
         norm = normalise(text).text
@@ -113,7 +113,7 @@ def test_the_one_pass_cut_gives_jiebas_tokens_on_the_corpus():
 
 @pytest.fixture(scope="module")
 def model():
-    from riskclass.model import load_shipped_model
+    from riskclass.model.classifier import load_shipped_model
 
     return load_shipped_model()
 
@@ -121,7 +121,7 @@ def model():
 def test_chunked_features_are_bit_for_bit_the_row_by_row_ones(model):
     import numpy as np
 
-    from riskclass.text import normalise
+    from riskclass.text.normalise import normalise
 
     texts = [normalise(t).text for t in _sample(step=4)]
     texts += ["", " ", "a", "ab", "a  b", "\t x \n y ", "人", "é\u0301", "ΣΑΣ", "x" * 3000, "人工智能 " * 300]
@@ -139,7 +139,7 @@ def test_chunked_features_are_bit_for_bit_the_row_by_row_ones(model):
 def test_chunked_features_on_generated_text(model, texts):
     import numpy as np
 
-    from riskclass.text import normalise
+    from riskclass.text.normalise import normalise
 
     texts = [normalise(t).text for t in texts]
     for text, (idx, val) in zip(texts, model._vectors(texts), strict=True):
@@ -148,7 +148,7 @@ def test_chunked_features_on_generated_text(model, texts):
 
 
 def _rule_text():
-    from riskclass.rulebook import load_rulebook
+    from riskclass.rulebook.rules import load_rulebook
 
     chars = sorted({ch for r in load_rulebook().rules for p in r.patterns for ch in p.pattern if ch >= "\u4e00"})
     return st.text(alphabet=st.sampled_from(chars + list("abcdeilmnorstxy -,.。;")), min_size=1, max_size=60)
@@ -159,8 +159,8 @@ _SCREEN = []
 
 def _screen():
     if not _SCREEN:
-        from riskclass.engine import Engine
-        from riskclass.text import normalise
+        from riskclass.engine.decide import Engine
+        from riskclass.text.normalise import normalise
 
         _SCREEN.append(Engine()._build_screen([normalise(t).text for t in _sample(step=10)]))
     return _SCREEN[0]
@@ -182,7 +182,7 @@ def _check_screen(texts: list[str]) -> None:
 
 
 def test_the_screen_and_its_split_alternations_match_like_the_patterns_on_the_corpus():
-    from riskclass.text import normalise
+    from riskclass.text.normalise import normalise
 
     _check_screen([normalise(t).text for t in _sample(step=3)])
 
@@ -194,7 +194,7 @@ def test_the_screen_and_its_split_alternations_on_generated_text(texts):
 
 
 def test_top_level_alternatives_split_only_where_each_runs_alone():
-    from riskclass.rulebook import top_level_alternatives
+    from riskclass.rulebook.rules import top_level_alternatives
 
     cases = {
         r"a|b(c|d)|[|]e": ["a", "b(c|d)", "[|]e"],
@@ -208,7 +208,7 @@ def test_top_level_alternatives_split_only_where_each_runs_alone():
     }
     for source, want in cases.items():
         assert top_level_alternatives(re.compile(source)) == want, source
-    from riskclass.rulebook import load_rulebook
+    from riskclass.rulebook.rules import load_rulebook
 
     for rule in load_rulebook().rules:
         for p in rule.patterns:
@@ -217,7 +217,7 @@ def test_top_level_alternatives_split_only_where_each_runs_alone():
 
 
 def test_the_screening_plan_from_the_cache_is_the_computed_one(tmp_path, monkeypatch):
-    from riskclass.rulebook import load_rulebook, required_literals, screening_plan, top_level_alternatives
+    from riskclass.rulebook.rules import load_rulebook, required_literals, screening_plan, top_level_alternatives
 
     monkeypatch.setenv("RISKCLASS_CACHE_DIR", str(tmp_path))
     patterns = [p for r in load_rulebook().rules[:12] for p in r.patterns]
@@ -232,7 +232,7 @@ def test_the_screening_plan_from_the_cache_is_the_computed_one(tmp_path, monkeyp
 def test_code_index_and_sorted_unique_agree_with_plain_python():
     import numpy as np
 
-    from riskclass.engine import CodeIndex, sorted_unique
+    from riskclass.text.grams import CodeIndex, sorted_unique
 
     rng = np.random.default_rng(0)
     codes = sorted(set(rng.integers(0, 1 << 62, 3000).tolist()))
@@ -245,7 +245,7 @@ def test_code_index_and_sorted_unique_agree_with_plain_python():
 
 
 def test_assess_many_with_the_model_gives_exactly_what_assess_gives(model):
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
     from riskclass.errors import RiskclassError
 
     sample = [*_sample(step=9), "", "   ", "!!!", "人脸识别门禁", "ΣΑΣ ﬁnance 信贷审批", "x" * 400 + "人脸识别"]
@@ -271,12 +271,12 @@ def test_the_dictionary_snapshot_gives_the_same_tokens(tmp_path):
     import subprocess
     import sys
 
-    from riskclass.text import tokenize
+    from riskclass.text.normalise import tokenize
 
     rows = _sample(step=25)
     script = (
         "import json, sys\n"
-        "from riskclass.text import tokenize\n"
+        "from riskclass.text.normalise import tokenize\n"
         "print(json.dumps([tokenize(t) for t in json.load(sys.stdin)], ensure_ascii=False))\n"
     )
     env = {**os.environ, "RISKCLASS_CACHE_DIR": str(tmp_path)}
@@ -294,7 +294,7 @@ def test_the_dictionary_snapshot_gives_the_same_tokens(tmp_path):
 
 def _top_terms_reference(model, idx, val, class_index):
     """TierClassifier._top_terms as first written."""
-    from riskclass.model import TOP_TERMS
+    from riskclass.model.classifier import TOP_TERMS
 
     weights = val * model.coef[class_index, idx]
     ranked = sorted(((float(w), int(i)) for w, i in zip(weights, idx, strict=True) if w > 0), reverse=True)
@@ -314,7 +314,7 @@ def _top_terms_reference(model, idx, val, class_index):
 
 
 def test_top_terms_are_the_plainly_ranked_ones(model):
-    from riskclass.text import normalise
+    from riskclass.text.normalise import normalise
 
     for text in [*(normalise(t).text for t in _sample(step=4)), "a", "ab", "人", "模型", "x y z", "系统 平台"]:
         idx, val = model._vector(text)

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from riskclass.errors import InputError
-from riskclass.text import check_description, normalise, to_simplified, tokenize
+from riskclass.text.normalise import check_description, normalise, to_simplified, tokenize
 
 
 def test_traditional_fullwidth_and_case_are_normalised_with_offsets_into_the_original():
@@ -65,7 +65,7 @@ def test_the_on_disk_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_pat
             rows += [r["description"] for r in csv.DictReader(fh)][::7]
     script = (
         "import json, sys\n"
-        "from riskclass.text import tokenize, use_on_disk_dictionary\n"
+        "from riskclass.text.normalise import tokenize, use_on_disk_dictionary\n"
         "use_on_disk_dictionary()\n"
         "print(json.dumps([tokenize(t) for t in json.load(sys.stdin)], ensure_ascii=False))\n"
     )

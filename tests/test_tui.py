@@ -17,10 +17,10 @@ pytest.importorskip("textual")
 from textual import events
 from textual.widgets import DataTable, Input, RadioSet, Select, TextArea
 
-from riskclass.engine import Engine
+from riskclass.engine.decide import Engine
 from riskclass.errors import InputError
-from riskclass.render import non_overlapping
-from riskclass.reports import marked_description
+from riskclass.reports.report import marked_description
+from riskclass.reports.terminal import non_overlapping
 from riskclass.tui.app import RiskclassApp, rules_only_engine
 from riskclass.tui.messages import Citation, OpenArticles
 from riskclass.tui.screens.article import ArticleScreen
@@ -532,7 +532,7 @@ async def test_batch_run_filter_sort_and_open_a_row(tmp_path):
 
 @aio
 async def test_batch_unreadable_file_shows_the_cli_message(tmp_path):
-    from riskclass.batch import read_table_header
+    from riskclass.tables.read import read_table_header
 
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(InputError) as err:
@@ -631,7 +631,7 @@ def review_footer(screen) -> set[str]:
 async def test_review_records_a_decision_in_the_audit_log_and_shows_it(tmp_path):
     from textual.widgets import RadioButton
 
-    from riskclass.audit import AuditLog
+    from riskclass.audit.log import AuditLog
     from riskclass.tui.screens.review import ReviewScreen
 
     log_path = tmp_path / "audit.jsonl"
@@ -695,7 +695,7 @@ async def test_review_records_a_decision_in_the_audit_log_and_shows_it(tmp_path)
 
 @aio
 async def test_an_earlier_decision_is_shown_and_a_foreign_log_only_warns(tmp_path, monkeypatch):
-    from riskclass.audit import AuditLog
+    from riskclass.audit.log import AuditLog
 
     log_path = tmp_path / "team.jsonl"
     a = Engine(model=None).assess(THIN)
@@ -735,7 +735,7 @@ def test_reports_is_a_core_module():
     import subprocess
     import sys
 
-    code = "import riskclass.reports, sys; print('\\n'.join(sys.modules))"
+    code = "import riskclass.reports.report, riskclass.engine.decide, sys; print('\\n'.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert not any(m == "textual" or m.startswith("textual.") for m in out)
 

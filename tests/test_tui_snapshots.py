@@ -116,8 +116,8 @@ def test_batch_screen_with_results(snap_compare, lang, tmp_path):
 
 
 def test_review_dialog_over_an_earlier_decision(snap_compare, tmp_path, monkeypatch):
-    from riskclass.audit import AuditLog, Suggestion
-    from riskclass.engine import Engine
+    from riskclass.audit.log import AuditLog, Suggestion
+    from riskclass.engine.decide import Engine
 
     monkeypatch.chdir(tmp_path)  # a relative log path: the dialog shows it, and it must not depend on tmp_path
     a = Engine(model=None).assess(LOAN)

@@ -18,8 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from riskclass import training  # noqa: E402 - after the path tweak, so a checkout works without installing
-from riskclass.cli import _print_metrics  # noqa: E402
+import riskclass.training.pipeline as training  # noqa: E402 - after the path tweak, so a checkout works without installing
+from riskclass.cli.main import _print_metrics  # noqa: E402
 
 STEPS = ("prepare", "train", "evaluate", "export")
 DATA = HERE / "data"

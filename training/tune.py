@@ -19,8 +19,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from riskclass import engine, training  # noqa: E402
-from riskclass.engine import Engine  # noqa: E402
+import riskclass.engine.decide as engine  # noqa: E402
+import riskclass.training.pipeline as training  # noqa: E402
+from riskclass.engine.decide import Engine  # noqa: E402
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from riskclass.audit import AuditLog, Lookup, fingerprint
+from riskclass.audit.log import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import localize_bindings, other_language, t
 from riskclass.tui.messages import EngineReady, OpenArticles, OpenDescription, ReviewRecorded
@@ -28,16 +28,16 @@ def shipped_engine(notify: Callable[[str], None] | None = None):
 
     `notify` receives the one-time note when the model has to be retrained for this machine's library versions.
     """
-    from riskclass.engine import Engine
-    from riskclass.model import load_shipped_model
+    from riskclass.engine.decide import Engine
+    from riskclass.training.shipped import shipped_model
 
-    engine = Engine(model=load_shipped_model(notify=notify or (lambda message: None)))
+    engine = Engine(model=shipped_model(notify=notify or (lambda message: None)))
     engine.assess("一款为银行筛选贷款申请人的评分模型")  # warm the tokenizer now, not on the user's first keystroke
     return engine
 
 
 def rules_only_engine():
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
 
     return Engine(model=None)
 
@@ -101,7 +101,7 @@ class RiskclassApp(App[int]):
     @work(thread=True, exit_on_error=False, group="engine")
     def load_engine(self) -> None:
         """First a rules-only engine (ready in ~0.2 s), then whatever the factory builds (the model: ~1–2 s)."""
-        from riskclass.engine import Engine
+        from riskclass.engine.decide import Engine
 
         rules = Engine(model=None)
         self.post_message(EngineReady(rules, "rules"))
@@ -233,8 +233,8 @@ class RiskclassApp(App[int]):
     def export(self, base: Path) -> tuple[Path, Path, Path] | None:
         """Write base.md, base.html and base.json (one report, three formats) for the current assessment, with the
         steps ticked so far; a failure is a notification, never a crash."""
-        from riskclass.files import write_text_atomic
-        from riskclass.reports import build_report, to_html, to_json, to_markdown
+        from riskclass.reports.report import build_report, to_html, to_json, to_markdown
+        from riskclass.tables.files import write_text_atomic
 
         a = self.assess_screen.assessment
         if a is None:
@@ -334,7 +334,7 @@ class RiskclassApp(App[int]):
         self.assess_screen.set_description(message.description)
 
     def open_article(self, number: int) -> None:
-        from riskclass.law import load_draft
+        from riskclass.law.draft import load_draft
         from riskclass.tui.messages import Citation
 
         self.post_message(OpenArticles((Citation(load_draft().article(number).label),)))
@@ -360,7 +360,7 @@ class RiskclassApp(App[int]):
             yield SystemCommand(t("binding.cancel_batch", lang), t("cmd.cancel_batch", lang), screen.cancel_run)
             yield SystemCommand(t("binding.browse", lang), t("cmd.browse", lang), screen.action_browse)
         yield from super().get_system_commands(screen)
-        from riskclass.law import load_draft
+        from riskclass.law.draft import load_draft
 
         for number, article in load_draft().articles.items():
             yield SystemCommand(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from riskclass.render import LABELS as RENDER_LABELS
+from riskclass.reports.terminal import LABELS as RENDER_LABELS
 
 LANGS = ("zh", "en")
 

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-from riskclass.law import Article, load_draft
+from riskclass.law.draft import Article, load_draft
 from riskclass.tui.i18n import localize_bindings, t
 from riskclass.tui.messages import Citation
 

@@ -14,8 +14,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from riskclass.assessment import Assessment, Question
-from riskclass.audit import Lookup
+from riskclass.audit.log import Lookup
+from riskclass.engine.assessment import Assessment, Question
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import localize_bindings, t
 from riskclass.tui.widgets.assessment_view import AssessmentView

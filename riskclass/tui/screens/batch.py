@@ -264,7 +264,7 @@ class BatchScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="header")
     def read_header(self, path: str, loud: bool) -> None:
         try:
-            from riskclass.batch import read_table_header
+            from riskclass.tables.read import read_table_header
         except ImportError as exc:
             error = RiskclassError(t("batch.unavailable", self.lang, error=exc))
             self.post_message(self.HeaderRead(path, [], None, error))
@@ -319,7 +319,7 @@ class BatchScreen(Screen):
             column = None  # not read yet: let run_batch find the column (or explain why it cannot)
         output = self.query_one("#batch-output", Input).value.strip() or default_output(path)
         try:
-            from riskclass.batch import BatchOptions
+            from riskclass.batch.run import BatchOptions
         except ImportError as exc:
             self.app.notify(t("batch.unavailable", self.lang, error=exc), severity="error")
             return
@@ -342,7 +342,7 @@ class BatchScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="batch")
     def run_in_background(self, options, cancel: threading.Event) -> None:
-        from riskclass.batch import BatchCancelled, run_batch
+        from riskclass.batch.run import BatchCancelled, run_batch
 
         worker = get_current_worker()
         engine = self.app.wait_for_engine()
@@ -404,7 +404,7 @@ class BatchScreen(Screen):
         )
         for note in s.notes:
             self.app.notify(note, timeout=8)
-        from riskclass.batch import FORMULA_LEADERS, RESULT_COLUMNS
+        from riskclass.tables.write import FORMULA_LEADERS, RESULT_COLUMNS
 
         self._leaders = FORMULA_LEADERS
 

@@ -17,8 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from riskclass.assessment import Assessment
-from riskclass.audit import TIER_NAMES, TIERS, check_reason, check_reviewer
+from riskclass.audit.log import TIER_NAMES, TIERS, check_reason, check_reviewer
+from riskclass.engine.assessment import Assessment
 from riskclass.errors import InputError
 from riskclass.tui.i18n import t
 

@@ -7,10 +7,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from riskclass.assessment import QUESTIONED, Assessment, CriterionHit
-from riskclass.audit import WORDS, Lookup, describe_break, describe_decision
-from riskclass.render import CN_ITEM
-from riskclass.rulebook import Rulebook
+from riskclass.audit.log import WORDS, Lookup, describe_break, describe_decision
+from riskclass.engine.assessment import QUESTIONED, Assessment, CriterionHit
+from riskclass.reports.terminal import CN_ITEM
+from riskclass.rulebook.rules import Rulebook
 from riskclass.tui.i18n import TIER_WORDS, label, t
 from riskclass.tui.messages import Citation
 from riskclass.tui.widgets.checklist import Checklist

@@ -7,7 +7,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from riskclass.errors import InputError
-from riskclass.text import MAX_DESCRIPTION_CHARS, check_description
+from riskclass.text.normalise import MAX_DESCRIPTION_CHARS, check_description
 
 # Textual's TextArea re-wraps the edited line on every keystroke: ~30 µs per character of that line on this machine
 # (a 20,000-character line costs 0.7 s a key). Above this line length soft wrap is turned off (0.1 s a key at 20,000),

@@ -7,7 +7,7 @@ from functools import lru_cache
 from textual.content import Content
 from textual.widgets import Static
 
-from riskclass.render import CRITERION_STYLE, non_overlapping
+from riskclass.reports.terminal import CRITERION_STYLE, non_overlapping
 from riskclass.tui.i18n import t
 
 SHOWN_CHARS = 3000  # a longer description is cut here: highlighting 100,000 characters on every keystroke is not useful

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
-from riskclass.assessment import Question
+from riskclass.engine.assessment import Question
 from riskclass.tui.i18n import t
 
 CHOICES: tuple[bool | None, ...] = (True, False, None)  # the order of the radio buttons: 是 / 否 / 不确定

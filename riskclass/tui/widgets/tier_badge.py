@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from riskclass.assessment import TIER_TITLES
+from riskclass.engine.assessment import TIER_TITLES
 from riskclass.tui.i18n import t
 
 

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from riskclass.errors import InputError
-from riskclass.text import normalise
+from riskclass.text.normalise import normalise
 
 TIERS = ("high", "medium", "low")
 CORPUS_FILE = "corpus.csv"
@@ -133,7 +133,7 @@ def training_data_dir() -> Path:
     try:
         return Path(str(resources.files("riskclass.trainingdata")))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "training" / "data"
+        return Path(__file__).resolve().parents[2] / "training" / "data"
 
 
 def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
@@ -152,7 +152,7 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
             raise InputError(f"{path} is neither UTF-8 nor GB18030 text") from None
     csv.field_size_limit(1 << 30)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    from riskclass.batch import DESCRIPTION_NAMES, description_column
+    from riskclass.tables.read import DESCRIPTION_NAMES, description_column
 
     header = [h.strip() for h in (reader.fieldnames or [])]
     lower = {h.lower(): h for h in header}
@@ -211,7 +211,7 @@ class ReviewRows:
     @property
     def sha256(self) -> str:
         """sha256 over the rows as canonical JSON lines {"description", "fingerprint", "tier"}, in log order."""
-        from riskclass.audit import fingerprint
+        from riskclass.audit.log import fingerprint
 
         lines = (
             json.dumps(
@@ -245,7 +245,7 @@ def review_rows(log_path: Path | str | None, held_out: list[Dataset], corpus: Da
     A reviewed description with the same fingerprint as a row of `held_out` (the test and development sets) is left
     out, so the evaluation stays on untouched data.
     """
-    from riskclass.audit import AuditLog, describe_break, fingerprint
+    from riskclass.audit.log import AuditLog, describe_break, fingerprint
     from riskclass.errors import AuditError
 
     log = AuditLog(log_path)
@@ -285,7 +285,7 @@ def build_pipeline(config: TrainConfig):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    from riskclass.model import word_tokens
+    from riskclass.model.classifier import word_tokens
 
     words = TfidfVectorizer(
         tokenizer=word_tokens,
@@ -326,7 +326,7 @@ def fit_pipeline(data: Dataset, config: TrainConfig | None = None):
 
 def train(data: Dataset, config: TrainConfig | None = None):
     """Step 2: fit the pipeline and keep its fitted numbers as the NumPy-only classifier that ships."""
-    from riskclass.model import TierClassifier
+    from riskclass.model.classifier import TierClassifier
 
     return TierClassifier.from_pipeline(fit_pipeline(data, config))
 
@@ -347,7 +347,7 @@ def metrics(truth: list[str], predicted: list[str]) -> Metrics:
 
 def evaluate(data: Dataset, model=None) -> Evaluation:
     """Step 3: the engine on labelled data — combined, rules only and model only (the ablation)."""
-    from riskclass.engine import Engine
+    from riskclass.engine.decide import Engine
 
     rules = Engine(model=None)
     combined = Engine(rulebook=rules.rulebook, model=model) if model is not None else rules
@@ -421,7 +421,7 @@ def export(
     its own key (without it the manifest is exactly what it always was)."""
     import joblib
 
-    from riskclass.model import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, runtime_versions, sha256_of
+    from riskclass.model.classifier import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, runtime_versions, sha256_of
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,11 +26,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from riskclass.assessment import QUESTIONED, Assessment, CriterionHit
+from riskclass.engine.assessment import QUESTIONED, Assessment, CriterionHit
 from riskclass.errors import InputError
-from riskclass.files import default_mode
-from riskclass.render import CN_ITEM, LABELS, marked_segments
-from riskclass.rulebook import Citation, Rulebook, Text, load_rulebook
+from riskclass.reports.terminal import CN_ITEM, LABELS, marked_segments
+from riskclass.rulebook.rules import Citation, Rulebook, Text, load_rulebook
+from riskclass.tables.files import default_mode
 
 REPORT_DATA_FILE = "report.yaml"
 REPORT_CSS_FILE = "report.css"
@@ -231,7 +231,7 @@ def build_report(
 
 def _cited_articles(a: Assessment, rb: Rulebook, checklist, extra) -> dict[str, str]:
     """Every article the report cites, in the draft's order, with its full verbatim text."""
-    from riskclass.law import load_draft
+    from riskclass.law.draft import load_draft
 
     labels: list[str] = []
     for h in (*a.criteria, *a.red_flags, *a.possible):
@@ -491,7 +491,7 @@ def _md_check(item: CheckItem, H: dict) -> list[str]:
 
 def _decided(review: dict[str, Any], lang: str) -> str:
     """The decided tier in words, and whether it accepted or changed the suggestion it was made on."""
-    from riskclass.assessment import TIER_TITLES
+    from riskclass.engine.assessment import TIER_TITLES
 
     def title(tier: object) -> str:
         return TIER_TITLES[tier].get(lang) if tier in TIER_TITLES else str(tier)
@@ -784,7 +784,7 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
     """Read an assessment saved as JSON (`classify --json`, `report --format json`); one-line errors otherwise."""
     from pathlib import Path
 
-    from riskclass.assessment import assessment_from_dict
+    from riskclass.engine.assessment import assessment_from_dict
 
     p = Path(path)
     try:
@@ -799,7 +799,7 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    from riskclass.text import check_description
+    from riskclass.text.normalise import check_description
 
     if isinstance(data, dict) and isinstance(data.get("description"), str):
         check_description(data["description"])
@@ -913,7 +913,7 @@ class ReportDirectory:
 
     def write(self, raw_id: str, row: int, record: dict, description: str) -> str:
         """Write one row's report (from its `classify --json` record); returns the file name."""
-        from riskclass.assessment import assessment_from_dict
+        from riskclass.engine.assessment import assessment_from_dict
 
         name = self.names.name(raw_id, row)
         a = assessment_from_dict({**record, "description": description}, self._rulebook)

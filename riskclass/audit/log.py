@@ -68,7 +68,7 @@ def audit_log_path(explicit: str | os.PathLike | None = None) -> Path:
 def fingerprint(description: str) -> str:
     """sha256 of the normalised description (NFKC, lower case, whitespace collapsed, 繁體 → 简体: `text.normalise`), so
     the same product described with other spacing, width or script has the same fingerprint."""
-    from riskclass.text import normalise
+    from riskclass.text.normalise import normalise
 
     return hashlib.sha256(normalise(description).text.encode("utf-8")).hexdigest()
 
@@ -500,7 +500,7 @@ class AuditLog:
         Under an exclusive lock: read the last entry, check it is ours and intact (its own hash), write one line
         chained to it, flush and fsync. Raises InputError for an unusable name, tier or reason, and AuditError when the
         log cannot be written or its last entry is not an intact riskclass entry (nothing is written then)."""
-        from riskclass.text import check_description
+        from riskclass.text.normalise import check_description
 
         description = check_description(description)
         _check_utf8(description, "description")

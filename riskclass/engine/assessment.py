@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from riskclass.rulebook import Text
+from riskclass.rulebook.rules import Text
 
 TIER_RANK = {"low": 0, "medium": 1, "high": 2}
 # Shown beside a criterion the suggested tier does not follow (`Assessment.questioned`).

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from riskclass.errors import LawError, RulebookError
-from riskclass.law import Draft, load_draft
+from riskclass.law.draft import Draft, load_draft
 
 RULEBOOK_FILE = "rulebook.yaml"
 OBLIGATIONS_FILE = "obligations.yaml"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from riskclass.rulebook import Rule, Rulebook
-from riskclass.text import normalise
+from riskclass.rulebook.rules import Rule, Rulebook
+from riskclass.text.normalise import normalise
 
 
 def rule_applies(rule: Rule, description: str) -> bool:

@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
     _add_assessment_options(p, "answer a follow-up question as a fact (repeatable)")
 
-    from riskclass.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
+    from riskclass.cli.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
     add_batch_parser(sub)
 
@@ -148,12 +148,12 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.json:
         data = {**assessment.to_dict(args.lang), "description": assessment.description}  # so it can be reported
         if review is not None:
-            from riskclass.audit import review_json
+            from riskclass.audit.log import review_json
 
             data["review"] = review_json(review, assessment.versions)
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     else:
-        from riskclass.render import print_rendered
+        from riskclass.reports.terminal import print_rendered
 
         print_rendered(assessment, args.lang, args.color)
         if review is not None:
@@ -164,15 +164,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from riskclass import reports
-    from riskclass.files import write_text_atomic
+    import riskclass.reports.report as reports
+    from riskclass.tables.files import write_text_atomic
 
     assessment = _assess_for(args)
     fmt = reports.format_for(args.output or "", args.format)
     lookup = _earlier_review(args, assessment)  # a decision already recorded for this description goes in the report
     review = None
     if lookup is not None:
-        from riskclass import audit
+        import riskclass.audit.log as audit
 
         review = audit.review_json(lookup, assessment.versions)
     text = reports.render_report(reports.build_report(assessment, args.lang, review=review), fmt)
@@ -187,15 +187,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _shipped_model():
     """The shipped classifier when one is installed; None means rules only (the result says so)."""
-    try:
-        from riskclass.model import load_shipped_model
-    except ImportError:
-        return None
-    return load_shipped_model()
+    from riskclass.training.shipped import shipped_model
+
+    return shipped_model()
 
 
 def cmd_article(args: argparse.Namespace) -> int:
-    from riskclass.law import load_draft
+    from riskclass.law.draft import load_draft
 
     article = load_draft().article(args.number)
     if args.json:
@@ -217,11 +215,11 @@ def cmd_article(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from riskclass.rulebook import load_rulebook
+    from riskclass.rulebook.rules import load_rulebook
 
     rb = load_rulebook()
     if args.check:
-        from riskclass.examples import check_examples
+        from riskclass.rulebook.examples import check_examples
 
         failures = check_examples(rb)
         for f in failures:
@@ -262,8 +260,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from riskclass import training
-    from riskclass.model import shipped_model_dir
+    import riskclass.training.pipeline as training
+    from riskclass.model.classifier import shipped_model_dir
 
     out = Path(args.out) if args.out else shipped_model_dir()
     if not args.out and "site-packages" in str(out):
@@ -304,7 +302,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from riskclass import training
+    import riskclass.training.pipeline as training
 
     data = training.read_labelled_csv(args.data or training.training_data_dir() / training.TEST_FILE)
     model = None if args.rules_only else _shipped_model()
@@ -322,7 +320,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(ev) -> None:
-    from riskclass.training import TIERS
+    from riskclass.training.pipeline import TIERS
 
     m = ev.combined
     print(f"data: {ev.data} ({m.n} rows)")
@@ -354,7 +352,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from riskclass.batch import cmd_batch as run_batch_command
+    from riskclass.cli.batch import cmd_batch as run_batch_command
 
     return run_batch_command(args)
 
@@ -506,7 +504,7 @@ def _assess_for(args: argparse.Namespace):
     if args.from_json:
         if args.answer or args.rules_only:
             raise InputError("--answer and --rules-only re-assess: they do not apply to a saved assessment")
-        from riskclass.reports import load_saved_assessment
+        from riskclass.reports.report import load_saved_assessment
 
         return load_saved_assessment(args.from_json)
     return _assess_description(args)
@@ -514,8 +512,8 @@ def _assess_for(args: argparse.Namespace):
 
 def _assess_description(args: argparse.Namespace):
     """A fresh assessment of the description argument (or standard input), with --answer and --rules-only."""
-    from riskclass.engine import Engine
-    from riskclass.text import use_on_disk_dictionary
+    from riskclass.engine.decide import Engine
+    from riskclass.text.normalise import use_on_disk_dictionary
 
     description = _read_description(args.description)
     use_on_disk_dictionary()  # one description: a few hundred dictionary look-ups, not a second of loading
@@ -524,7 +522,7 @@ def _assess_description(args: argparse.Namespace):
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from riskclass import audit
+    import riskclass.audit.log as audit
 
     audit.check_reviewer(args.reviewer)  # before assessing: a missing name should not cost a model load
     assessment = _assess_for(args)
@@ -560,7 +558,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from riskclass import audit
+    import riskclass.audit.log as audit
 
     log = audit.AuditLog(_audit_log_arg(args))
     lang = _out_lang(args)
@@ -629,7 +627,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def _earlier_review(args: argparse.Namespace, assessment):
     """The latest decision about this description, or None. Never stops classify: no log means nothing to show; an
     unusable or broken log is a one-line warning on standard error (the decision is still shown, marked)."""
-    from riskclass import audit
+    import riskclass.audit.log as audit
 
     log = audit.AuditLog(_audit_log_arg(args))
     if not log.path.exists():
@@ -648,7 +646,7 @@ def _earlier_review(args: argparse.Namespace, assessment):
 
 
 def _print_earlier_review(lookup, assessment, lang: str) -> None:
-    from riskclass import audit
+    import riskclass.audit.log as audit
 
     w = audit.WORDS["en" if lang == "en" else "zh"]
     lines = audit.describe_decision(lookup.decision, assessment.versions, lang, current_tier=assessment.tier)

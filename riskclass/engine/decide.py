@@ -7,15 +7,12 @@ every disagreement between them sets `needs_review`. Answers to follow-up questi
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
 
 from riskclass import __version__
-from riskclass.assessment import (
+from riskclass.engine.assessment import (
     TIER_RANK,
     Article50Mark,
     Assessment,
@@ -28,16 +25,15 @@ from riskclass.assessment import (
     Question,
 )
 from riskclass.errors import RiskclassError
-from riskclass.rulebook import (
-    Requirement,
+from riskclass.model.opinion import ModelOpinion, TierModel
+from riskclass.rulebook.rules import (
     Rulebook,
     Text,
-    _weight,
     compile_pattern,
     load_rulebook,
-    negation_before,
 )
-from riskclass.text import NormalizedText, check_description, content_chars, has_content_chars, normalise
+from riskclass.rulebook.screen import Candidates, Screen, _first_affirmed
+from riskclass.text.normalise import NormalizedText, check_description, content_chars, has_content_chars, normalise
 
 # Confidence when the rules decide alone. These are not probabilities: they order how much evidence there is, and the
 # cut-offs below are what the rubric case table and the corpus show a strong rule hit to be worth.
@@ -61,30 +57,11 @@ MODEL_DOUBT = 0.15  # below this model probability for the rules' tier, the resu
 MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": confidence ≤ 0.5 and review requested
 ASK_WEAK_MIN = 0.15  # weak evidence of a higher tier is asked about only if the model gives that tier at least this
 
-# Texts per NumPy pass of the batch screen (and of the model's features): enough to amortise the calls, few enough
-# that the temporary arrays (a dozen int64 values per character) stay at a few MB whatever the chunk size.
-SLICE_TEXTS = 256
 
 THIN_RESIDUAL_CHARS = 4
 CLAUSE_BREAK = re.compile(
     r"[。;!?,\n]"
 )  # content characters left after generic words are removed, below which a text is too thin
-
-
-@dataclass(frozen=True)
-class ModelOpinion:
-    probabilities: dict[str, float]  # tier → probability, summing to 1
-    top_terms: tuple[tuple[str, float], ...] = ()
-
-
-class TierModel(Protocol):
-    """The seam for the classifier: anything that gives tier probabilities for a normalised description."""
-
-    sha256: str
-
-    def opinion(self, text: NormalizedText) -> ModelOpinion: ...
-
-    def opinions(self, texts: list[NormalizedText]) -> list[ModelOpinion]: ...
 
 
 def _evidence(norm: NormalizedText, span: tuple[int, int]) -> Evidence:
@@ -503,384 +480,6 @@ class Engine:
         if low_signal and tier == "low":
             conf = max(conf, (conf + CONF_LOW_SIGNALS) / 2)
         return Decision(tier, conf, "model" if silent else "rules+model", view, reasons, ask, thin)
-
-
-class Candidates:
-    """What can match one text: for each pattern that can, what to run in its place, and the rules they belong to.
-
-    `run` maps the id() of a pattern (hashing a compiled pattern hashes its whole program: microseconds for the long
-    ones) to the pattern itself, or, when only some of its top-level alternatives can match this text, to those
-    alone (a compiled alternative, or `Alternatives`), which give exactly the pattern's matches, faster.
-    """
-
-    __slots__ = ("rules", "run")
-
-    def __init__(self, run: dict[int, Any], rules: list[int]) -> None:
-        self.run = run
-        self.rules = rules  # indices of the rules with a pattern that can match, in rulebook order
-
-    def __contains__(self, pattern: object) -> bool:
-        return id(pattern) in self.run
-
-    def __len__(self) -> int:
-        return len(self.run)
-
-
-def _first_affirmed(pattern, text: str) -> str | None:
-    """The first match of `pattern` in `text` that no negation cue stands right before."""
-    for m in pattern.finditer(text):
-        if negation_before(text, m.start()) is None:
-            return m.group(0)
-    return None
-
-
-class Alternatives:
-    """Some top-level alternatives of a pattern, run as the pattern runs them: the match starting earliest, and
-    among those starting at the same place the one of the first alternative (the others cannot match this text)."""
-
-    __slots__ = ("patterns",)
-
-    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
-        self.patterns = patterns
-
-    def finditer(self, text: str):
-        patterns = self.patterns
-        pending = [p.search(text) for p in patterns]  # the next match of each alternative
-        pos = 0
-        while True:
-            best = None
-            for k, m in enumerate(pending):
-                if m is not None and m.start() < pos:  # overlapped by the last match: look again from its end
-                    m = pending[k] = patterns[k].search(text, pos)
-                if m is not None and (best is None or m.start() < best.start()):
-                    best = m
-            if best is None:
-                return
-            yield best
-            pos = best.end()  # never empty: an alternative that can match nothing is never split off
-
-    def search(self, text: str):
-        return next(self.finditer(text), None)
-
-
-class Screen:
-    """For a batch: which patterns could match a text, from the strings each one needs (see required_literals).
-
-    A pattern is screened as a whole, or, when it is an alternation (`top_level_alternatives`), alternative by
-    alternative. Every string some of them needs is indexed by a code (`gram_code`): its own if it has one to three
-    characters, else that of its rarest three characters in the sample. For a whole chunk at once, NumPy codes every
-    character, pair and triple of the texts and looks them up (`CodeIndex`); `in` confirms the longer strings; a
-    pattern (or alternative) is a candidate when one of its requirement's alternatives has a string of each of its
-    sets present. What is not a candidate cannot match, so skipping it changes nothing; the screen costs some
-    microseconds a text, against ~20 µs for each regular expression it spares.
-    """
-
-    def __init__(self) -> None:
-        self.need: dict = {}  # pattern → required_literals(pattern) (None: always run)
-        self.rule_of: dict[int, list[int]] = {}  # id of a rule's pattern → indices of the rules it is in
-        self._rules = 0  # how many rules there are
-        # Units (a whole pattern, or one top-level alternative of one), by number: the pattern's id, the pattern, the
-        # alternative's source ("" for a whole pattern) and how many alternatives the pattern was split into (0).
-        self._unit_pattern: list[int] = []
-        self._unit_whole: list[re.Pattern[str]] = []
-        self._unit_source: list[str] = []
-        self._unit_parts: list[int] = []
-        self._compiled: dict[int, re.Pattern[str]] = {}  # unit number → its alternative, compiled when first run
-        self._always: list[int] = []  # units that always run
-        self._rules_of_unit = None  # (starts, rule indices) by unit number
-        self._always_rules: set[int] = set()
-        self._sets = 0  # how many sets of strings there are
-        # Alternatives of requirements by number: (starts, ids) of their sets, the unit each belongs to, and, for
-        # each set, the alternatives for which it is the set least often present (looked at only when it is)
-        self._sets_of_alternative = None
-        self._unit_of_alternative = None
-        self._alternatives_of_set = None
-        self._index: CodeIndex | None = None  # codes of the keys → key number
-        self._sets_of_key = None  # (starts, ids): the sets holding exactly key k are ids[starts[k]:starts[k + 1]]
-        self._longer_of_key = None  # (starts, numbers): the longer strings indexed under key k
-        self._longer: list[str] = []  # longer string by number
-        self._sets_of_longer = None  # (starts, ids): the sets holding longer string n
-
-    @classmethod
-    def build(cls, rulebook: Rulebook, sample: list[str] | None = None) -> Screen:
-        import numpy as np
-
-        from riskclass.rulebook import screening_plan
-
-        screen = cls()
-        patterns = [p for r in rulebook.rules for p in (*r.patterns, *r.requires, *r.exclusions)]
-        patterns += [*rulebook.low_signals, *(p for item in rulebook.article50 for p in item.patterns)]
-        patterns = list({id(p): p for p in patterns}.values())
-        for i, rule in enumerate(rulebook.rules):
-            for p in rule.patterns:
-                screen.rule_of.setdefault(id(p), []).append(i)
-        needs: list[Requirement | None] = []
-        for p, (parts, requirements) in zip(patterns, screening_plan(patterns), strict=True):
-            screen.need[p] = None if None in requirements else tuple(alt for r in requirements for alt in r)
-            for part, requirement in zip(parts or [""], requirements, strict=True):
-                screen._unit_pattern.append(id(p))
-                screen._unit_whole.append(p)
-                screen._unit_source.append(part)
-                screen._unit_parts.append(len(parts) if parts else 0)
-                needs.append(requirement)
-        ids: dict[frozenset[str], int] = {}
-        holders: dict[str, list[int]] = {}
-        alternatives: list[tuple[int, frozenset[int]]] = []  # (unit, ids of its sets)
-        for unit, need in enumerate(needs):
-            if need is None:
-                screen._always.append(unit)
-                continue
-            for alt in need:
-                for strings in alt:
-                    if strings not in ids:
-                        ids[strings] = len(ids)
-                        for s in strings:
-                            holders.setdefault(s, []).append(ids[strings])
-                alternatives.append((unit, frozenset(ids[strings] for strings in alt)))
-
-        exact: dict[int, list[int]] = {}
-        for s, where in holders.items():
-            if len(s) <= 3:
-                exact.setdefault(gram_code(s), []).extend(where)
-        screen._longer = [s for s in holders if len(s) > 3]
-        longer: dict[int, list[int]] = {}
-        for number, code in enumerate(_rarest_triples(screen._longer, sample, np)):
-            longer.setdefault(code, []).append(number)
-        codes = sorted({*exact, *longer})
-        screen._index = CodeIndex(codes)
-        screen._sets_of_key = _ragged([exact.get(c, []) for c in codes], np)
-        screen._longer_of_key = _ragged([longer.get(c, []) for c in codes], np)
-        screen._sets_of_longer = _ragged([holders[s] for s in screen._longer], np)
-        screen._sets = len(ids)
-        # Each alternative is looked at when its set least often present in the sample is (without a sample: the set
-        # whose strings look rarest).
-        if sample:
-            weights = Counter((screen._present(sample) % screen._sets).tolist())
-        else:
-            weights = Counter({i: _weight(strings) for strings, i in ids.items()})
-        keyed: list[list[int]] = [[] for _ in ids]
-        for a, (_, alt) in enumerate(alternatives):
-            keyed[min(alt, key=lambda i: (weights[i], i))].append(a)
-        screen._rules = len(rulebook.rules)
-        screen._rules_of_unit = _ragged([screen.rule_of.get(p, []) for p in screen._unit_pattern], np)
-        screen._always_rules = {i for u in screen._always for i in screen.rule_of.get(screen._unit_pattern[u], [])}
-        screen._sets_of_alternative = _ragged([sorted(alt) for _, alt in alternatives], np)
-        screen._unit_of_alternative = np.array([unit for unit, _ in alternatives], dtype=np.int64)
-        screen._alternatives_of_set = _ragged(keyed, np)
-        return screen
-
-    def candidates(self, text: str) -> Candidates:
-        return self.candidates_many([text])[0]
-
-    def candidates_many(self, texts: list[str]) -> list[Candidates]:
-        """`candidates` of each text, for the whole list at once (in slices of SLICE_TEXTS)."""
-        import numpy as np
-
-        if not texts:
-            return []
-        if len(texts) > SLICE_TEXTS:
-            step = SLICE_TEXTS
-            return [c for i in range(0, len(texts), step) for c in self.candidates_many(texts[i : i + step])]
-        sets = self._sets
-        present = self._present(texts)  # row × sets + set, sorted
-        # The alternatives keyed by a present set, then whether every set of each of them is present.
-        rows, alternatives = _expand(present // sets, present % sets, self._alternatives_of_set, np)
-        pair, needed = _expand(np.arange(len(rows)), alternatives, self._sets_of_alternative, np)
-        wanted = rows[pair] * sets + needed
-        there = present[np.minimum(np.searchsorted(present, wanted), len(present) - 1)] == wanted
-        whole = np.ones(len(rows), dtype=bool)
-        whole[pair[~there]] = False
-        units = self._unit_of_alternative[alternatives[whole]]
-        count = len(self._unit_pattern)
-        chosen = sorted_unique(rows[whole] * count + units, np)
-        chosen_rows, chosen = chosen // count, chosen % count
-        rule_rows, rules = _expand(chosen_rows, chosen, self._rules_of_unit, np)
-        ruled = sorted_unique(rule_rows * self._rules + rules, np)
-        bounds = np.arange(len(texts) + 1)
-        u_cuts = np.searchsorted(chosen_rows, bounds).tolist()
-        r_cuts = np.searchsorted(ruled // self._rules, bounds).tolist()
-        chosen = chosen.tolist()
-        rules = (ruled % self._rules).tolist()
-        always_rules = self._always_rules
-        return [
-            Candidates(
-                self._runners(self._always + chosen[a:b] if self._always else chosen[a:b]),
-                sorted(always_rules.union(rules[c:d])) if always_rules else rules[c:d],
-            )
-            for (a, b), (c, d) in zip(itertools.pairwise(u_cuts), itertools.pairwise(r_cuts), strict=True)
-        ]
-
-    def _runners(self, units: list[int]) -> dict[int, Any]:
-        """Pattern id → what to run for it, from the units that can match (in order, a pattern's units together)."""
-        run: dict[int, Any] = {}
-        parts: list[int] = []
-        unit_pattern, unit_parts = self._unit_pattern, self._unit_parts
-        for i, unit in enumerate(units):
-            if not unit_parts[unit]:
-                run[unit_pattern[unit]] = self._unit_whole[unit]
-                continue
-            parts.append(unit)
-            if i + 1 < len(units) and unit_pattern[units[i + 1]] == unit_pattern[unit]:
-                continue  # more alternatives of the same pattern follow
-            if len(parts) == unit_parts[unit]:
-                run[unit_pattern[unit]] = self._unit_whole[unit]  # every alternative can match: the pattern itself
-            elif len(parts) == 1:
-                run[unit_pattern[unit]] = self._alternative(unit)
-            else:
-                run[unit_pattern[unit]] = Alternatives([self._alternative(u) for u in parts])
-            parts = []
-        return run
-
-    def _alternative(self, unit: int) -> re.Pattern[str]:
-        compiled = self._compiled.get(unit)
-        if compiled is None:
-            compiled = self._compiled[unit] = re.compile(self._unit_source[unit], self._unit_whole[unit].flags)
-        return compiled
-
-    def _present(self, texts: list[str]):
-        """Which sets of strings each text holds a string of: sorted int64 codes row × (number of sets) + set."""
-        import numpy as np
-
-        # Every character, pair and triple of neighbours, for the whole chunk at once; "\0" between texts keeps them
-        # from spanning two texts (no string a pattern needs holds one).
-        codes = _code_points("\0".join(texts), np)
-        grams = np.concatenate([_gram_codes(codes, n, np) for n in (1, 2, 3)])
-        at = np.concatenate([np.arange(len(codes) - n + 1) for n in (1, 2, 3)])
-        key = self._index.find(grams)
-        hit = key >= 0
-        row_of = np.repeat(np.arange(len(texts)), [len(t) + 1 for t in texts])
-        width = len(self._index)
-        pairs = sorted_unique(row_of[at[hit]] * width + key[hit], np)
-        rows, keys = pairs // width, pairs % width
-        set_rows, set_ids = _expand(rows, keys, self._sets_of_key, np)
-        long_rows, numbers = _expand(rows, keys, self._longer_of_key, np)
-        if len(numbers):
-            strings = self._longer
-            ok = [strings[n] in texts[r] for r, n in zip(long_rows.tolist(), numbers.tolist(), strict=True)]
-            ok = np.array(ok, dtype=bool)
-            more_rows, more_ids = _expand(long_rows[ok], numbers[ok], self._sets_of_longer, np)
-            set_rows = np.concatenate((set_rows, more_rows))
-            set_ids = np.concatenate((set_ids, more_ids))
-        return sorted_unique(set_rows * self._sets + set_ids, np)
-
-
-class CodeIndex:
-    """Distinct non-negative int64 codes → their positions, looked up for whole NumPy arrays at once.
-
-    An open-addressing hash table (Fibonacci hashing, linear probing) at most an eighth full: one gather finds almost
-    every code, where a binary search (`np.searchsorted`) costs a cache miss per step.
-    """
-
-    def __init__(self, codes: list[int]) -> None:
-        import numpy as np
-
-        bits = max(4, (8 * len(codes)).bit_length())
-        self._shift = np.uint64(64 - bits)
-        self._mask = (1 << bits) - 1
-        self._size = len(codes)
-        keys = [-1] * (1 << bits)
-        values = [0] * (1 << bits)
-        slots = self._slots(np.array(codes, dtype=np.int64)).tolist()
-        for position, (code, slot) in enumerate(zip(codes, slots, strict=True)):
-            while keys[slot] != -1:
-                slot = (slot + 1) & self._mask
-            keys[slot], values[slot] = code, position
-        self._keys = np.array(keys, dtype=np.int64)
-        self._values = np.array(values, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return self._size
-
-    def _slots(self, codes):
-        import numpy as np
-
-        return ((codes.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> self._shift).view(np.int64)
-
-    def find(self, codes):
-        """The position of each code (an int64 array), or -1 where it is not in the index."""
-        import numpy as np
-
-        slot = self._slots(codes)
-        stored = self._keys[slot]
-        out = np.where(stored == codes, self._values[slot], -1)
-        todo = np.flatnonzero((stored != codes) & (stored != -1))  # another code holds the slot: probe on
-        slot = slot[todo]
-        while len(todo):
-            slot = (slot + 1) & self._mask
-            stored = self._keys[slot]
-            found = stored == codes[todo]
-            out[todo[found]] = self._values[slot[found]]
-            more = (stored != -1) & ~found
-            todo, slot = todo[more], slot[more]
-        return out
-
-
-def gram_code(gram: str) -> int:
-    """One int64 per string of one to three characters (21 bits a code point; lengths never share a code)."""
-    if len(gram) == 1:
-        return ord(gram)
-    if len(gram) == 2:
-        return ((ord(gram[0]) + 1) << 21) | ord(gram[1])
-    return ((ord(gram[0]) + 1) << 42) | (ord(gram[1]) << 21) | ord(gram[2])
-
-
-def sorted_unique(values, np):
-    """`np.unique(values)` for an int64 array: sorted, each value once (a plain sort, much faster here)."""
-    values = np.sort(values)
-    keep = np.empty(len(values), dtype=bool)
-    keep[:1] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def _rarest_triples(strings: list[str], sample: list[str] | None, np) -> list[int]:
-    """For each string (of four characters or more), the `gram_code` of its three neighbouring characters least
-    often seen in the sample (the smallest code among equals)."""
-    if not strings:
-        return []
-    triples = [len(s) - 2 for s in strings]
-    owner = np.repeat(np.arange(len(strings)), triples)  # the string each triple is in
-    starts = np.cumsum([0, *[len(s) + 1 for s in strings[:-1]]])  # where each string starts in the joined text
-    at = np.repeat(starts - (np.cumsum(triples) - triples), triples) + np.arange(sum(triples))
-    codes = _gram_codes(_code_points("\0".join(strings), np), 3, np)[at]
-    seen = np.zeros(len(codes), dtype=np.int64)
-    if sample:
-        known, counts = np.unique(_gram_codes(_code_points("\0".join(sample), np), 3, np), return_counts=True)
-        if len(known):
-            at = np.minimum(np.searchsorted(known, codes), len(known) - 1)
-            seen = np.where(known[at] == codes, counts[at], 0)
-    order = np.lexsort((codes, seen, owner))  # by string, then how often seen, then code
-    first = np.flatnonzero(np.concatenate(([True], owner[order][1:] != owner[order][:-1])))
-    return codes[order][first].tolist()
-
-
-def _code_points(text: str, np):
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-
-
-def _gram_codes(codes, n: int, np):
-    """`gram_code` of every run of n neighbours in an array of code points (n = 1, 2, 3)."""
-    if n == 1:
-        return codes
-    if n == 2:
-        return ((codes[:-1] + 1) << 21) | codes[1:]
-    return ((codes[:-2] + 1) << 42) | (codes[1:-1] << 21) | codes[2:]
-
-
-def _ragged(lists: list[list[int]], np):
-    """Lists of ints as (starts, flat): list k is flat[starts[k]:starts[k + 1]]."""
-    starts = np.cumsum([0, *map(len, lists)]).astype(np.int64)
-    return starts, np.array([x for xs in lists for x in xs], dtype=np.int64)
-
-
-def _expand(rows, keys, ragged, np):
-    """For (row, key) pairs, the (row, item) pairs of every item in the key's list (`_ragged`)."""
-    starts, flat = ragged
-    lo = starts[keys]
-    counts = starts[keys + 1] - lo
-    first = np.cumsum(counts) - counts
-    at = np.repeat(lo - first, counts) + np.arange(int(counts.sum()))
-    return np.repeat(rows, counts), flat[at]
 
 
 @dataclass

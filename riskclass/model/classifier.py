@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from riskclass.cache import cache_dir
-from riskclass.engine import ModelOpinion
 from riskclass.errors import ModelError
-from riskclass.text import PIECE_CACHE_SIZE, NormalizedText, _jieba_tokenizer, normalise, tokens_of_normalised
+from riskclass.model.opinion import ModelOpinion
+from riskclass.text.normalise import PIECE_CACHE_SIZE, NormalizedText, _jieba_tokenizer, normalise, tokens_of_normalised
 
 MODEL_FILE = "tier_model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -200,7 +200,7 @@ class _Block:
         if self._codes is None:
             import numpy as np
 
-            from riskclass.engine import CodeIndex, gram_code
+            from riskclass.text.grams import CodeIndex, gram_code
 
             columns = [i for i, t in enumerate(self.terms) if 1 <= len(t) <= 3]
             self._codes = (CodeIndex([gram_code(self.terms[i]) for i in columns]), np.array(columns, dtype=np.int64))
@@ -320,7 +320,7 @@ class TierClassifier:
         """`_vector` of each text, computed block by block for the whole list: the same arrays, bit for bit."""
         import numpy as np
 
-        from riskclass.engine import SLICE_TEXTS
+        from riskclass.text.grams import SLICE_TEXTS
 
         if len(texts) > SLICE_TEXTS:
             return [v for i in range(0, len(texts), SLICE_TEXTS) for v in self._vectors(texts[i : i + SLICE_TEXTS])]
@@ -404,7 +404,7 @@ def shipped_model_dir() -> Path:
     try:
         return Path(str(resources.files("riskclass.models")))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "models"
+        return Path(__file__).resolve().parents[2] / "models"
 
 
 def runtime_versions() -> dict[str, str]:
@@ -412,7 +412,7 @@ def runtime_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     from riskclass import __version__
-    from riskclass.rulebook import load_rulebook
+    from riskclass.rulebook.rules import load_rulebook
 
     def installed(name: str) -> str:
         try:
@@ -499,10 +499,13 @@ class IncompatibleModel(ModelError):
 _loaded: TierClassifier | None = None
 
 
-def load_shipped_model(notify=None) -> TierClassifier:
+def load_shipped_model(notify=None, retrain=None) -> TierClassifier:
     """The shipped model, or — when it was saved by other library versions — one retrained for this machine.
 
-    Loaded once per process. `notify` receives the one-time message about retraining (default: standard error).
+    Loaded once per process. Retraining is the training pipeline's job: a face passes `retrain` (a callable writing a
+    model into the directory it is given; `riskclass.training.pipeline.retrain_shipped`), and without it an
+    unreadable shipped model with no retrained copy in the cache raises `IncompatibleModel`. `notify` receives the
+    one-time message about retraining (default: standard error).
     """
     global _loaded
     with _lock:
@@ -513,9 +516,15 @@ def load_shipped_model(notify=None) -> TierClassifier:
             _loaded = load_verified(shipped)
             return _loaded
         except IncompatibleModel as exc:
+            if retrain is None:
+                cached = _retrained_dir()
+                try:
+                    _loaded = load_verified(cached)
+                    return _loaded
+                except ModelError:
+                    raise exc from None
             reason = str(exc)
-        versions = runtime_versions()
-        target = cache_dir() / f"model-format{MODEL_FORMAT}-numpy{versions['numpy']}"
+        target = _retrained_dir()
         try:
             _loaded = load_verified(target)
             return _loaded
@@ -523,11 +532,14 @@ def load_shipped_model(notify=None) -> TierClassifier:
             pass
         say = notify or (lambda m: print(m, file=sys.stderr))
         say(f"riskclass: {reason}; retraining it once from the shipped data into {target} (a few seconds)")
-        from riskclass.training import retrain_shipped
-
-        retrain_shipped(target)
+        retrain(target)
         _loaded = load_verified(target)
         return _loaded
+
+
+def _retrained_dir() -> Path:
+    """Where a model retrained for this machine's NumPy is kept."""
+    return cache_dir() / f"model-format{MODEL_FORMAT}-numpy{runtime_versions()['numpy']}"
 
 
 def reset_loaded_model() -> None:

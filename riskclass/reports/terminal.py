@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TextIO
 
-from riskclass.assessment import QUESTIONED, Assessment
+from riskclass.engine.assessment import QUESTIONED, Assessment
 
 RESET = "\033[0m"
 TIER_STYLE = {"high": "\033[1;97;41m", "medium": "\033[1;30;43m", "low": "\033[1;30;42m"}

@@ -1,0 +1,565 @@
+"""`riskclass batch`: classify every row of a CSV, TSV or .xlsx file and lose none of them.
+
+Reading (what people really have):
+
+- Encoding detected without flags: a UTF-8, UTF-16 or UTF-32 byte-order mark wins; UTF-16 without a mark is recognised
+  by its zero bytes; otherwise the whole file is checked as UTF-8, and a file that is not UTF-8 is read as GB18030
+  (the superset of GBK that Excel writes on Chinese Windows). `--encoding` forces one.
+- Delimiter sniffed among `,` tab `;` (the one that splits the header into most columns and the first rows into the
+  same number); `--delimiter` forces one. Quoted cells may hold delimiters, quotes and line breaks; cells of any size
+  are read (Python's 128 KiB default field limit is lifted).
+- Blank lines (no field at all) are not rows: they are skipped and counted in the summary. A row of empty fields
+  (`,,,`) is a row, and fails with "the description is empty".
+- Ragged rows: a row with fewer fields than the header is padded with empty cells; fields beyond the header are kept,
+  in added columns `extra_1`, `extra_2`, … (so the output table is rectangular and nothing is dropped).
+- Header names: a blank name becomes `column_N` (N its position), a repeated one `name_2`, `name_3`, … and an input
+  column whose name is one of the result columns (e.g. the `tier` of a labelled file) becomes `input_tier`; only the
+  header changes, never a cell. Names are compared case-insensitively.
+- A byte that is not valid in the file's encoding never stops the run: if it is in the description that row fails
+  with an `error`; elsewhere it is written as U+FFFD (�) and counted in the summary.
+- `-` reads standard input (spooled to a temporary file, so it can be read twice: once to count, once to classify).
+- `.xlsx` (the active sheet, or `--sheet`) when openpyxl is installed: the values Excel cached, not formulas (the
+  formula text only where a workbook holds no cached value, as in files written by scripts).
+
+Output:
+
+- Every input row, in order, with every input column, then the result columns `RESULT_COLUMNS`: tier (high|medium|low,
+  empty when the row failed), confidence, criteria, red_flags, needs_review, obligations (ids joined by `;`), error
+  (empty unless the row failed), then possible_criteria, article50 (items triggered), decided_by and questions
+  (joined by ` | `). A failed row has needs_review `true`: a person has to look at it.
+- CSV is UTF-8 with CRLF line ends (`--excel` adds a byte-order mark so Excel shows Chinese correctly). JSONL writes
+  one object a line: the `classify --json` fields plus `row` (1-based data row), `input` (the row by column name) and
+  `error`; a failed row has `"tier": null` and its `error`.
+- Formula guard (CSV only): a cell starting with `=`, `+`, `-`, `@`, tab or carriage return is written with a leading
+  `'` so that a spreadsheet shows it as text instead of running it (CSV injection). Plain numbers (`-12.5`, `+86`)
+  cannot run anything and are left alone. This is the one change ever made to an input cell; `--no-formula-guard`
+  turns it off for output that no spreadsheet will open.
+- Safe writing: the output is written to a hidden temporary file beside it (`.NAME.*.partial`), flushed to disk and
+  renamed over NAME only when complete, so an interrupted run never leaves a half file under the output name (a run
+  killed with SIGKILL may leave the hidden `.partial` file behind). The input file is never overwritten, nor an
+  existing output without `--force`.
+
+Exit status (CONTRACT.md): 0 every row classified; 3 finished but some rows carry an `error`; 2 unusable input or
+arguments. Memory stays flat as the file grows: rows are read, classified (`Engine.assess_many`, one vectorised model
+call per chunk) and written `CHUNK_ROWS` at a time; `--jobs N` classifies chunks in N worker processes (joblib/loky,
+each loading the model once) and writes them in input order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from riskclass.errors import ExitCode, InputError, RiskclassError
+from riskclass.tables.files import AtomicOutput
+from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen
+from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
+
+if TYPE_CHECKING:
+    from riskclass.engine.decide import Engine
+
+
+TIERS = ("high", "medium", "low")
+
+
+# Rows per chunk: large enough that the model's vectorised call and the per-chunk overhead (and, with --jobs, the
+# pickling to a worker) are amortised, small enough that memory stays flat and progress moves every second or so.
+CHUNK_ROWS = 1000
+# Identical descriptions (an inventory lists the same product many times) are assessed once; the last this many
+# distinct results are remembered across chunks. Descriptions longer than CACHE_MAX_CHARS are not remembered.
+RESULT_CACHE_ROWS = 4096
+CACHE_MAX_CHARS = 2000
+
+
+class BatchCancelled(RiskclassError):
+    """The run was cancelled (TUI) or interrupted: no output file was written."""
+
+    title = "cancelled"
+
+
+@dataclass
+class BatchOptions:
+    input: str
+    """Path of the CSV/TSV/xlsx file, or "-" for standard input."""
+    output: str
+    """Path of the output file, or "-" for standard output (then written as it goes, not atomically)."""
+    column: str | None = None
+    """The description column (name, or 1-based position); found by name when None."""
+    format: str = "csv"
+    """csv | jsonl"""
+    excel: bool = False
+    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly."""
+    jobs: int = 1
+    """Worker processes (joblib/loky, each loading the model once); 1 classifies in this process, 0 uses every core."""
+    encoding: str | None = None
+    """Force the input encoding (detected when None)."""
+    force: bool = False
+    """Replace an existing output file."""
+    lang: str = "zh"
+    """Language of the questions column and of JSONL texts."""
+    rules_only: bool = False
+    """Do not consult the model (used only when run_batch builds the engine itself)."""
+    delimiter: str | None = None
+    """Force the CSV delimiter (sniffed among , tab ; when None)."""
+    sheet: str | None = None
+    """Worksheet of an .xlsx input (the active one when None)."""
+    formula_guard: bool = True
+    """Prefix spreadsheet-formula cells with ' in CSV output (see the module docstring)."""
+    chunk_rows: int = CHUNK_ROWS
+    """Rows read, classified and written at a time."""
+    reports: str | None = None
+    """Directory for one report per classified row (riskclass.reports), moved into place when the run succeeds."""
+    report_format: str = "html"
+    """md | html | json"""
+    id_column: str | None = None
+    """Column naming each row's report (name or 1-based position); an id-like column by name, else row-N."""
+
+
+@dataclass
+class BatchSummary:
+    rows_in: int
+    rows_out: int
+    tiers: dict[str, int]
+    needs_review: int
+    errors: int
+    output: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    column: str = ""
+    blank_lines: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    reports: int = 0  # report files written (--reports)
+    """What was changed or skipped on the way (renamed headers, padded rows, blank lines, replaced bytes)."""
+    failed_rows: list[tuple[int, str]] = field(default_factory=list)
+    """The first few failed rows: (1-based data row, error)."""
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.PARTIAL if self.errors else ExitCode.OK
+
+
+# ---- reading ------------------------------------------------------------------------------------------------------
+
+
+
+# ---- classifying --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One row's result: what is counted (tier, needs_review, error) and what is written (cells or record)."""
+
+    tier: str  # "" when the row failed
+    needs_review: bool
+    error: str
+    cells: tuple[str, ...]  # CSV result columns, in RESULT_COLUMNS order
+    record: dict | None = None  # JSONL: Assessment.to_dict(lang); None for CSV output or a failed row
+
+
+def _number(x: float) -> str:
+    return repr(round(float(x), 4))
+
+
+def failed(message: str) -> Outcome:
+    cells = [""] * len(RESULT_COLUMNS)
+    cells[RESULT_COLUMNS.index("needs_review")] = "true"
+    cells[ERROR_INDEX] = message
+    return Outcome("", True, message, tuple(cells))
+
+
+def outcome_of(result: Any, fmt: str, lang: str) -> Outcome:
+    """The Outcome of one `Engine.assess_many` item (an Assessment or a RiskclassError)."""
+    if isinstance(result, RiskclassError):
+        return failed(result.message)
+    a = result
+    cells = (
+        a.tier,
+        _number(a.confidence),
+        ";".join(h.id for h in a.criteria),
+        ";".join(h.id for h in a.red_flags),
+        "true" if a.needs_review else "false",
+        ";".join(o.id for o in a.obligations),
+        "",
+        ";".join(h.id for h in a.possible),
+        ";".join(str(m.item) for m in a.article50 if m.triggered),
+        a.decided_by,
+        " | ".join(q.text.get(lang) for q in a.questions),
+    )
+    return Outcome(a.tier, a.needs_review, "", cells, a.to_dict(lang) if fmt == "jsonl" else None)
+
+
+class ProbabilitiesOnly:
+    """The model's probabilities without its per-row top terms.
+
+    The CSV output shows no terms, and ranking them is a large share of the model's time per row; the probabilities
+    (all the engine decides on) come from the model's own `predict_proba_normalised`, so tiers, confidence and review
+    flags are identical (a test checks). JSONL output keeps the full model.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.sha256 = model.sha256
+
+    def opinion(self, text: Any) -> Any:
+        return self.opinions([text])[0]
+
+    def opinions(self, texts: list) -> list:
+        from riskclass.model.opinion import ModelOpinion
+
+        rows = self.model.predict_proba_normalised([t.text for t in texts])
+        return [ModelOpinion({t: row[t] for t in TIERS}) for row in rows]
+
+
+def _for_format(engine: Engine, fmt: str) -> Engine:
+    """The engine to run for `fmt`: for CSV, the same rules with a probabilities-only view of the model."""
+    model = engine.model
+    if fmt != "csv" or model is None or not hasattr(model, "predict_proba_normalised"):
+        return engine
+    from riskclass.engine.decide import Engine
+
+    return Engine(rulebook=engine.rulebook, model=ProbabilitiesOnly(model))
+
+
+class Classifier:
+    """Classifies lists of descriptions into Outcomes; identical descriptions are assessed once (bounded cache)."""
+
+    def __init__(self, engine: Engine, fmt: str, lang: str) -> None:
+        self.engine = _for_format(engine, fmt)
+        self.fmt = fmt
+        self.lang = lang
+        self.cache: OrderedDict[str, Outcome] = OrderedDict()
+        self.assessed = 0  # distinct descriptions sent to the engine
+
+    def __call__(self, descriptions: list[str]) -> list[Outcome]:
+        known: dict[str, Outcome] = {}
+        todo: list[str] = []
+        for d in descriptions:
+            if d in known:
+                continue
+            hit = self.cache.get(d)
+            if hit is not None:
+                self.cache.move_to_end(d)
+                known[d] = hit
+            else:
+                known[d] = None  # type: ignore[assignment] - filled below
+                todo.append(d)
+        if todo:
+            self.assessed += len(todo)
+            for d, oc in zip(todo, self._assess(todo), strict=True):
+                known[d] = oc
+                if len(d) <= CACHE_MAX_CHARS:
+                    self.cache[d] = oc
+            while len(self.cache) > RESULT_CACHE_ROWS:
+                self.cache.popitem(last=False)
+        return [known[d] for d in descriptions]
+
+    def _assess(self, descriptions: list[str]) -> list[Outcome]:
+        try:
+            results = self.engine.assess_many(descriptions)
+        except Exception:  # a bug hit by one row must not sink its chunk: retry row by row
+            results = []
+            for d in descriptions:
+                try:
+                    results.extend(self.engine.assess_many([d]))
+                except Exception as exc:
+                    results.append(RiskclassError(f"internal error on this row: {type(exc).__name__}: {exc}"))
+        return [outcome_of(r, self.fmt, self.lang) for r in results]
+
+
+# Worker processes (--jobs N): one engine per process, built on the first chunk and kept for the next ones.
+_worker_classifiers: dict[tuple, Classifier] = {}
+
+
+def _classify_in_worker(spec: Any, descriptions: list[str], fmt: str, lang: str) -> list[Outcome]:
+    if isinstance(spec, tuple):
+        key = (*spec, fmt, lang)
+        classifier = _worker_classifiers.get(key)
+        if classifier is None:
+            classifier = _worker_classifiers[key] = Classifier(_engine_from_spec(spec[0]), fmt, lang)
+    else:  # an Engine the caller built (a custom model or rulebook): shipped with every chunk
+        classifier = Classifier(spec, fmt, lang)
+    return classifier(descriptions)
+
+
+def _engine_from_spec(spec: str) -> Engine:
+    from riskclass.engine.decide import Engine
+
+    if spec == "rules":
+        return Engine(model=None)
+    from riskclass.model.classifier import load_shipped_model
+
+    return Engine(model=load_shipped_model())
+
+
+def _worker_spec(engine: Engine | None, options: BatchOptions) -> Any:
+    """How a worker gets its engine: ("rules",), ("shipped",) (loaded once per worker), or the Engine itself."""
+    if engine is None:
+        return ("rules",) if options.rules_only else ("shipped",)
+    from riskclass.rulebook.rules import load_rulebook
+
+    if engine.rulebook is not load_rulebook():
+        return engine
+    if engine.model is None:
+        return ("rules",)
+    try:
+        from riskclass.model.classifier import read_manifest, shipped_model_dir
+
+        if engine.model.sha256 == read_manifest(shipped_model_dir())["model_sha256"]:
+            return ("shipped",)
+    except RiskclassError:
+        pass
+    loaded = getattr(sys.modules.get("riskclass.model.classifier"), "_loaded", None)
+    return ("shipped",) if loaded is not None and engine.model is loaded else engine
+
+
+def _default_engine(options: BatchOptions) -> Engine:
+    return _engine_from_spec("rules" if options.rules_only else "shipped")
+
+
+
+# ---- the run ------------------------------------------------------------------------------------------------------
+
+
+def _check_paths(options: BatchOptions) -> None:
+    if options.format not in ("csv", "jsonl"):
+        raise InputError(f"--format must be csv or jsonl, not {options.format!r}")
+    if options.excel and options.format != "csv":
+        raise InputError("--excel applies to CSV output only")
+    if options.jobs < 0:
+        raise InputError(f"--jobs must be 1 or more (0: every core), not {options.jobs}")
+    if options.chunk_rows < 1:
+        raise InputError("chunk_rows must be at least 1")
+    if options.lang not in ("zh", "en"):
+        raise InputError(f"--lang must be zh or en, not {options.lang!r}")
+    out = options.output
+    if out == "-":
+        return
+    if out.lower().endswith((".xlsx", ".xls")):
+        raise InputError(f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)")
+    if os.path.isdir(out):
+        raise InputError(f"{out} is a directory: give the output file's name")
+    directory = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(directory):
+        raise InputError(f"cannot write {out}: the directory {directory} does not exist")
+    if (
+        options.input != "-"
+        and os.path.exists(out)
+        and os.path.exists(options.input)
+        and os.path.samefile(options.input, out)
+    ):
+        raise InputError(f"{out} is the input file: write the results to another file")
+    if os.path.exists(out) and not options.force:
+        raise InputError(f"{out} already exists: pass --force to replace it, or choose another name")
+
+
+def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _undecodable_error(encoding: str | None) -> Outcome:
+    return failed(
+        f"the description has bytes that are not valid {encoding or 'text'}: fix them, or pass --encoding "
+        "if the whole file is in another encoding"
+    )
+
+
+@dataclass
+class _Chunk:
+    rows: list[tuple[int, list[str]]]
+    clean: bool  # no undecodable bytes in any of its cells
+    todo: list[int]  # positions whose description goes to the engine
+    descriptions: list[str]
+    replaced: int = 0  # cells other than the description with undecodable bytes (written with U+FFFD)
+
+
+def _prepare(rows: list[tuple[int, list[str]]], column: int, watch_bytes: bool) -> _Chunk:
+    chunk = _Chunk(rows, True, [], [])
+    for i, (_, cells) in enumerate(rows):
+        if watch_bytes:
+            bad = [j for j, c in enumerate(cells) if _UNDECODABLE.search(c)]
+            if bad:
+                chunk.clean = False
+                chunk.replaced += sum(1 for j in bad if j != column)
+                if column in bad:
+                    continue
+        chunk.todo.append(i)
+        chunk.descriptions.append(cells[column])
+    return chunk
+
+
+def _merge(chunk: _Chunk, outcomes: list[Outcome], encoding: str | None) -> list[Outcome]:
+    """Outcomes for every row of the chunk: the engine's, and an error where the description did not decode."""
+    if len(chunk.todo) == len(chunk.rows):
+        return outcomes
+    merged = [_undecodable_error(encoding)] * len(chunk.rows)
+    for i, oc in zip(chunk.todo, outcomes, strict=True):
+        merged[i] = oc
+    return merged
+
+
+def _classified(
+    table: Table,
+    column: int,
+    engine: Engine | None,
+    options: BatchOptions,
+    cancel: threading.Event | None,
+) -> Iterator[tuple[_Chunk, list[Outcome]]]:
+    """Chunks of rows with their outcomes, in input order, classified here or in worker processes."""
+    start_seen = _undecodable_seen[0]
+
+    def prepared() -> Iterator[_Chunk]:
+        for rows in _chunks(table.records(), options.chunk_rows):
+            if cancel is not None and cancel.is_set():
+                return
+            yield _prepare(rows, column, _undecodable_seen[0] != start_seen)
+
+    jobs = options.jobs or os.cpu_count() or 1
+    fmt = "jsonl" if options.reports else options.format  # a report needs the whole assessment, as JSONL does
+    if jobs == 1:
+        classify = Classifier(engine or _default_engine(options), fmt, options.lang)
+        for chunk in prepared():
+            yield chunk, _merge(chunk, classify(chunk.descriptions), table.encoding)
+        return
+
+    from joblib import Parallel, delayed
+
+    spec = _worker_spec(engine, options)
+    pending: deque[_Chunk] = deque()
+
+    def tasks() -> Iterator[Any]:
+        for chunk in prepared():
+            pending.append(chunk)
+            yield delayed(_classify_in_worker)(spec, chunk.descriptions, fmt, options.lang)
+
+    results = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")(tasks())
+    try:
+        for outcomes in results:
+            chunk = pending.popleft()
+            yield chunk, _merge(chunk, outcomes, table.encoding)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # stops dispatching and lets the workers go when the run ends early
+
+
+def run_batch(
+    options: BatchOptions,
+    engine: Engine | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> BatchSummary:
+    """Classify every row of `options.input` into `options.output`.
+
+    Raises InputError for unusable input or arguments; a cancelled run leaves no output file and raises
+    BatchCancelled. `engine` defaults to the shipped model and rules (rules only with `options.rules_only`).
+    `progress(rows_done, total)` is called after each chunk is written.
+    """
+    _check_paths(options)
+    started = time.monotonic()
+    tiers = dict.fromkeys(TIERS, 0)
+    rows_out = needs_review = errors = replaced = 0
+    failed_rows: list[tuple[int, str]] = []
+    with Table(options.input, options.encoding, options.delimiter, options.sheet) as table:
+        column = table.find_column(options.column)
+        reports = _report_directory(options)
+        id_index = _report_id_column(table.names, options) if reports else None
+        if progress is not None:
+            progress(0, table.total)
+        output = AtomicOutput(options.output)
+        with output as stream, reports or contextlib.nullcontext():
+            writer: _CsvWriter | _JsonlWriter
+            if options.format == "jsonl":
+                writer = _JsonlWriter(stream, table.names)
+            else:
+                extra = ["report"] if reports else []
+                writer = _CsvWriter(
+                    stream, [*table.names, *RESULT_COLUMNS, *extra], options.excel, options.formula_guard
+                )
+            for chunk, outcomes in _classified(table, column, engine, options, cancel):
+                replaced += chunk.replaced
+                for (_, cells), oc in zip(chunk.rows, outcomes, strict=True):
+                    rows_out += 1
+                    if reports:
+                        oc = _with_report(reports, oc, cells, id_index, column, rows_out, options.format)
+                    writer.write(rows_out, cells, oc, chunk.clean)
+                    if oc.error:
+                        errors += 1
+                        if len(failed_rows) < 5:
+                            failed_rows.append((rows_out, oc.error))
+                    else:
+                        tiers[oc.tier] += 1
+                        needs_review += oc.needs_review
+                if progress is not None:
+                    progress(rows_out, table.total)
+                if cancel is not None and cancel.is_set():
+                    break
+            if cancel is not None and cancel.is_set():
+                raise BatchCancelled("cancelled: no output file was written")
+            if rows_out != table.total:  # never expected: the promise of this command is that this cannot happen
+                raise RiskclassError(f"internal error: read {table.total} rows but wrote {rows_out}; output discarded")
+            writer.close()
+            if reports:
+                reports.commit()
+            output.commit()
+        notes = list(table.notes)
+        if replaced:
+            notes.append(f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written with \ufffd")
+        summary = BatchSummary(
+            rows_in=table.total,
+            rows_out=rows_out,
+            tiers=tiers,
+            needs_review=needs_review,
+            errors=errors,
+            output=options.output,
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            column=table.names[column],
+            blank_lines=table.blank_lines,
+            seconds=time.monotonic() - started,
+            notes=notes,
+            failed_rows=failed_rows,
+            reports=reports.written if reports else 0,
+        )
+        if reports and errors:
+            summary.notes.append(f"{_count(errors, 'row')} with an error: no report (see the error column)")
+    return summary
+
+
+def _report_directory(options: BatchOptions) -> Any:
+    if not options.reports:
+        return None
+    from riskclass.reports.report import ReportDirectory
+
+    return ReportDirectory(options.reports, options.report_format, options.lang, options.force)
+
+
+def _report_id_column(names: list[str], options: BatchOptions) -> int | None:
+    from riskclass.reports.report import find_id_column
+
+    return find_id_column(names, options.id_column)
+
+
+def _with_report(
+    reports: Any, oc: Outcome, cells: list[str], id_index: int | None, column: int, row: int, fmt: str
+) -> Outcome:
+    """Write the row's report (none for a failed row) and name it in the row's output."""
+    if oc.error or oc.record is None:
+        return replace(oc, cells=(*oc.cells, ""), record=None)
+    name = reports.write(cells[id_index] if id_index is not None else "", row, oc.record, cells[column])
+    return replace(oc, cells=(*oc.cells, name), record={**oc.record, "report": name} if fmt == "jsonl" else None)
+

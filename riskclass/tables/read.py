@@ -1,0 +1,534 @@
+"""Reading tables people really have: CSV, TSV and .xlsx, in whatever encoding and delimiter they came in.
+
+Encoding detection, delimiter sniffing, ragged rows and header repair, and finding the description column.
+See `riskclass.batch` for how a batch uses them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from riskclass.errors import InputError
+
+# Looked for (in this order, case-insensitively, ignoring spaces, `_` and `-`) when --column is not given.
+DESCRIPTION_NAMES = (
+    "description",
+    "描述",
+    "产品描述",
+    "產品描述",
+    "product_description",
+    "产品说明",
+    "產品說明",
+    "功能描述",
+    "说明",
+    "說明",
+    "text",
+    "文本",
+    "desc",
+    "简介",
+    "簡介",
+)
+DELIMITERS = (",", "\t", ";")
+_UNDECODABLE = re.compile("[\udc00-\udcff]")
+
+# Rows per chunk: large enough that the model's vectorised call and the per-chunk overhead (and, with --jobs, the
+# pickling to a worker) are amortised, small enough that memory stays flat and progress moves every second or so.
+CHUNK_ROWS = 1000
+# Identical descriptions (an inventory lists the same product many times) are assessed once; the last this many
+# distinct results are remembered across chunks. Descriptions longer than CACHE_MAX_CHARS are not remembered.
+RESULT_CACHE_ROWS = 4096
+CACHE_MAX_CHARS = 2000
+SNIFF_CHARS = 64 * 1024  # text read to choose the delimiter
+DETECT_BYTES = 4 << 20  # bytes scored when telling UTF-8 from GB18030
+
+ERROR_HANDLER = "riskclass-undecodable"
+
+
+def _escape_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: each bad byte b becomes the lone surrogate U+DC00+b (never produced by a valid decode),
+    so the row it sits in can be told apart and the run goes on."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _undecodable_seen[0] += 1
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+_undecodable_seen = [0]  # bumped by the handler: lets the reader skip the per-cell check when nothing was bad
+codecs.register_error(ERROR_HANDLER, _escape_undecodable)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.strip().lstrip("\ufeff")).casefold()
+
+
+def description_column(names: Iterable[str]) -> str | None:
+    """The first of `names` that is a description column by DESCRIPTION_NAMES (order of preference; case, spaces,
+    `_` and `-` ignored), or None. The one rule for batch, its --compare and `riskclass evaluate`."""
+    names = list(names)
+    folded = [_norm_name(n) for n in names]
+    for want in DESCRIPTION_NAMES:
+        if _norm_name(want) in folded:
+            return names[folded.index(_norm_name(want))]
+    return None
+
+
+def _count_bad(data: bytes, encoding: str) -> tuple[int, int]:
+    """(bytes that do not decode, non-ASCII characters that do) for `data` read as `encoding` (tail may be cut)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    text = decoder.decode(data, final=False)
+    bad = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore")) - bad
+    return bad, non_ascii
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: ASCII characters (delimiters, digits, header letters) give zero bytes."""
+    sample = head[:4096]
+    if len(sample) < 16:
+        return None
+    half = len(sample) // 2
+    even, odd = sample[0::2].count(0) / half, sample[1::2].count(0) / half
+    if odd > 0.2 and even < 0.02:
+        return "utf-16-le"
+    if even > 0.2 and odd < 0.02:
+        return "utf-16-be"
+    return None
+
+
+def _is_utf8(fh: BinaryIO) -> bool:
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while block := fh.read(1 << 20):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        fh.seek(0)
+    return True
+
+
+def detect_encoding(fh: BinaryIO) -> str:
+    """The codec to read a seekable binary file with (see the module docstring for the order of the checks)."""
+    fh.seek(0)
+    head = fh.read(DETECT_BYTES)
+    fh.seek(0)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if guess := _utf16_without_bom(head):
+        return guess
+    if _is_utf8(fh):
+        return "utf-8"
+    bad_utf8, good_utf8 = _count_bad(head, "utf-8")
+    bad_gb, _ = _count_bad(head, "gb18030")
+    # A UTF-8 file with a few corrupt bytes (≤ 5% of its non-ASCII characters) stays UTF-8: those rows fail alone.
+    # GBK text read as UTF-8 fails on most of its characters.
+    if bad_utf8 * 20 <= good_utf8 or bad_utf8 <= bad_gb:
+        return "utf-8"
+    return "gb18030"
+
+
+def _resolve_encoding(name: str, fh: BinaryIO) -> str:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise InputError(f"unknown encoding {name!r} (try utf-8, gb18030, gbk, big5, utf-16)") from None
+    if codec == "utf-8":
+        fh.seek(0)
+        if fh.read(3) == codecs.BOM_UTF8:
+            codec = "utf-8-sig"
+        fh.seek(0)
+    return codec
+
+
+def sniff_delimiter(sample: str, at_eof: bool) -> str:
+    """The candidate that splits the header into ≥ 2 columns and most of the first rows into as many; else ","."""
+    best, best_score = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        try:
+            records = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if r]
+        except csv.Error:
+            continue
+        if not at_eof and len(records) > 1:
+            records = records[:-1]  # the sample may end inside the last record
+        records = records[:200]
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        consistent = sum(1 for r in records if len(r) == width) / len(records)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _cell_text(value: Any) -> str:
+    """An .xlsx cell value as the text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if hasattr(value, "isoformat"):
+        text = value.isoformat(sep=" ") if hasattr(value, "hour") and hasattr(value, "date") else value.isoformat()
+        return text[:-9] if text.endswith(" 00:00:00") else text
+    return str(value)
+
+
+def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[str]]:
+    """Output names for the input columns (header plus extras), and notes on every name that had to change."""
+    names: list[str] = []
+    notes: list[str] = []
+    from riskclass.tables.write import RESULT_COLUMNS  # the columns a result table adds
+
+    taken = {c.casefold() for c in RESULT_COLUMNS}
+    used: set[str] = set()
+
+    def claim(base: str) -> str:
+        name, k = base, 2
+        while name.casefold() in used or name.casefold() in taken:
+            name, k = f"{base}_{k}", k + 1
+        used.add(name.casefold())
+        return name
+
+    for i in range(width):
+        if i >= len(raw):
+            names.append(claim(f"extra_{i - len(raw) + 1}"))
+            continue
+        given = raw[i]
+        if not given.strip():
+            name = claim(f"column_{i + 1}")
+            notes.append(f"column {i + 1} has no name: called {name!r}")
+        elif given.strip().casefold() in taken:
+            name = claim(f"input_{given.strip()}")
+            notes.append(f"input column {given!r} renamed {name!r} (the result column has that name)")
+        else:
+            name = claim(given)
+            if name != given:
+                notes.append(f"column {i + 1} repeats the name {given!r}: called {name!r}")
+        names.append(name)
+    return names, notes
+
+
+@dataclass
+class _Shape:
+    """What one counting pass over a table found."""
+
+    header: list[str] | None = None
+    total: int = 0
+    width: int = 0
+    blank_lines: int = 0
+    short_rows: int = 0
+    long_rows: int = 0
+    last_line: int = 0
+    last: list[str] = field(default_factory=list)
+
+    @property
+    def consistency(self) -> float:
+        return 1.0 - (self.short_rows + self.long_rows) / self.total if self.total else 1.0
+
+
+class Table:
+    """An input table opened for two passes: `scan` counts rows and columns, `records` yields the data rows.
+
+    Use as a context manager. Header names are in `names` (unique, as in the output); `total` is the number of data
+    rows (blank lines excluded).
+    """
+
+    def __init__(
+        self, path: str, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+    ) -> None:
+        self.path = path
+        self.label = "standard input" if path == "-" else path
+        self.forced_encoding = encoding
+        self.forced_delimiter = delimiter
+        self.sheet = sheet
+        self.encoding: str | None = None
+        self.delimiter: str | None = None
+        self.kind = "csv"
+        self.mode = "lenient"  # how quotes are read: see _raw_records
+        self.raw_header: list[str] = []
+        self.names: list[str] = []
+        self.notes: list[str] = []
+        self.total = 0
+        self.blank_lines = 0
+        self.short_rows = 0
+        self.long_rows = 0
+        self._binary: BinaryIO | None = None
+        self._text: io.TextIOWrapper | None = None
+        self._workbooks: list[Any] = []
+        self._sheets: list[Any] = []
+
+    # -- opening --
+
+    def __enter__(self) -> Table:
+        try:
+            self._open()
+            self._scan()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for wb in self._workbooks:
+            wb.close()
+        self._workbooks = []
+        if self._text is not None:
+            self._text.detach()
+            self._text = None
+        if self._binary is not None:
+            self._binary.close()
+            self._binary = None
+
+    def _open(self) -> None:
+        self._binary = _open_binary(self.path)
+        magic = self._binary.read(8)
+        self._binary.seek(0)
+        if magic.startswith(b"PK\x03\x04") or self.path.lower().endswith((".xlsx", ".xlsm")):
+            self.kind = "xlsx"
+            self._open_xlsx()
+            return
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            raise InputError(f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8")
+        if self.forced_encoding:
+            self.encoding = _resolve_encoding(self.forced_encoding, self._binary)
+        else:
+            self.encoding = detect_encoding(self._binary)
+        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors=ERROR_HANDLER, newline="")
+        if self.forced_delimiter:
+            delim = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(
+                self.forced_delimiter, self.forced_delimiter
+            )
+            if len(delim) != 1:
+                raise InputError(f"--delimiter must be one character (or tab), not {self.forced_delimiter!r}")
+            self.delimiter = delim
+        else:
+            sample = self._text.read(SNIFF_CHARS)
+            at_eof = len(sample) < SNIFF_CHARS
+            self._text.seek(0)
+            self.delimiter = sniff_delimiter(sample, at_eof)
+
+    def _open_xlsx(self) -> None:
+        try:
+            import openpyxl
+        except ImportError:
+            raise InputError(
+                f"{self.label} is an Excel workbook: install openpyxl (pip install openpyxl) to read it, "
+                "or save it as CSV UTF-8"
+            ) from None
+        # Two read-only views: the values Excel cached (what the user sees) and, for cells without a cached value
+        # (workbooks written by scripts), the formula text, so that no cell is read as empty.
+        for data_only in (True, False):
+            try:
+                self._binary.seek(0)
+                self._workbooks.append(openpyxl.load_workbook(self._binary, read_only=True, data_only=data_only))
+            except Exception as exc:  # a damaged or non-Excel zip: one line, not a traceback
+                raise InputError(
+                    f"{self.label} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+                ) from None
+        names = self._workbooks[0].sheetnames
+        if self.sheet is not None and self.sheet not in names:
+            raise InputError(f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}")
+        for wb in self._workbooks:
+            self._sheets.append(wb[self.sheet] if self.sheet is not None else (wb.active or wb.worksheets[0]))
+
+    # -- the two passes --
+
+    def _raw_records(self, mode: str | None = None) -> Iterator[tuple[int, list[str]]]:
+        """(first physical line, fields) of every record, blank ones included (as []).
+
+        mode: "strict" (RFC 4180 quoting, raising on anything else), "lenient" (Python's default reading of sloppy
+        quotes) or "verbatim" (quotes are ordinary characters); default: the mode `scan` chose.
+        """
+        if self.kind == "xlsx":
+            values, formulas = (sheet.iter_rows(values_only=True) for sheet in self._sheets)
+            for n, (cached, written) in enumerate(zip(values, formulas, strict=False), start=1):
+                cells = [_cell_text(v if v is not None else f) for v, f in zip(cached, written, strict=False)]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                yield n, cells
+            return
+        assert self._text is not None
+        mode = mode or self.mode
+        self._text.seek(0)
+        reader = csv.reader(
+            self._text,
+            delimiter=self.delimiter or ",",
+            strict=mode == "strict",
+            quoting=csv.QUOTE_NONE if mode == "verbatim" else csv.QUOTE_MINIMAL,
+        )
+        line = 1
+        for record in reader:
+            yield line, record
+            line = reader.line_num + 1
+
+    def _count(self, mode: str | None = None) -> _Shape:
+        shape = _Shape()
+        for line, record in self._raw_records(mode):
+            if not record:
+                shape.blank_lines += 1
+            elif shape.header is None:
+                shape.header = list(record)
+                shape.width = len(record)
+            else:
+                shape.total += 1
+                if len(record) < len(shape.header):
+                    shape.short_rows += 1
+                elif len(record) > len(shape.header):
+                    shape.long_rows += 1
+                shape.width = max(shape.width, len(record))
+                shape.last_line, shape.last = line, record
+        return shape
+
+    def _scan(self) -> None:
+        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # huge cells are data too
+        try:
+            shape = self._count("strict" if self.kind == "csv" else None)
+        except csv.Error:
+            # Quotes used otherwise than CSV quoting: a stray quote, or a TSV whose cells hold quotes ("Best" deal).
+            # Python's lenient reading drops such quotes; reading them as ordinary characters keeps every cell as
+            # written, and is chosen when it splits the rows at least as consistently into the header's columns.
+            try:
+                lenient, verbatim = self._count("lenient"), self._count("verbatim")
+            except csv.Error as exc:
+                raise InputError(f"{self.label}: not readable as CSV ({exc})") from None
+            if verbatim.header is not None and verbatim.consistency >= lenient.consistency:
+                self.mode, shape = "verbatim", verbatim
+                self.notes.append("quotes in this file are not CSV quoting: cells read exactly as written")
+            else:
+                shape = lenient
+                if shape.last and any("\n" in c or "\r" in c for c in shape.last):
+                    self._check_last_record_closed(shape.last_line)
+        if shape.header is None:
+            raise InputError(f"{self.label} is empty: expected a header row, then one row per product")
+        self.raw_header = shape.header
+        if self.raw_header and self.raw_header[0].startswith("\ufeff"):
+            self.raw_header[0] = self.raw_header[0][1:]
+        self.total, self.blank_lines = shape.total, shape.blank_lines
+        self.short_rows, self.long_rows = shape.short_rows, shape.long_rows
+        self.names, notes = _unique_names(self.raw_header, shape.width)
+        self.notes += notes
+        if self.long_rows:
+            extra = ", ".join(self.names[len(self.raw_header) :])
+            self.notes.append(f"{_count(self.long_rows, 'row')} with more fields than the header: kept in {extra}")
+        if self.short_rows:
+            self.notes.append(
+                f"{_count(self.short_rows, 'row')} with fewer fields than the header: padded with empty cells"
+            )
+        if self.blank_lines:
+            self.notes.append(f"{_count(self.blank_lines, 'blank line')} skipped (not rows)")
+
+    def _check_last_record_closed(self, line: int) -> None:
+        """A stray opening quote makes the rest of the file one cell; say so instead of silently merging rows."""
+        assert self._text is not None
+        self._text.seek(0)
+        lines = iter(self._text)
+        for _ in range(line - 1):
+            next(lines, None)
+        try:
+            for _ in csv.reader(lines, delimiter=self.delimiter or ",", strict=True):
+                pass
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise InputError(
+                    f'{self.label}: line {line}: a quoted cell starts here and never ends (a stray " ?): '
+                    "fix the quote, or every later row would be merged into this cell"
+                ) from None
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(first physical line, cells padded to len(names)) of every data row, in order."""
+        width = len(self.names)
+        header_skipped = False
+        for line, record in self._raw_records():
+            if not record:
+                continue
+            if not header_skipped:
+                header_skipped = True
+                continue
+            if len(record) < width:
+                record = record + [""] * (width - len(record))
+            yield line, record
+
+    # -- the description column --
+
+    def find_column(self, requested: str | None) -> int:
+        """Index of the description column: `requested` (name, output name, or 1-based position) or found by name."""
+        header = [h.strip() for h in self.raw_header]
+        seen = ", ".join(self.names) or "none"
+        if requested is not None:
+            want = requested.strip()
+            for candidates in (header, self.names):
+                if want in candidates:
+                    return candidates.index(want)
+            folded = [_norm_name(h) for h in header]
+            if _norm_name(want) in folded:
+                return folded.index(_norm_name(want))
+            if want.isdigit() and 1 <= int(want) <= len(self.names):
+                return int(want) - 1
+            close = difflib.get_close_matches(want, header + self.names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(f"{self.label}: no column {requested!r}{hint}; columns seen: {seen}")
+        if (found := description_column(header)) is not None:
+            return header.index(found)
+        raise InputError(
+            f"{self.label}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
+            f"columns seen: {seen}; name the column with --column NAME"
+        )
+
+
+def _open_binary(path: str) -> BinaryIO:
+    if path == "-":
+        # A real file (not SpooledTemporaryFile, which is no io.BufferedIOBase before Python 3.11): the input is read
+        # twice, and can be larger than memory.
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Table.close
+        source = sys.stdin.buffer
+        while block := source.read(1 << 20):
+            spool.write(block)
+        spool.seek(0)
+        return spool  # type: ignore[return-value]
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"cannot read {path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"cannot read {path}: it is a directory") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def read_table_header(path: str, encoding: str | None = None) -> tuple[list[str], str | None]:
+    """Column names (as they will appear in the output) and the detected description column (None if not found).
+
+    Reads the whole file once (to count rows and columns). Raises InputError for an unusable file.
+    """
+    if path == "-":
+        raise InputError("read_table_header needs a file, not standard input")
+    with Table(path, encoding) as table:
+        try:
+            return list(table.names), table.names[table.find_column(None)]
+        except InputError:
+            return list(table.names), None
+

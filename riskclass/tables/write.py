@@ -1,0 +1,85 @@
+"""Writing result tables: CSV a spreadsheet opens safely (formula guard) and JSON Lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any, BinaryIO
+
+# The CONTRACT columns first, in its order, then what a reviewer needs to act on a row.
+RESULT_COLUMNS = (
+    "tier",
+    "confidence",
+    "criteria",
+    "red_flags",
+    "needs_review",
+    "obligations",
+    "error",
+    "possible_criteria",
+    "article50",
+    "decided_by",
+    "questions",
+)
+ERROR_INDEX = RESULT_COLUMNS.index("error")
+FORMULA_LEADERS = frozenset("=+-@\t\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][+-]?\d+)?%?")
+from riskclass.tables.read import _UNDECODABLE  # noqa: E402
+
+
+def guard_formula(cell: str) -> str:
+    """`cell` as a spreadsheet will show but never run it: a leading ' before =, +, -, @, tab or CR (not numbers)."""
+    if cell and cell[0] in FORMULA_LEADERS and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def _printable(cell: str) -> str:
+    """Undecodable input bytes (kept as lone surrogates while reading) as U+FFFD, which UTF-8 can hold."""
+    return _UNDECODABLE.sub("\ufffd", cell)
+
+
+class _CsvWriter:
+    def __init__(self, stream: BinaryIO, header: list[str], excel: bool, guard: bool) -> None:
+        self.text = io.TextIOWrapper(stream, encoding="utf-8-sig" if excel else "utf-8", newline="")
+        self.writer = csv.writer(self.text, lineterminator="\r\n")
+        self.guard = guard
+        self.writerow(header)
+
+    def writerow(self, cells: list[str], clean: bool = False) -> None:
+        if not clean:
+            cells = [_printable(c) for c in cells]
+        if self.guard:
+            cells = [guard_formula(c) if c and c[0] in FORMULA_LEADERS else c for c in cells]
+        self.writer.writerow(cells)
+
+    def write(self, row: int, cells: list[str], outcome: Any, clean: bool) -> None:
+        self.writerow([*cells, *outcome.cells], clean=clean)
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.detach()
+
+
+class _JsonlWriter:
+    def __init__(self, stream: BinaryIO, names: list[str]) -> None:
+        self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+        self.names = names
+
+    def write(self, row: int, cells: list[str], outcome: Any, clean: bool) -> None:
+        if not clean:
+            cells = [_printable(c) for c in cells]
+        obj: dict[str, Any] = {"row": row}
+        if outcome.record is not None:
+            obj.update(outcome.record)
+        else:
+            obj["tier"] = None
+        obj["error"] = outcome.error
+        obj["input"] = dict(zip(self.names, cells, strict=True))
+        self.text.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.detach()
+
