@@ -79,11 +79,12 @@ def test_thin_description_needs_review_and_asks_for_the_missing_facts(rules_engi
     assert any("简略" in r.zh for r in a.review_reasons)
 
 
-def test_conflicting_rules_need_review(rules_engine):
-    # one H2 rule fires on the robot among shoppers, another is excluded by the fence
+def test_an_exclusion_speaks_only_about_its_own_phrase(rules_engine):
+    # the robot guides shoppers in a mall (H2); the fence is where it charges at night, in another phrase
     a = rules_engine.assess("商场里给顾客引路的导购机器人，夜间在围栏内充电")
-    assert a.needs_review
-    assert any("conflict" in r.en for r in a.review_reasons)
+    assert a.tier == "high" and "H2" in {h.id for h in a.criteria}
+    fenced = rules_engine.assess("围栏内的协作机器人")
+    assert "H2" not in {h.id for h in fenced.criteria}
 
 
 def test_hard_negatives_record_why_a_rule_did_not_apply(rules_engine):

@@ -4,7 +4,7 @@
 
 The rules were written against the training corpus, so cross-validation there would flatter them; dev2.csv was written
 separately from the rubric and is used for nothing but this. The model is trained on the corpus, then the engine's
-decision is replayed with different thresholds (riskclass.engine.MODEL_RAISE_HIGH, MODEL_VETO_HIGH,
+decision is replayed with different thresholds (riskclass.engine.decide.MODEL_RAISE_HIGH,
 MODEL_LOWER_MEDIUM) and the macro-F1, high-tier recall and share of rows flagged for review are printed, so the
 trade-off is visible before a threshold is changed in the engine.
 """
@@ -46,19 +46,19 @@ def main() -> int:
     for name, m in (("rules only", only_rules), ("model only", only_model)):
         print(f"{name:10} acc {m.accuracy:.3f} macroF1 {m.macro_f1:.3f} rec.high {m.per_tier['high'].recall:.3f}")
     print(
-        f"{'raise':>5} {'veto':>5} {'lower':>5} | {'acc':>5} {'macroF1':>7} {'rec.high':>8} {'prec.high':>9} "
+        f"{'raise':>5} {'lower':>5} | {'acc':>5} {'macroF1':>7} {'rec.high':>8} {'prec.high':>9} "
         f"{'rec.med':>7} {'rec.low':>7} {'review':>6}"
     )
-    chosen = (engine.MODEL_RAISE_HIGH, engine.MODEL_VETO_HIGH, engine.MODEL_LOWER_MEDIUM)
-    grid = itertools.product((0.4, 0.5, 0.6), (0.0, 0.05, 0.1, 0.15), (0.6, 0.7, 0.8))
-    for raise_high, veto_high, lower_medium in grid:
-        engine.MODEL_RAISE_HIGH, engine.MODEL_VETO_HIGH, engine.MODEL_LOWER_MEDIUM = raise_high, veto_high, lower_medium
+    chosen = (engine.MODEL_RAISE_HIGH, engine.MODEL_LOWER_MEDIUM)
+    grid = itertools.product((0.4, 0.5, 0.6), (0.6, 0.7, 0.8))
+    for raise_high, lower_medium in grid:
+        engine.MODEL_RAISE_HIGH, engine.MODEL_LOWER_MEDIUM = raise_high, lower_medium
         results = [combined.assess(e.description) for e in dev.examples]
         m = training.metrics(truth, [a.tier for a in results])
         review = sum(a.needs_review for a in results) / len(results)
-        mark = "  ← the engine's" if (raise_high, veto_high, lower_medium) == chosen else ""
+        mark = "  ← the engine's" if (raise_high, lower_medium) == chosen else ""
         print(
-            f"{raise_high:5.2f} {veto_high:5.2f} {lower_medium:5.2f} | {m.accuracy:5.3f} {m.macro_f1:7.3f} "
+            f"{raise_high:5.2f} {lower_medium:5.2f} | {m.accuracy:5.3f} {m.macro_f1:7.3f} "
             f"{m.per_tier['high'].recall:8.3f} {m.per_tier['high'].precision:9.3f} "
             f"{m.per_tier['medium'].recall:7.3f} {m.per_tier['low'].recall:7.3f} {review:6.1%}{mark}"
         )

@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--rules-only", action="store_true", help="evaluate the rules alone")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="also list N misclassified rows")
+    p.add_argument(
+        "--records",
+        metavar="DIR",
+        help="folder of the shared real records, for label files keyed by record id (default: ../shared/data)",
+    )
 
     p = sub.add_parser("article", help="print an article of the draft", description="Print an article of the draft.")
     p.add_argument("number", help="article number (46) or label (第四十六条)")
@@ -304,7 +309,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import riskclass.training.pipeline as training
 
-    data = training.read_labelled_csv(args.data or training.training_data_dir() / training.TEST_FILE)
+    default = training.training_data_dir() / training.TEST_FILE
+    data = training.read_labelled_csv(args.data or default, records=args.records)
     model = None if args.rules_only else _shipped_model()
     evaluation = training.evaluate(data, model)
     if args.json:

@@ -7,6 +7,7 @@ every disagreement between them sets `needs_review`. Answers to follow-up questi
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,7 +53,6 @@ CONF_WEAK_PENALTY = 0.10  # weak evidence of a higher tier makes the chosen tier
 MODEL_RAISE_HIGH = 0.50  # model probability of "high" that lifts a product the rules left medium or low
 MODEL_RAISE_MEDIUM = 0.75  # where no rule found a criterion: medium when P(medium) + P(high) reaches this, else low
 MODEL_LOWER_MEDIUM = 0.60  # model probability of "low" that lowers a product the rules found only medium evidence for
-MODEL_VETO_HIGH = 0.10  # below this model probability of "high", rules' H evidence is asked about, not a floor
 MODEL_DOUBT = 0.15  # below this model probability for the rules' tier, the result is flagged for review
 MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": confidence ≤ 0.5 and review requested
 ASK_WEAK_MIN = 0.15  # weak evidence of a higher tier is asked about only if the model gives that tier at least this
@@ -62,6 +62,14 @@ THIN_RESIDUAL_CHARS = 4
 CLAUSE_BREAK = re.compile(
     r"[。;!?,\n]"
 )  # content characters left after generic words are removed, below which a text is too thin
+
+
+def _blanked(norm: NormalizedText, spans: list[tuple[int, int]]) -> NormalizedText:
+    """`norm` with the characters of `spans` replaced by spaces (same length, so offsets still map back)."""
+    chars = list(norm.text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return NormalizedText(norm.original, "".join(chars), norm.starts, norm.ends)
 
 
 def _evidence(norm: NormalizedText, span: tuple[int, int]) -> Evidence:
@@ -170,9 +178,10 @@ class Engine:
         exclusions: list[Exclusion] = []
         contested: set[str] = set()
         breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
+        negated_spans: list[tuple[int, int]] = []
 
         def clause(pos: int) -> int:
-            return sum(1 for b in breaks if b < pos)
+            return bisect.bisect_left(breaks, pos)
 
         # Only rules one of whose patterns can match this text, in rulebook order.
         rules = rb.rules if candidates is None else [rb.rules[i] for i in candidates.rules]
@@ -180,23 +189,29 @@ class Engine:
         for rule in rules:
             found = rule.match(text, run)
             spans = found.spans
+            negated_spans += [matched for matched, _ in found.negated]
             if not spans:
                 if found.negated:
                     matched, cue = found.negated[0]
                     negation = Exclusion(rule.id, rule.criterion, _evidence(norm, matched), _evidence(norm, cue))
                     exclusions.append(negation)
                 continue
-            if (by := rule.excluded_by(text, run)) is not None:
-                # An exclusion in the same clause as the match is the rubric's "not this criterion"
-                # (宠物医院的诊断助手). In another clause it only may apply (导购机器人，夜间在围栏内充电):
-                # the rules disagree, so ask.
-                disputed = rule.strength == "strong" and any(clause(s) != clause(by[0]) for s, _ in spans)
-                exclusions.append(
-                    Exclusion(rule.id, rule.criterion, _evidence(norm, spans[0]), _evidence(norm, by), disputed)
-                )
-                if disputed:
-                    contested.add(rule.criterion)
-                continue
+            if rule.exclusions and (by_all := rule.exclusion_spans(text, run)):
+                # An exclusion defeats a match only in the phrase it stands in (宠物医院的诊断助手); in another phrase
+                # it speaks about something else (…以图搜图，项目预算800万元), unless the rule says its exclusions
+                # describe the whole product.
+                if rule.exclusion_scope == "description":
+                    kept: list[tuple[int, int]] = []
+                else:
+                    phrases = {clause(a) for a, _ in by_all}
+                    kept = [sp for sp in spans if not phrases & set(range(clause(sp[0]), clause(sp[1] - 1) + 1))]
+                if not kept:
+                    first = spans[0]
+                    by = next((b for b in by_all if clause(b[0]) in range(clause(first[0]), clause(first[1] - 1) + 1)),
+                              by_all[0])
+                    exclusions.append(Exclusion(rule.id, rule.criterion, _evidence(norm, first), _evidence(norm, by)))
+                    continue
+                spans = kept
             (strong if rule.strength == "strong" else weak).setdefault(rule.criterion, []).append((rule, spans))
 
         # Answers are facts: "no" removes a criterion whatever the text suggests; "yes" adds it.
@@ -245,7 +260,12 @@ class Engine:
         thin = not criteria and not possible_t and self.is_thin(norm)
         silent = not criteria and not possible_t and not low_signal
         confirmed = frozenset(cid for cid, yes in answers.items() if yes)
-        d = self._decide(norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed)
+        denied = frozenset(cid for cid, yes in answers.items() if not yes)
+        if negated_spans and self.model is not None:
+            # Words a negation rules out (不使用人脸识别) are not evidence for the model either: it reads the text
+            # with them blanked out (RUBRIC.md, Border decisions: negation).
+            opinion = self.model.opinion(_blanked(norm, negated_spans))
+        d = self._decide(norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed, denied)
         tier, reasons, ask = d.tier, d.reasons, d.ask
 
         conflicts = sorted(c for c in contested if c not in answers)
@@ -340,7 +360,17 @@ class Engine:
         return known
 
     def _decide(
-        self, norm, rules_tier, criteria, possible, low_signal, thin, silent, opinion=None, confirmed=frozenset()
+        self,
+        norm,
+        rules_tier,
+        criteria,
+        possible,
+        low_signal,
+        thin,
+        silent,
+        opinion=None,
+        confirmed=frozenset(),
+        denied=frozenset(),
     ) -> Decision:
         """Tier, confidence and what to ask, from the rules' findings and (when given) the model's opinion."""
         rb = self.rulebook
@@ -397,23 +427,6 @@ class Engine:
         fired = [h.id for h in criteria if h.source != "answer"]
         # The user's own facts (a criterion answered yes, found by the rules or not) are not second-guessed.
         answered = any(h.source == "answer" or h.id in confirmed for h in criteria)
-        if rules_tier == "high" and p["high"] < MODEL_VETO_HIGH and not answered:
-            # A rule's words can stand in a context that defeats them (人脸识别摄像头模组的代工厂,
-            # 功率预测报送调度机构): when the model, reading the whole description, finds high this unlikely, the H
-            # evidence is shown and asked about, and the tier follows the rest of the evidence. On wording the rules
-            # were not written against, they were wrong here more often than the model.
-            medium_found = any(h.id[0] == "M" for h in criteria)
-            tier = "medium" if (medium_found and p["low"] < MODEL_LOWER_MEDIUM) or p["medium"] >= p["low"] else "low"
-            high_ids = [c for c in fired if c[0] == "H"]
-            reasons.append(
-                Text(
-                    f"规则发现高风险证据（{'、'.join(high_ids)}），但模型认为高风险的可能仅 {p['high']:.0%}：请确认",
-                    f"the rules found high-risk evidence ({', '.join(high_ids)}), but the model gives high only "
-                    f"{p['high']:.0%}: please confirm",
-                )
-            )
-            ask += high_ids
-            return Decision(tier, min(0.6, max(p[tier], 0.35)), "rules+model", view, reasons, ask, True)
         if rules_tier == "high":
             if p["high"] < MODEL_DOUBT:
                 reasons.append(
@@ -433,7 +446,14 @@ class Engine:
                 ask,
                 False,
             )
-        if p["high"] >= MODEL_RAISE_HIGH:
+        # Answers are facts: the model may not lift a product to a tier whose criteria the user has all answered "no"
+        # to, nor on the strength of criteria the user has denied (the questions it would rest on).
+        high_ids = [c for c in rb.criteria if c[0] == "H"]
+        medium_ids = [c for c in rb.criteria if c[0] == "M"]
+        raise_on = plausible or [c for c in thin_ask if c[0] == "H"]
+        may_raise_high = not all(c in denied for c in high_ids) and not (raise_on and set(raise_on) <= denied)
+        may_raise_medium = not all(c in denied for c in medium_ids + high_ids)
+        if p["high"] >= MODEL_RAISE_HIGH and may_raise_high:
             reasons.append(
                 Text(
                     f"规则未发现高风险标准，但模型认为高风险的可能为 {p['high']:.0%}",
@@ -465,8 +485,11 @@ class Engine:
                 ask += fired
             conf = min(rule_conf, 0.6) if doubt else min(0.95, (rule_conf + p["medium"] + p["high"]) / 2)
             return Decision("medium", conf, "rules+model", view, reasons, ask, doubt)
-        tier = "medium" if p["medium"] + p["high"] >= MODEL_RAISE_MEDIUM else "low"
+        lift = p["medium"] + p["high"] >= MODEL_RAISE_MEDIUM and may_raise_medium
+        tier = "medium" if lift else "low"
         conf = p["medium"] + p["high"] if tier == "medium" else p["low"]
+        if not may_raise_medium:
+            return Decision("low", max(conf, 0.5), "answers", view, reasons, [], False)
         if conf < MODEL_SURE and not (low_signal and tier == "low"):
             reasons.append(
                 Text(

@@ -68,6 +68,9 @@ class Rule:
     exclusions: tuple[re.Pattern[str], ...] = ()
     strength: str = "strong"  # strong: sets the tier; weak: raises a question instead
     question: Text | None = None
+    # "phrase": an exclusion defeats only matches in the phrase it stands in (后勤 in one clause does not undo a
+    # diagnosis in another); "description": it speaks about the whole product (a stated domain of a generator).
+    exclusion_scope: str = "phrase"
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     note: str = ""
@@ -106,6 +109,15 @@ class Rule:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Spans of the normalised text where the rule's patterns count (empty when the rule does not apply)."""
         return self.match(text).spans
+
+    def exclusion_spans(self, text: str, candidates: dict | None = None) -> list[tuple[int, int]]:
+        """Every span where an exclusion matched (`candidates` as for `match`), in order."""
+        out: list[tuple[int, int]] = []
+        for p in self.exclusions:
+            if candidates is not None and (p := candidates.get(id(p))) is None:
+                continue
+            out += [m.span() for m in p.finditer(text) if m.end() > m.start()]
+        return sorted(out)
 
     def excluded_by(self, text: str, candidates: dict | None = None) -> tuple[int, int] | None:
         """The span of the first exclusion found (`candidates` as for `match`)."""
@@ -580,7 +592,7 @@ def parse_rulebook(
             raw,
             where,
             {"id", "criterion", "tier", "title", "articles", "patterns", "examples"},
-            {"requires", "exclusions", "strength", "question", "note"},
+            {"requires", "exclusions", "exclusion_scope", "strength", "question", "note"},
         )
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rid):
             raise c.fail(where, "rule ids are lower-case words joined by '-', e.g. h4-credit-decision")
@@ -596,6 +608,9 @@ def parse_rulebook(
         question = c.text(m["question"], f"{where}.question") if "question" in m else None
         if strength == "weak" and question is None:
             raise c.fail(where, "a weak rule needs a follow-up 'question' that would settle it")
+        scope = m.get("exclusion_scope", "phrase")
+        if scope not in ("phrase", "description"):
+            raise c.fail(f"{where}.exclusion_scope", f"must be 'phrase' or 'description', not {scope!r}")
         ex = c.mapping(m["examples"], f"{where}.examples", {"positive", "negative"})
         rules.append(
             Rule(
@@ -609,6 +624,7 @@ def parse_rulebook(
                 exclusions=c.patterns(m.get("exclusions"), f"{where}.exclusions"),
                 strength=strength,
                 question=question,
+                exclusion_scope=scope,
                 positive=c.strings(ex["positive"], f"{where}.examples.positive", allow_empty=False),
                 negative=c.strings(ex["negative"], f"{where}.examples.negative", allow_empty=False),
                 note=str(m.get("note", "")),

@@ -136,8 +136,12 @@ def training_data_dir() -> Path:
         return Path(__file__).resolve().parents[2] / "training" / "data"
 
 
-def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
-    """A CSV with a description column (found by name) and a `tier` column; every row must be usable."""
+def read_labelled_csv(path: Path | str, require_tier: bool = True, records: Path | str | None = None) -> Dataset:
+    """A CSV with a description column (found by name) and a `tier` column; every row must be usable.
+
+    A label file of real records has no description: its `source` and `id` name a shared record, whose text is read
+    from `records` (see `riskclass.training.records`).
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -157,6 +161,8 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
     header = [h.strip() for h in (reader.fieldnames or [])]
     lower = {h.lower(): h for h in header}
     column = description_column(header)
+    if column is None and "source" in lower and "id" in lower:
+        return _read_record_labels(path, raw, reader, records)
     if column is None:
         raise InputError(
             f"{path}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
@@ -178,6 +184,28 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True) -> Dataset:
         examples.append(
             Example(row.get("id") or f"row{n}", desc, tier, crit, row.get("lang", ""), row.get("difficulty", ""))
         )
+    if not examples:
+        raise InputError(f"{path}: no rows")
+    return Dataset(str(path), sha256_bytes(raw), tuple(examples))
+
+
+def _read_record_labels(path: Path, raw: bytes, reader: csv.DictReader, records: Path | str | None) -> Dataset:
+    from riskclass.training.records import SOURCES, record_texts, records_dir
+
+    directory = records_dir(records)
+    examples = []
+    for n, row in enumerate(reader, start=2):
+        source, rid, tier = row.get("source", ""), row.get("id", ""), (row.get("tier") or "").strip().lower()
+        if source not in SOURCES:
+            raise InputError(f"{path}:{n}: source {source!r} is not one of {', '.join(SOURCES)}")
+        text = record_texts(directory, source).get(rid)
+        if text is None:
+            raise InputError(f"{path}:{n}: no record {rid!r} in {directory / SOURCES[source]}")
+        if tier not in TIERS:
+            raise InputError(f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}")
+        crit = tuple(c for c in (row.get("criteria") or "").split(";") if c)
+        lang = "en" if source == "us-ai-inventory-2025" else "zh-Hans"
+        examples.append(Example(rid, text, tier, crit, lang, row.get("difficulty", "")))
     if not examples:
         raise InputError(f"{path}: no rows")
     return Dataset(str(path), sha256_bytes(raw), tuple(examples))
