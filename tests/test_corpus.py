@@ -89,3 +89,61 @@ def test_no_near_duplicates_across_all_the_labelled_files():
             if n / len(g | grams[j]) >= 0.6:
                 pairs.append(f"{docs[i][0]} ~ {docs[j][0]}: {docs[i][1][:40]!r} / {docs[j][1][:40]!r}")
     assert not pairs, "near-duplicates:\n" + "\n".join(pairs)
+
+
+def test_no_labelled_row_copies_a_real_record():
+    """Every row is our own writing: none may be a copied or lightly edited record of ../shared/data (the same
+    3-gram Jaccard ≥ 0.6 as between our files). Real records are for labelling and measuring only."""
+    from riskclass.training.records import SOURCES, record_texts, records_dir
+
+    directory = records_dir()
+    if not all((directory / f).is_file() for f in SOURCES.values()):
+        pytest.skip(f"the shared records are not at {directory}")
+    records = [(f"{s}:{rid}", t) for s in SOURCES for rid, t in record_texts(directory, s).items()]
+    grams = [_grams(t) for _, t in records]
+    index = collections.defaultdict(list)
+    for i, g in enumerate(grams):
+        for x in g:
+            index[x].append(i)
+    copies = []
+    for name, data in {"corpus": CORPUS, "dev2": DEV2, "test": TEST, "test2": TEST2}.items():
+        for r in data:
+            g = _grams(r["description"])
+            shared = collections.Counter(j for x in g for j in index.get(x, ()))
+            for j, n in shared.items():
+                if n / len(g | grams[j]) >= 0.6:
+                    copies.append(f"{name}:{r['id']} ~ {records[j][0]}: {r['description'][:40]!r}")
+                    break
+    assert not copies, "rows too close to a real record:\n" + "\n".join(copies)
+
+
+REAL = DATA / "real"
+REAL_COLUMNS = ["id", "source", "tier", "criteria", "red_flags", "difficulty", "annotator_1", "annotator_2", "settled",
+                "rationale"]
+
+
+@pytest.mark.parametrize("name,at_least", [("dev.csv", 600), ("test.csv", 300)])
+def test_real_label_sets_are_ids_and_labels_only_settled_by_two_readers(name, at_least):
+    with (REAL / name).open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == REAL_COLUMNS, "labels keyed by record id: no description text is committed"
+        rows = list(reader)
+    assert len(rows) >= at_least and len({r["id"] for r in rows}) == len(rows)
+    inventory = sum(r["source"] == "us-ai-inventory-2025" for r in rows)
+    assert inventory / len(rows) >= 0.2
+    for r in rows:
+        crit = [c for c in r["criteria"].split(";") if c]
+        want = "high" if any(c[0] == "H" for c in crit) else "medium" if crit else "low"
+        assert r["tier"] == want, r["id"]
+        first, second = r["annotator_1"].split(":")[0], r["annotator_2"].split(":")[0]
+        assert r["settled"] in {"agreed", "third reading"}
+        if r["settled"] == "agreed":
+            assert first == second == r["tier"], f"{r['id']}: readers disagree but no third reading"
+
+
+def test_the_real_sets_do_not_overlap():
+    def ids(name):
+        with (REAL / name).open(encoding="utf-8", newline="") as fh:
+            return {r["id"] for r in csv.DictReader(fh)}
+
+    assert not ids("dev.csv") & ids("test.csv")
