@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import riskclass.training.pipeline as training  # noqa: E402 - after the path tweak, so a checkout works without installing
-from riskclass.cli.main import _print_metrics  # noqa: E402
+from riskclass.cli.train import _print_metrics  # noqa: E402
 
 STEPS = ("prepare", "train", "evaluate", "export")
 DATA = HERE / "data"

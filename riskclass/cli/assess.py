@@ -1,0 +1,127 @@
+"""`riskclass classify` and `riskclass report`: one description assessed, as text, JSON or paperwork."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from riskclass.cli.common import _audit_log_arg, _paren, _warn
+from riskclass.errors import ExitCode, InputError, RiskclassError
+
+
+def _read_description(arg: str) -> str:
+    if arg != "-":
+        return arg
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"standard input is not UTF-8 text (byte {exc.start}); convert it, e.g. iconv -f GBK -t UTF-8"
+        ) from None
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    assessment = _assess_description(args)
+    review = _earlier_review(args, assessment)  # issue 6: a decision already recorded for this description
+    if args.json:
+        data = {**assessment.to_dict(args.lang), "description": assessment.description}  # so it can be reported
+        if review is not None:
+            from riskclass.audit.log import review_json
+
+            data["review"] = review_json(review, assessment.versions)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        from riskclass.reports.terminal import print_rendered
+
+        print_rendered(assessment, args.lang, args.color)
+        if review is not None:
+            _print_earlier_review(review, assessment, args.lang)
+    return ExitCode.OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import riskclass.reports.report as reports
+    from riskclass.tables.files import write_text_atomic
+
+    assessment = _assess_for(args)
+    fmt = reports.format_for(args.output or "", args.format)
+    lookup = _earlier_review(args, assessment)  # a decision already recorded for this description goes in the report
+    review = None
+    if lookup is not None:
+        import riskclass.audit.log as audit
+
+        review = audit.review_json(lookup, assessment.versions)
+    text = reports.render_report(reports.build_report(assessment, args.lang, review=review), fmt)
+    if not args.output or args.output == "-":
+        sys.stdout.write(text)
+        return ExitCode.OK
+    out = Path(args.output)
+    write_text_atomic(out, text, force=args.force)
+    print(f"{out} ({fmt}, {assessment.tier_title.get(args.lang)})", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _shipped_model():
+    """The shipped classifier when one is installed; None means rules only (the result says so)."""
+    from riskclass.training.shipped import shipped_model
+
+    return shipped_model()
+
+
+def _assess_for(args: argparse.Namespace):
+    """The assessment a command works on: a fresh one of the description, or a saved one (--from-json)."""
+    if (args.description is None) == (args.from_json is None):
+        raise InputError("give a description (or -) or --from-json FILE, not both and not neither")
+    if args.from_json:
+        if args.answer or args.rules_only:
+            raise InputError("--answer and --rules-only re-assess: they do not apply to a saved assessment")
+        from riskclass.reports.report import load_saved_assessment
+
+        return load_saved_assessment(args.from_json)
+    return _assess_description(args)
+
+
+def _assess_description(args: argparse.Namespace):
+    """A fresh assessment of the description argument (or standard input), with --answer and --rules-only."""
+    from riskclass.engine.decide import Engine
+    from riskclass.text.normalise import use_on_disk_dictionary
+
+    description = _read_description(args.description)
+    use_on_disk_dictionary()  # one description: a few hundred dictionary look-ups, not a second of loading
+    engine = Engine(model=None if args.rules_only else _shipped_model())
+    return engine.assess(description, answers=dict(args.answer))
+
+
+def _earlier_review(args: argparse.Namespace, assessment):
+    """The latest decision about this description, or None. Never stops classify: no log means nothing to show; an
+    unusable or broken log is a one-line warning on standard error (the decision is still shown, marked)."""
+    import riskclass.audit.log as audit
+
+    log = audit.AuditLog(_audit_log_arg(args))
+    if not log.path.exists():
+        return None
+    try:
+        lookup = log.lookup(audit.fingerprint(assessment.description))
+    except RiskclassError as exc:
+        _warn(f"{exc.message}; earlier reviews are not shown")
+        return None
+    if not lookup.verification.ok:
+        _warn(
+            f"the audit log {log.path} is broken at {audit.describe_break(lookup.verification.problem, 'en')}: "
+            "run `riskclass audit verify`"
+        )
+    return lookup if lookup.entry is not None else None
+
+
+def _print_earlier_review(lookup, assessment, lang: str) -> None:
+    import riskclass.audit.log as audit
+
+    w = audit.WORDS["en" if lang == "en" else "zh"]
+    lines = audit.describe_decision(lookup.decision, assessment.versions, lang, current_tier=assessment.tier)
+    head = w["heading"] + _paren(w["entry"].format(line=lookup.entry.line), lang)
+    print("\n" + head + "\n" + "\n".join(f"  {line}" for line in lines))
+

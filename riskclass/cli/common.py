@@ -1,0 +1,65 @@
+"""What every command shares: answers to questions, the output language, warnings, the audit-log option."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+ANSWER_WORDS = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "是": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "否": False,
+    "0": False,
+    "unknown": None,
+    "?": None,
+    "不确定": None,
+}
+
+
+def _answer(value: str) -> tuple[str, bool | None]:
+    cid, sep, word = value.partition("=")
+    if not sep or word.strip().lower() not in ANSWER_WORDS:
+        raise argparse.ArgumentTypeError(f"expected CRITERION=yes|no|unknown (e.g. H4=yes), got {value!r}")
+    return cid.strip().upper(), ANSWER_WORDS[word.strip().lower()]
+
+
+def _add_assessment_options(p: argparse.ArgumentParser, answer_help: str) -> None:
+    """--answer and --rules-only, the options of every command that assesses a description."""
+    p.add_argument("--answer", action="append", type=_answer, default=[], metavar="CRITERION=yes|no", help=answer_help)
+    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
+
+
+AUDIT_LOG_HELP = (
+    "the audit log, JSON Lines (default: $RISKCLASS_AUDIT_LOG, else $XDG_DATA_HOME/riskclass/audit.jsonl, "
+    "else ~/.local/share/riskclass/audit.jsonl)"
+)
+AUDIT_EPILOG = (
+    "Each entry carries the hash of the entry before it, so an edited, deleted, inserted or reordered entry breaks "
+    "the chain and `audit verify` names the first broken one. A chain alone cannot show entries cut off at the end: "
+    "verify prints the number of entries and the head hash — record them elsewhere (a ticket, a signed commit) and "
+    "check later with --expect-head HASH."
+)
+
+
+def _audit_log_arg(args: argparse.Namespace) -> str | None:
+    """--audit-log on the command, else the top-level one; None lets riskclass.audit apply the env and the default."""
+    return getattr(args, "audit_log", None) or getattr(args, "app_audit_log", None)
+
+
+def _out_lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", None) or getattr(args, "ui_lang", "zh")
+
+
+def _paren(text: str, lang: str) -> str:
+    return f" ({text})" if lang == "en" else f"（{text}）"
+
+
+def _warn(message: str) -> None:
+    print(f"riskclass: warning: {message}", file=sys.stderr)
+

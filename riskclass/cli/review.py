@@ -1,0 +1,230 @@
+"""`riskclass review` and `riskclass audit`: reviewers' decisions in the audit log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from riskclass.cli.assess import _assess_for
+from riskclass.cli.common import (
+    AUDIT_EPILOG,
+    AUDIT_LOG_HELP,
+    _add_assessment_options,
+    _audit_log_arg,
+    _out_lang,
+    _paren,
+    _warn,
+)
+from riskclass.errors import ExitCode, InputError
+
+
+def _add_review_parsers(sub) -> None:
+    p = sub.add_parser(
+        "review",
+        help="record a reviewer's decision on a suggested tier in the audit log",
+        description="Assess a description (or read a saved assessment), then record a named reviewer's decision — "
+        "accept the suggested tier or change it, with a reason — in the tamper-evident audit log.",
+        epilog=AUDIT_EPILOG,
+    )
+    p.add_argument("description", nargs="?", help="the description, or - to read it from standard input")
+    p.add_argument("--from-json", metavar="FILE", help="review a saved assessment (classify --json or report JSON)")
+    p.add_argument("--reviewer", required=True, metavar="NAME", help="who decides (required, one line)")
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--accept", action="store_true", help="accept the suggested tier")
+    decision.add_argument("--tier", choices=["high", "medium", "low"], help="the tier the reviewer decides")
+    p.add_argument(
+        "--reason", default="", metavar="TEXT", help="why (required when --tier differs from the suggestion)"
+    )
+    _add_assessment_options(p, "answer a follow-up question as a fact before assessing (repeatable)")
+    p.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
+    p.add_argument("--json", action="store_true", help="print the recorded entry as one JSON object")
+    p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+
+    p = sub.add_parser(
+        "audit",
+        help="verify or list the audit log of review decisions",
+        description="Check or list the audit log of review decisions.",
+        epilog=AUDIT_EPILOG,
+    )
+    audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    v = audit_sub.add_parser(
+        "verify",
+        help="check the hash chain; exit 0 intact, 1 broken (naming the first broken entry)",
+        description="Check the audit log's hash chain. Exit 0 when intact, 1 when broken (the first broken entry is "
+        "named: edited, deleted, inserted, reordered, not JSON), 2 when there is no usable log.",
+        epilog=AUDIT_EPILOG,
+    )
+    v.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
+    v.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="a head hash recorded earlier (12+ hex digits): fail unless that entry is still in the chain",
+    )
+    v.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    v.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+    li = audit_sub.add_parser("list", help="list the decisions, oldest first", description="List the decisions.")
+    li.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
+    li.add_argument("--json", action="store_true", help="print one JSON array of the entries")
+    li.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+
+
+REVIEW_WORDS = {
+    "zh": {
+        "recorded": "已记录复核决定：{path} 第 {line} 条",
+        "reviewer": "复核人",
+        "time": "时间",
+        "suggested": "建议",
+        "decided": "决定",
+        "accepted": "接受建议",
+        "changed": "改判",
+        "reason": "理由",
+        "versions": "版本",
+        "fingerprint": "指纹",
+        "hash": "条目哈希",
+        "rules_only": "仅规则",
+        "confidence": "置信度",
+        "rulebook": "规则库",
+        "model": "模型",
+        "intact": "审计日志完好：{n} 条决定（{path}）",
+        "broken": "审计日志已损坏（{path}）：{problem}",
+        "intact_part": "前 {n} 条完好",
+        "head": "链头哈希",
+        "truncation": "注意：从末尾截去的条目无法由链本身发现。请在别处记下条数和链头哈希，日后用 --expect-head 核对。",
+        "expect_found": "记录的链头仍在链中（第 {line} 条），其后新增 {more} 条",
+        "expect_missing": "链中没有哈希为 {head} 的条目：日志被截断、重写或换成了另一份",
+        "none": "审计日志中还没有决定（{path}）",
+        "colon": "：",
+    },
+    "en": {
+        "recorded": "Decision recorded: {path}, entry {line}",
+        "reviewer": "reviewer",
+        "time": "time",
+        "suggested": "suggested",
+        "decided": "decided",
+        "accepted": "accepted the suggestion",
+        "changed": "changed",
+        "reason": "reason",
+        "versions": "versions",
+        "fingerprint": "fingerprint",
+        "hash": "entry hash",
+        "rules_only": "rules only",
+        "confidence": "confidence",
+        "rulebook": "rulebook",
+        "model": "model",
+        "intact": "Audit log intact: {n} decisions ({path})",
+        "broken": "Audit log broken ({path}): {problem}",
+        "intact_part": "the first {n} entries are intact",
+        "head": "head hash",
+        "truncation": "Note: entries cut off at the end cannot be detected by the chain itself. Record the count and "
+        "the head hash elsewhere and check later with --expect-head.",
+        "expect_found": "the recorded head is still in the chain (entry {line}); {more} entries added since",
+        "expect_missing": "no entry with hash {head} in the chain: the log was truncated, rewritten or replaced",
+        "none": "no decisions in the audit log yet ({path})",
+        "colon": ": ",
+    },
+}
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    import riskclass.audit.log as audit
+
+    audit.check_reviewer(args.reviewer)  # before assessing: a missing name should not cost a model load
+    assessment = _assess_for(args)
+    log = audit.AuditLog(_audit_log_arg(args))
+    recorded = log.record(assessment, args.reviewer, None if args.accept else args.tier, args.reason)
+    d = recorded.decision
+    if args.json:
+        out = {**d.to_dict(), "entry": recorded.line, "audit_log": str(recorded.path)}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        return ExitCode.OK
+    lang = _out_lang(args)
+    W, T, c = REVIEW_WORDS[lang], audit.TIER_NAMES[lang], REVIEW_WORDS[lang]["colon"]
+    s = d.suggested
+    model = d.versions.get("model_sha256", "")[:12] or W["rules_only"]
+    lines = [
+        W["recorded"].format(path=recorded.path, line=recorded.line),
+        f"  {W['reviewer']}{c}{audit.printable(d.reviewer)}",
+        f"  {W['time']}{c}{d.timestamp}",
+        f"  {W['suggested']}{c}{T[s.tier]}"
+        + _paren(f"{', '.join(s.criteria) or '-'}; {W['confidence']} {s.confidence:.2f}", lang),
+        f"  {W['decided']}{c}{T[d.decided_tier]}" + _paren(W["accepted"] if d.accepted else W["changed"], lang),
+    ]
+    if d.reason:
+        lines.append(f"  {W['reason']}{c}{audit.printable(d.reason)}")
+    lines += [
+        f"  {W['versions']}{c}riskclass {d.versions.get('riskclass', '?')} · {W['rulebook']} "
+        f"{d.versions.get('rulebook', '?')} · {W['model']} {model}",
+        f"  {W['fingerprint']}{c}{d.fingerprint}",
+        f"  {W['hash']}{c}{d.hash}",
+    ]
+    print("\n".join(lines))
+    return ExitCode.OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    import riskclass.audit.log as audit
+
+    log = audit.AuditLog(_audit_log_arg(args))
+    lang = _out_lang(args)
+    W, c = REVIEW_WORDS[lang], REVIEW_WORDS[lang]["colon"]
+    contents = log.read()  # AuditError (exit 2) when there is no usable log
+    check = contents.verification
+    if args.audit_command == "list":
+        if not check.ok:
+            _warn(f"the audit log is broken at {audit.describe_break(check.problem, 'en')}: see `audit verify`")
+        if args.json:
+            rows = [{"entry": e.line, **e.decision.to_dict()} for e in contents.entries]
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+            return ExitCode.OK
+        if not contents.entries:
+            print(W["none"].format(path=log.path))
+        T = audit.TIER_NAMES[lang]
+        for e in contents.entries:
+            d = e.decision
+            verdict = (
+                T.get(d.decided_tier, "?") + _paren(W["accepted"], lang)
+                if d.accepted
+                else f"{T.get(d.suggested.tier, '?')} → {T.get(d.decided_tier, '?')}" + _paren(W["changed"], lang)
+            )
+            desc = audit.printable(d.description)
+            desc = desc if len(desc) <= 40 else desc[:39] + "…"
+            reason = f"  {W['reason']}{c}{audit.printable(d.reason)}" if d.reason else ""
+            print(f"{e.line:>4}  {d.timestamp}  {audit.printable(d.reviewer)}  {verdict}  “{desc}”{reason}")
+        return ExitCode.OK
+
+    # verify
+    found = None
+    if args.expect_head:
+        want = args.expect_head.strip().lower()
+        if len(want) < 12 or any(ch not in "0123456789abcdef" for ch in want):
+            raise InputError("--expect-head takes a head hash printed by `riskclass audit verify` (12+ hex digits)")
+        found = next((e.line for e in contents.entries if e.decision.hash.startswith(want)), None)
+    if args.json:
+        p = check.problem
+        out = {
+            "ok": check.ok and (not args.expect_head or found is not None),
+            "path": check.path,
+            "entries": check.entries,
+            "intact": check.intact,
+            "head": check.head,
+            "problem": None if p is None else {**p.__dict__, "message": audit.describe_break(p, "en")},
+        }
+        if args.expect_head:
+            out["expected_head_entry"] = found
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        return ExitCode.OK if out["ok"] else ExitCode.INTERNAL
+    if check.problem is not None:
+        print(W["broken"].format(path=log.path, problem=audit.describe_break(check.problem, lang)))
+        print(f"  {W['intact_part'].format(n=check.intact)}; {W['head']}{c}{check.head}")
+        return 1  # a finding, not a crash: "broken" is the one non-zero answer scripts test for
+    print(W["intact"].format(n=check.entries, path=log.path))
+    print(f"  {W['head']}{c}{check.head}")
+    if args.expect_head:
+        if found is None:
+            print(W["expect_missing"].format(head=args.expect_head))
+            return 1
+        print(W["expect_found"].format(line=found, more=check.entries - found))
+    print(W["truncation"])
+    return ExitCode.OK
+
