@@ -59,7 +59,8 @@ class Exclusion:
     criterion: str
     matched: Evidence
     excluded_by: Evidence
-    contested: bool = False  # the excluding words stand in another clause than the match: a conflict to ask about
+    # Always false since exclusions became local to their phrase; kept so saved assessments keep their shape.
+    contested: bool = False
 
     def to_dict(self) -> dict:
         return {

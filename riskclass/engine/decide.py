@@ -7,7 +7,6 @@ every disagreement between them sets `needs_review`. Answers to follow-up questi
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,12 +26,7 @@ from riskclass.engine.assessment import (
 )
 from riskclass.errors import RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
-from riskclass.rulebook.rules import (
-    Rulebook,
-    Text,
-    compile_pattern,
-    load_rulebook,
-)
+from riskclass.rulebook.rules import Rulebook, Text, compile_pattern, load_rulebook, phrases
 from riskclass.rulebook.screen import Candidates, Screen, _first_affirmed
 from riskclass.text.normalise import NormalizedText, check_description, content_chars, has_content_chars, normalise
 
@@ -58,10 +52,7 @@ MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": c
 ASK_WEAK_MIN = 0.15  # weak evidence of a higher tier is asked about only if the model gives that tier at least this
 
 
-THIN_RESIDUAL_CHARS = 4
-CLAUSE_BREAK = re.compile(
-    r"[。;!?,\n]"
-)  # content characters left after generic words are removed, below which a text is too thin
+THIN_RESIDUAL_CHARS = 4  # content characters left after generic words are removed, below which a text is too thin
 
 
 def _blanked(norm: NormalizedText, spans: list[tuple[int, int]]) -> NormalizedText:
@@ -176,12 +167,8 @@ class Engine:
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}
         exclusions: list[Exclusion] = []
-        contested: set[str] = set()
-        breaks = [m.start() for m in CLAUSE_BREAK.finditer(text)]
+        phrase_of = phrases(text)
         negated_spans: list[tuple[int, int]] = []
-
-        def clause(pos: int) -> int:
-            return bisect.bisect_left(breaks, pos)
 
         # Only rules one of whose patterns can match this text, in rulebook order.
         rules = rb.rules if candidates is None else [rb.rules[i] for i in candidates.rules]
@@ -196,22 +183,11 @@ class Engine:
                     negation = Exclusion(rule.id, rule.criterion, _evidence(norm, matched), _evidence(norm, cue))
                     exclusions.append(negation)
                 continue
-            if rule.exclusions and (by_all := rule.exclusion_spans(text, run)):
-                # An exclusion defeats a match only in the phrase it stands in (宠物医院的诊断助手); in another phrase
-                # it speaks about something else (…以图搜图，项目预算800万元), unless the rule says its exclusions
-                # describe the whole product.
-                if rule.exclusion_scope == "description":
-                    kept: list[tuple[int, int]] = []
-                else:
-                    phrases = {clause(a) for a, _ in by_all}
-                    kept = [sp for sp in spans if not phrases & set(range(clause(sp[0]), clause(sp[1] - 1) + 1))]
-                if not kept:
-                    first = spans[0]
-                    by = next((b for b in by_all if clause(b[0]) in range(clause(first[0]), clause(first[1] - 1) + 1)),
-                              by_all[0])
-                    exclusions.append(Exclusion(rule.id, rule.criterion, _evidence(norm, first), _evidence(norm, by)))
-                    continue
-                spans = kept
+            spans, by = rule.unexcluded(text, spans, run, phrase_of)
+            if by is not None:
+                matched = _evidence(norm, found.spans[0])
+                exclusions.append(Exclusion(rule.id, rule.criterion, matched, _evidence(norm, by)))
+                continue
             (strong if rule.strength == "strong" else weak).setdefault(rule.criterion, []).append((rule, spans))
 
         # Answers are facts: "no" removes a criterion whatever the text suggests; "yes" adds it.
@@ -268,15 +244,6 @@ class Engine:
         d = self._decide(norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed, denied)
         tier, reasons, ask = d.tier, d.reasons, d.ask
 
-        conflicts = sorted(c for c in contested if c not in answers)
-        if conflicts:
-            reasons.append(
-                Text(
-                    "规则冲突：同一标准既有命中也有排除：" + "、".join(conflicts),
-                    "rules conflict: the same criterion both matched and was excluded: " + ", ".join(conflicts),
-                )
-            )
-            ask += conflicts
         decided_by = d.decided_by
         if answers:
             if all(q in answers for q in ask) and (any(h.source == "answer" for h in criteria) or not criteria):
@@ -296,7 +263,7 @@ class Engine:
             seen.add(cid)
             rule_q = next((r.question for r, _ in weak.get(cid, []) if r.question), None)
             questions.append(Question(cid, rule_q or rb.criteria[cid].question))
-        needs_review = bool(questions or conflicts or d.doubt)
+        needs_review = bool(questions or d.doubt)
         confidence, model_view = d.confidence, d.model
 
         ids = {h.id for h in (*criteria, *red_flags)}

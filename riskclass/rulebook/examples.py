@@ -7,9 +7,9 @@ from riskclass.text.normalise import normalise
 
 
 def rule_applies(rule: Rule, description: str) -> bool:
-    """True when the rule's patterns (and requirements) match and no exclusion rules it out."""
+    """True when the rule's patterns (and requirements) match and no exclusion rules it out (as the engine reads)."""
     text = normalise(description).text
-    return bool(rule.spans(text)) and rule.excluded_by(text) is None
+    return bool(rule.unexcluded(text, rule.spans(text))[0])
 
 
 def check_examples(rulebook: Rulebook) -> list[str]:

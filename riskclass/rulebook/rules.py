@@ -7,9 +7,11 @@ load with a message naming the file, the record and what to fix. Adding a rule i
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -54,6 +56,16 @@ class Criterion:
     @property
     def is_red_flag(self) -> bool:
         return self.tier == "flag"
+
+
+# Where one phrase ends (after NFKC, so ，。；！？ are these too): an exclusion speaks only about its own phrase.
+PHRASE_BREAK = re.compile(r"[。;!?,\n]")
+
+
+def phrases(text: str) -> Callable[[int], int]:
+    """Position → number of the phrase it is in."""
+    breaks = [m.start() for m in PHRASE_BREAK.finditer(text)]
+    return lambda pos: bisect.bisect_left(breaks, pos)
 
 
 @dataclass(frozen=True)
@@ -119,14 +131,35 @@ class Rule:
             out += [m.span() for m in p.finditer(text) if m.end() > m.start()]
         return sorted(out)
 
-    def excluded_by(self, text: str, candidates: dict | None = None) -> tuple[int, int] | None:
-        """The span of the first exclusion found (`candidates` as for `match`)."""
-        for p in self.exclusions:
-            if candidates is not None and (p := candidates.get(id(p))) is None:
-                continue  # the engine's batch screen found that it cannot match this text
-            if (m := p.search(text)) and m.end() > m.start():
-                return m.span()
-        return None
+    def unexcluded(
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        candidates: dict | None = None,
+        phrase_of: Callable[[int], int] | None = None,
+    ) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+        """The spans no exclusion defeats, and — when none is left — the exclusion that defeated the first.
+
+        An exclusion defeats a match only in the phrase it stands in (宠物医院的诊断助手); in another phrase it speaks
+        about something else (…以图搜图，项目预算800万元), unless the rule declares that its exclusions describe the
+        whole product (`exclusion_scope: description`). `phrase_of` (from `phrases`) may be shared between rules.
+        """
+        by_all = self.exclusion_spans(text, candidates) if self.exclusions else []
+        if not by_all or not spans:
+            return spans, None
+        phrase_of = phrase_of or phrases(text)
+
+        def phrases_of(span: tuple[int, int]) -> range:
+            return range(phrase_of(span[0]), phrase_of(span[1] - 1) + 1)
+
+        kept: list[tuple[int, int]] = []
+        if self.exclusion_scope == "phrase":
+            excluded = {phrase_of(a) for a, _ in by_all}
+            kept = [sp for sp in spans if excluded.isdisjoint(phrases_of(sp))]
+        if kept:
+            return kept, None
+        first = phrases_of(spans[0])
+        return [], next((b for b in by_all if phrase_of(b[0]) in first), by_all[0])
 
 
 # How many strings an exactly known piece of a pattern may stand for (机[器械]人 → 机器人, 机械人) before it is kept
