@@ -72,48 +72,55 @@ def _grams(text):
     return {t[i : i + 3] for i in range(max(1, len(t) - 2))}
 
 
+def _index(grams):
+    index = collections.defaultdict(list)
+    for i, g in enumerate(grams):
+        for x in g:
+            index[x].append(i)
+    return index
+
+
+def _close(g, grams, index, after=-1):
+    """Positions j > `after` in `grams` whose 3-gram Jaccard with `g` is at least 0.6."""
+    shared = collections.Counter(j for x in g for j in index.get(x, ()) if j > after)
+    return [j for j, n in shared.items() if n / len(g | grams[j]) >= 0.6]
+
+
 def test_no_near_duplicates_across_all_the_labelled_files():
     """Character 3-gram Jaccard ≥ 0.6 between any two descriptions means a template or a copy (or a held-out row
     leaking into training)."""
     files = {"corpus": CORPUS, "dev2": DEV2, "test": TEST, "test2": TEST2}
     docs = [(f"{name}:{r['id']}", r["description"]) for name, data in files.items() for r in data]
     grams = [_grams(d) for _, d in docs]
-    index = collections.defaultdict(list)
-    for i, g in enumerate(grams):
-        for x in g:
-            index[x].append(i)
-    pairs = []
-    for i, g in enumerate(grams):
-        shared = collections.Counter(j for x in g for j in index[x] if j > i)
-        for j, n in shared.items():
-            if n / len(g | grams[j]) >= 0.6:
-                pairs.append(f"{docs[i][0]} ~ {docs[j][0]}: {docs[i][1][:40]!r} / {docs[j][1][:40]!r}")
+    index = _index(grams)
+    pairs = [
+        f"{docs[i][0]} ~ {docs[j][0]}: {docs[i][1][:40]!r} / {docs[j][1][:40]!r}"
+        for i, g in enumerate(grams)
+        for j in _close(g, grams, index, after=i)
+    ]
     assert not pairs, "near-duplicates:\n" + "\n".join(pairs)
 
 
 def test_no_labelled_row_copies_a_real_record():
     """Every row is our own writing: none may be a copied or lightly edited record of ../shared/data (the same
     3-gram Jaccard ≥ 0.6 as between our files). Real records are for labelling and measuring only."""
-    from riskclass.training.records import SOURCES, record_texts, records_dir
+    from riskclass.training.records import SOURCES, cac_text, records_dir, us_text
 
     directory = records_dir()
     if not all((directory / f).is_file() for f in SOURCES.values()):
         pytest.skip(f"the shared records are not at {directory}")
-    records = [(f"{s}:{rid}", t) for s in SOURCES for rid, t in record_texts(directory, s).items()]
+    records = []  # every record, whether or not its id is unique (a copy of any of them counts)
+    for source, text in (("cac-filings", cac_text), ("us-ai-inventory-2025", us_text)):
+        with (directory / SOURCES[source]).open(encoding="utf-8", newline="") as fh:
+            records += [(source, text(r)) for r in csv.DictReader(fh)]
     grams = [_grams(t) for _, t in records]
-    index = collections.defaultdict(list)
-    for i, g in enumerate(grams):
-        for x in g:
-            index[x].append(i)
-    copies = []
-    for name, data in {"corpus": CORPUS, "dev2": DEV2, "test": TEST, "test2": TEST2}.items():
-        for r in data:
-            g = _grams(r["description"])
-            shared = collections.Counter(j for x in g for j in index.get(x, ()))
-            for j, n in shared.items():
-                if n / len(g | grams[j]) >= 0.6:
-                    copies.append(f"{name}:{r['id']} ~ {records[j][0]}: {r['description'][:40]!r}")
-                    break
+    index = _index(grams)
+    copies = [
+        f"{name}:{r['id']} ~ {records[close[0]][0]}: {r['description'][:40]!r}"
+        for name, data in {"corpus": CORPUS, "dev2": DEV2, "test": TEST, "test2": TEST2}.items()
+        for r in data
+        if (close := _close(_grams(r["description"]), grams, index))
+    ]
     assert not copies, "rows too close to a real record:\n" + "\n".join(copies)
 
 

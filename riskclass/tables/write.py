@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any, BinaryIO
 
+from riskclass.tables.read import _UNDECODABLE
+
 # The CONTRACT columns first, in its order, then what a reviewer needs to act on a row.
 RESULT_COLUMNS = (
     "tier",
@@ -25,7 +27,6 @@ RESULT_COLUMNS = (
 ERROR_INDEX = RESULT_COLUMNS.index("error")
 FORMULA_LEADERS = frozenset("=+-@\t\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][+-]?\d+)?%?")
-from riskclass.tables.read import _UNDECODABLE  # noqa: E402
 
 
 def guard_formula(cell: str) -> str:

@@ -175,18 +175,21 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True, records: Path
     for n, row in enumerate(reader, start=2):
         row = {(k or "").strip(): v for k, v in row.items()}
         desc = (row.get(column) or "").strip()
-        tier = (row.get(tier_col) or "").strip().lower() if tier_col else ""
         if not desc:
             raise InputError(f"{path}:{n}: empty description")
-        if require_tier and tier not in TIERS:
-            raise InputError(f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}")
-        crit = tuple(c for c in (row.get("criteria") or "").split(";") if c)
-        examples.append(
-            Example(row.get("id") or f"row{n}", desc, tier, crit, row.get("lang", ""), row.get("difficulty", ""))
-        )
+        tier = (row.get(tier_col) or "").strip().lower() if tier_col else ""
+        examples.append(_example(path, n, row.get("id") or f"row{n}", desc, tier, row, require_tier))
     if not examples:
         raise InputError(f"{path}: no rows")
     return Dataset(str(path), sha256_bytes(raw), tuple(examples))
+
+
+def _example(path: Path, n: int, rid: str, text: str, tier: str, row: dict, require_tier: bool) -> Example:
+    """One labelled row (line `n` of `path`), its tier checked when one is required."""
+    if require_tier and tier not in TIERS:
+        raise InputError(f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}")
+    crit = tuple(c for c in (row.get("criteria") or "").split(";") if c)
+    return Example(rid, text, tier, crit, row.get("lang", ""), row.get("difficulty", ""))
 
 
 def _read_record_labels(path: Path, raw: bytes, reader: csv.DictReader, records: Path | str | None) -> Dataset:
@@ -195,17 +198,14 @@ def _read_record_labels(path: Path, raw: bytes, reader: csv.DictReader, records:
     directory = records_dir(records)
     examples = []
     for n, row in enumerate(reader, start=2):
-        source, rid, tier = row.get("source", ""), row.get("id", ""), (row.get("tier") or "").strip().lower()
+        source, rid = row.get("source", ""), row.get("id", "")
         if source not in SOURCES:
             raise InputError(f"{path}:{n}: source {source!r} is not one of {', '.join(SOURCES)}")
         text = record_texts(directory, source).get(rid)
         if text is None:
             raise InputError(f"{path}:{n}: no record {rid!r} in {directory / SOURCES[source]}")
-        if tier not in TIERS:
-            raise InputError(f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}")
-        crit = tuple(c for c in (row.get("criteria") or "").split(";") if c)
-        lang = "en" if source == "us-ai-inventory-2025" else "zh-Hans"
-        examples.append(Example(rid, text, tier, crit, lang, row.get("difficulty", "")))
+        row["lang"] = "en" if source == "us-ai-inventory-2025" else "zh-Hans"
+        examples.append(_example(path, n, rid, text, (row.get("tier") or "").strip().lower(), row, True))
     if not examples:
         raise InputError(f"{path}: no rows")
     return Dataset(str(path), sha256_bytes(raw), tuple(examples))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,8 +38,9 @@ def records_dir(given: str | Path | None = None) -> Path:
 
 
 @lru_cache(maxsize=4)
-def record_texts(directory: Path, source: str) -> dict[str, str]:
-    """id → description for one source; ids that occur twice are left out (a label could not say which is meant)."""
+def unique_records(directory: Path, source: str) -> dict[str, dict[str, str]]:
+    """id → row for one source, in file order; ids that occur twice are left out (a label could not say which is
+    meant), and so are inventory entries that state no problem (they describe nothing)."""
     path = directory / SOURCES[source]
     try:
         with path.open(encoding="utf-8", newline="") as fh:
@@ -48,10 +50,14 @@ def record_texts(directory: Path, source: str) -> dict[str, str]:
             f"cannot read the shared records {path} ({exc.strerror or exc}): pass --records DIR or set "
             "RISKCLASS_RECORDS_DIR to the folder holding cac-filings.csv and us-ai-inventory-2025.csv"
         ) from None
-    key, text = ("recordNumber", cac_text) if source == "cac-filings" else ("use_case_id", us_text)
+    key = "recordNumber" if source == "cac-filings" else "use_case_id"
     if source == "us-ai-inventory-2025":
-        rows = [r for r in rows if r["problem"].strip()]  # an entry that states no problem describes nothing
-    seen: dict[str, int] = {}
-    for r in rows:
-        seen[r[key]] = seen.get(r[key], 0) + 1
-    return {r[key]: text(r) for r in rows if seen[r[key]] == 1}
+        rows = [r for r in rows if r["problem"].strip()]
+    seen = Counter(r[key] for r in rows)
+    return {r[key]: r for r in rows if seen[r[key]] == 1}
+
+
+def record_texts(directory: Path, source: str) -> dict[str, str]:
+    """id → description as a user would paste it, for the records of `unique_records`."""
+    text = cac_text if source == "cac-filings" else us_text
+    return {rid: text(row) for rid, row in unique_records(directory, source).items()}

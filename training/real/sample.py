@@ -8,17 +8,14 @@ The draw is seeded, so the same shared data gives the same ids; only ids (and ou
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from riskclass.training.records import cac_text, us_text
+from riskclass.training.records import cac_text, records_dir, unique_records, us_text
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SEED = 20261207
 
 #: Filing pools in priority order: a record joins the first pool it matches. Sizes are for dev + held-out together
@@ -78,9 +75,8 @@ def us_pool(row: dict[str, str]) -> str:
     return row["topic"] if row["topic"] in names else "other"
 
 
-def unique_ids(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    counts = Counter(rid for rid, _, _ in rows)
-    return [row for row in rows if counts[row[0]] == 1 and row[0].strip() and row[0].isprintable()]
+def labelable(rid: str) -> bool:
+    return bool(rid.strip()) and rid.isprintable()
 
 
 def draw(rows: list[tuple[str, str, str]], pools: list[tuple[str, int]], rng: random.Random) -> list[tuple[str, str]]:
@@ -108,12 +104,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the id lists (dev.ids, test.ids)")
     args = parser.parse_args()
     rng = random.Random(SEED)
-    with open(SHARED / "cac-filings.csv", encoding="utf-8", newline="") as f:
-        cac = [(r["recordNumber"], cac_text(r), cac_pool(r)) for r in csv.DictReader(f)]
-    with open(SHARED / "us-ai-inventory-2025.csv", encoding="utf-8", newline="") as f:
-        us = [(r["use_case_id"], us_text(r), us_pool(r)) for r in csv.DictReader(f) if r["problem"].strip()]
-    # A label is keyed by the record's own id, so a record whose id is shared with another cannot be labelled.
-    cac, us = unique_ids(cac), unique_ids(us)
+    # A label is keyed by the record's own id: only records with a unique, printable id can be labelled.
+    filings = unique_records(records_dir(), "cac-filings")
+    inventory = unique_records(records_dir(), "us-ai-inventory-2025")
+    cac = [(rid, cac_text(r), cac_pool(r)) for rid, r in filings.items() if labelable(rid)]
+    us = [(rid, us_text(r), us_pool(r)) for rid, r in inventory.items() if labelable(rid)]
     dev: list[str] = []
     test: list[str] = []
     for picked in (draw(cac, CAC_POOLS, rng), draw(us, US_POOLS, rng)):
