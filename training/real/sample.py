@@ -8,6 +8,7 @@ The draw is seeded, so the same shared data gives the same ids; only ids (and ou
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import re
 import sys
@@ -17,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from riskclass.training.records import cac_text, records_dir, unique_records, us_text
 
 SEED = 20261207
+#: Seeds of fresh held-out draws, by set name.
+FRESH_SEEDS = {"test-b": 20261208}
 
 #: Filing pools in priority order: a record joins the first pool it matches. Sizes are for dev + held-out together
 #: (split 2:1); they over-draw the sensitive domains the issue names and keep a generic share so the sets still
@@ -99,16 +102,46 @@ def draw(rows: list[tuple[str, str, str]], pools: list[tuple[str, int]], rng: ra
     return out
 
 
+def used_ids(paths: list[Path]) -> set[str]:
+    """Ids already labelled in earlier sets (their `id` column), so a fresh draw never repeats one."""
+    out: set[str] = set()
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as fh:
+            out |= {row["id"] for row in csv.DictReader(fh)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="folder for the id lists (dev.ids, test.ids)")
+    parser.add_argument(
+        "--fresh",
+        metavar="NAME",
+        help="draw one fresh held-out list NAME.ids (a third of each pool's quota, the size of the first held-out set)"
+        " from records no earlier set used; needs --exclude",
+    )
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="label files whose ids a fresh draw skips")
     args = parser.parse_args()
-    rng = random.Random(SEED)
     # A label is keyed by the record's own id: only records with a unique, printable id can be labelled.
     filings = unique_records(records_dir(), "cac-filings")
     inventory = unique_records(records_dir(), "us-ai-inventory-2025")
     cac = [(rid, cac_text(r), cac_pool(r)) for rid, r in filings.items() if labelable(rid)]
     us = [(rid, us_text(r), us_pool(r)) for rid, r in inventory.items() if labelable(rid)]
+    if args.fresh:
+        # A fresh held-out set, drawn when the first one has been looked at too often. Its own seed (the day it was
+        # drawn), so it is reproducible and independent of the first draw.
+        rng = random.Random(FRESH_SEEDS[args.fresh])
+        skip = used_ids(args.exclude)
+        cac = [r for r in cac if r[0] not in skip]
+        us = [r for r in us if r[0] not in skip]
+        picked = [rid for rows, pools in ((cac, CAC_POOLS), (us, US_POOLS))
+                  for rid, _ in draw(rows, [(p, -(-n // 3)) for p, n in pools], rng)]
+        rng.shuffle(picked)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"{args.fresh}.ids").write_text("\n".join(picked) + "\n", encoding="utf-8")
+        print(f"{args.fresh} {len(picked)}")
+        return
+    rng = random.Random(SEED)
     dev: list[str] = []
     test: list[str] = []
     for picked in (draw(cac, CAC_POOLS, rng), draw(us, US_POOLS, rng)):
