@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from riskclass.cli.main import main
+from riskclass.tables.write import guard_formula
 
 HIGH = "一款为银行筛选贷款申请人的评分模型，按户籍地域给申请人降分"
 IMG = '<img src=x onerror="alert(1)">'
@@ -85,15 +88,27 @@ def _hostile_saved(data: dict, field: str) -> dict:
     elif field == "criteria.articles":
         data["criteria"][0]["articles"] = [HOSTILE]
     elif field == "model.top_terms":
-        data["model"] = {"used": True, "probabilities": {"high": 0.9, "medium": 0.05, "low": 0.05},
-                         "top_terms": [{"term": HOSTILE, "weight": 0.5}], "note": HOSTILE}
+        data["model"] = {
+            "used": True,
+            "probabilities": {"high": 0.9, "medium": 0.05, "low": 0.05},
+            "top_terms": [{"term": HOSTILE, "weight": 0.5}],
+            "note": HOSTILE,
+        }
     elif field == "description":
         data["description"] = data["description"] + HOSTILE
     return data
 
 
-SAVED_FIELDS = ["article50.why", "national", "questions", "versions", "review_reasons", "criteria.articles",
-                "model.top_terms", "description"]
+SAVED_FIELDS = [
+    "article50.why",
+    "national",
+    "questions",
+    "versions",
+    "review_reasons",
+    "criteria.articles",
+    "model.top_terms",
+    "description",
+]
 
 
 @pytest.mark.parametrize("field", SAVED_FIELDS)
@@ -152,7 +167,7 @@ def test_what_riskclass_saves_is_accepted_back(tmp_path, capsys):
 # ---- 2. the formula guard through batch ------------------------------------------------------------------------
 
 FORMULA_CELLS = [
-    "＝HYPERLINK(\"http://evil\")",  # fullwidth equals sign
+    '＝HYPERLINK("http://evil")',  # fullwidth equals sign
     "﹦1+1",  # small equals sign
     " =1+1",  # a leading space
     "\u200b=cmd|' /C calc'!A0",  # a zero-width space
@@ -173,10 +188,8 @@ def test_batch_guards_formula_cells_hidden_behind_lookalikes_and_invisible_leade
     assert len(rows) == len(FORMULA_CELLS)
     for cell, row in zip(FORMULA_CELLS, rows, strict=True):
         assert row[0] == "'" + cell, row[0]
-    for plain in (" -5", "5", "中文", "－"):  # numbers and ordinary text are left alone
-        from riskclass.tables.write import guard_formula
-
-        assert guard_formula(plain) in (plain, "'" + plain) and guard_formula(" -5") == " -5"
+    for plain in (" -5", "5", "中文", "a=b", "\u200b中文"):  # numbers and ordinary text are left alone
+        assert guard_formula(plain) == plain
 
 
 # ---- 3. report file names --------------------------------------------------------------------------------------
@@ -243,15 +256,20 @@ def _one_line(r) -> str:
         [b"classify", BAD, b"--rules-only"],
         [b"classify", BAD, b"--rules-only", b"--json"],
         [b"review", "人脸识别门禁系统".encode(), b"--rules-only", b"--accept", b"--reviewer", b"a\xff"],
-        [b"review", "人脸识别门禁系统".encode(), b"--rules-only", b"--tier", b"low", b"--reviewer", b"a",
-         b"--reason", b"\xff\xfe"],
+        [
+            b"review",
+            "人脸识别门禁系统".encode(),
+            b"--rules-only",
+            b"--tier",
+            b"low",
+            b"--reviewer",
+            b"a",
+            b"--reason",
+            b"\xff\xfe",
+        ],
     ],
 )
 def test_undecodable_bytes_in_a_text_argument_are_a_one_line_error(tmp_path, args):
-    import os
-
-    import subprocess
-
     r = subprocess.run(
         [sys.executable, "-m", "riskclass", *args],
         capture_output=True,
@@ -265,9 +283,6 @@ def test_undecodable_bytes_in_a_text_argument_are_a_one_line_error(tmp_path, arg
 
 
 def test_an_undecodable_output_path_is_used_as_the_name_it_is(tmp_path):
-    import os
-    import subprocess
-
     r = subprocess.run(
         [sys.executable, "-m", "riskclass", b"report", HIGH.encode(), b"--rules-only", b"-o", b"r\xff.md"],
         capture_output=True,
