@@ -831,17 +831,26 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
 
 NAME_MAX_BYTES = 120  # well under the 255-byte limit of common file systems, with room for "-N" and the extension
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\<>:"|?*]+')
-_WINDOWS_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?$", re.IGNORECASE)
+# Windows device names, which open the device whatever the extension and case: Microsoft's "Naming Files, Paths, and
+# Namespaces" lists CON PRN AUX NUL COM0-9 LPT0-9 and the superscript digits ¹ ² ³ Windows also accepts, plus CONIN$
+# and CONOUT$ (the console's input and output) and the historical CLOCK$.
+_WINDOWS_RESERVED = re.compile(
+    r"^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$)(?:\..*)?$", re.IGNORECASE
+)
 ID_COLUMNS = ("id", "编号", "編號", "序号", "序號", "产品编号", "產品編號", "product_id", "code", "编码")
 
 
 def safe_stem(raw: str, row: int) -> str:
     """A file-name stem from a row's id that stays inside the reports directory on any system: no separators, no
-    control or reserved characters, no leading dots, not a Windows device name, at most NAME_MAX_BYTES of UTF-8.
+    control, format (bidi) or reserved characters, no leading dots, not a Windows device name (any case, any
+    extension), at most NAME_MAX_BYTES of UTF-8.
     An id with nothing usable left becomes row-N."""
     import unicodedata
 
     s = unicodedata.normalize("NFC", raw)
+    # Format characters (bidi controls such as U+202E, zero-width spaces, BOM) make a name read differently from what
+    # it is ("\u202egpj.exe" shows as "exe.jpg"); surrogates (undecodable input bytes) cannot be a UTF-8 name: dropped.
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cs"))
     s = _UNSAFE.sub("_", s)
     s = re.sub(r"\s+", "_", s).strip("._ ")
     if _WINDOWS_RESERVED.match(s):
