@@ -31,6 +31,7 @@ from riskclass.errors import InputError
 from riskclass.reports.terminal import CN_ITEM, LABELS, marked_segments
 from riskclass.rulebook.rules import Citation, Rulebook, Text, load_rulebook
 from riskclass.tables.files import default_mode
+from riskclass.text.inert import inert
 
 REPORT_DATA_FILE = "report.yaml"
 REPORT_CSS_FILE = "report.css"
@@ -373,8 +374,9 @@ def _hit_words(h: CriterionHit, lang: str) -> str:
 
 
 def _md_escape(s: str) -> str:
-    """Keep a user's text from turning into Markdown structure (headings, lists, links, emphasis, HTML)."""
-    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", s)
+    """Keep a user's text from turning into Markdown structure (headings, lists, links, emphasis, HTML), and terminal
+    escapes and bidi controls from acting when the file is shown (`inert`)."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", inert(s))
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")  # model_sha256: nothing in it can become markup, shown as it is
@@ -539,7 +541,8 @@ def _css() -> str:
 
 
 def _e(s: object) -> str:
-    return html.escape(str(s), quote=True)
+    """HTML-escaped, with control and bidi characters shown inert: a bidi override cannot reorder a report's text."""
+    return html.escape(inert(str(s)), quote=True)
 
 
 def to_html(

@@ -231,6 +231,15 @@ def test_classify_in_colour_emits_only_its_own_colour_codes(capsys):
     assert "\x1b[2J" not in out and "\u202e" not in out
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_reports_show_escape_sequences_and_bidi_controls_inert(tmp_path, capsys, fmt):
+    out = tmp_path / f"r.{fmt}"
+    assert main(["report", "--rules-only", ESCAPES, "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    for raw in ("\x1b", "\x07", "\r", "\u202e", "\x9b"):
+        assert raw not in text, ascii(raw)
+
+
 def test_classify_json_keeps_the_text_and_escapes_invisible_controls(capsys):
     assert main(["classify", "--json", "--rules-only", ESCAPES]) == 0
     out = capsys.readouterr().out
