@@ -7,7 +7,6 @@ import io
 import json
 import re
 import unicodedata
-from functools import lru_cache
 from typing import Any, BinaryIO
 
 from riskclass.tables.read import _UNDECODABLE
@@ -35,7 +34,9 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][+-]?\d+)?%?")
 _PLAIN, _LEADER, _SKIPPED = 0, 1, 2
 
 
-@lru_cache(maxsize=4096)  # one entry per distinct first character: a few hundred in a real table
+_KIND: dict[str, int] = {}  # first character → kind: a few hundred distinct first characters in a real table
+
+
 def _first_kind(ch: str) -> int:
     """What a cell's first character means to the guard: a formula leader; invisible or blank, so a spreadsheet that
     trims it would see the next character as the first (spaces, no-break space, zero-width space, BOM, bidi
@@ -50,8 +51,12 @@ def _first_kind(ch: str) -> int:
 def guard_formula(cell: str) -> str:
     """`cell` as a spreadsheet will show but never run it: a leading ' before =, +, -, @, tab or CR, their fullwidth
     forms, and any of them behind leading blanks or invisible characters (plain numbers are left alone)."""
+    if not cell or _KIND.get(cell[0]) == _PLAIN:  # the common case in one dict look-up (a batch writes ~20 a row)
+        return cell
     for i, ch in enumerate(cell):
-        kind = _first_kind(ch)
+        kind = _KIND.get(ch)
+        if kind is None:
+            kind = _KIND[ch] = _first_kind(ch)
         if kind == _PLAIN:
             return cell
         if kind == _LEADER:
