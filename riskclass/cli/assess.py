@@ -31,7 +31,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
             from riskclass.audit.log import review_json
 
             data["review"] = review_json(review, assessment.versions)
-        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        from riskclass.text.inert import inert_json
+
+        # json escapes C0 controls but writes DEL, C1, bidi controls and undecodable bytes as they are: escaped too
+        sys.stdout.write(inert_json(json.dumps(data, ensure_ascii=False)) + "\n")
     else:
         from riskclass.reports.terminal import print_rendered
 
@@ -124,4 +127,3 @@ def _print_earlier_review(lookup, assessment, lang: str) -> None:
     lines = audit.describe_decision(lookup.decision, assessment.versions, lang, current_tier=assessment.tier)
     head = w["heading"] + _paren(w["entry"].format(line=lookup.entry.line), lang)
     print("\n" + head + "\n" + "\n".join(f"  {line}" for line in lines))
-

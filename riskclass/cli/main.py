@@ -142,10 +142,54 @@ COMMANDS = {
 }
 
 
+# Arguments that name files: undecodable bytes in them are a file name as the system spells it (POSIX names are
+# bytes), used as they are. Found by metavar so a new PATH option is one too; train's --data/--test/--out have none.
+PATH_METAVARS = frozenset({"FILE", "PATH", "DIR", "INPUT", "PREVIOUS"})
+PATH_DESTS = frozenset({"data", "test", "out"})
+
+
+def _path_dests(parser: argparse.ArgumentParser) -> set[str]:
+    dests = set(PATH_DESTS)
+    for action in parser._actions:  # argparse has no public walk over its actions
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                dests |= _path_dests(sub)
+        elif action.metavar in PATH_METAVARS:
+            dests.add(action.dest)
+    return dests
+
+
+def _undecodable(value: object) -> list[int]:
+    """The bytes Python could not decode in a command-line argument (kept as U+DC80–U+DCFF by surrogateescape)."""
+    if isinstance(value, str):
+        return [ord(ch) - 0xDC00 for ch in value if 0xDC80 <= ord(ch) <= 0xDCFF]
+    if isinstance(value, (list, tuple)):
+        return [b for v in value for b in _undecodable(v)]
+    return []
+
+
+def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A text argument (a description, a reviewer's name, a reason, a column name) holding bytes that are not valid
+    in the locale's encoding is refused before any work, naming the argument and the bytes (issue 12): it would
+    otherwise fail when written, as an internal error, or be classified as something it is not."""
+    paths = _path_dests(parser)
+    for dest, value in vars(args).items():
+        bad = [] if dest in paths else _undecodable(value)
+        if bad:
+            name = dest if dest in ("description", "number") else "--" + dest.replace("_", "-")
+            shown = " ".join(f"0x{b:02x}" for b in bad[:4]) + (" …" if len(bad) > 4 else "")
+            raise InputError(
+                f"the {name} argument is not {sys.getfilesystemencoding()} text: it holds the bytes {shown}; "
+                "convert it (e.g. iconv -f GBK -t UTF-8)"
+                + (", or give the description on standard input with -" if dest == "description" else "")
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_text_arguments(parser, args)
         if args.command is None:
             return cmd_app(args)
         return int(COMMANDS[args.command](args))

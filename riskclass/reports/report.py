@@ -31,6 +31,7 @@ from riskclass.errors import InputError
 from riskclass.reports.terminal import CN_ITEM, LABELS, marked_segments
 from riskclass.rulebook.rules import Citation, Rulebook, Text, load_rulebook
 from riskclass.tables.files import default_mode
+from riskclass.text.inert import inert
 
 REPORT_DATA_FILE = "report.yaml"
 REPORT_CSS_FILE = "report.css"
@@ -373,8 +374,20 @@ def _hit_words(h: CriterionHit, lang: str) -> str:
 
 
 def _md_escape(s: str) -> str:
-    """Keep a user's text from turning into Markdown structure (headings, lists, links, emphasis, HTML)."""
-    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", s)
+    """Keep a user's text from turning into Markdown structure (headings, lists, links, emphasis, HTML), and terminal
+    escapes and bidi controls from acting when the file is shown (`inert`)."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", inert(s))
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")  # model_sha256: nothing in it can become markup, shown as it is
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def _md(s: object) -> str:
+    """One field on one line of Markdown, inert: line breaks become spaces (a field cannot start a heading, a list or
+    an HTML block on a line of its own) and Markdown and HTML syntax is escaped. Every field of an assessment goes
+    through here or `_md_escape`: a saved assessment may come from anyone (issue 12)."""
+    return _md_escape(_LINE_BREAKS.sub(" ", str(s)))
 
 
 def to_markdown(
@@ -392,13 +405,13 @@ def to_markdown(
     lines += [
         f"- **{H['tier']}**: {a.tier_title.get(lang)} ({a.tier}) — {H['report_kind'][r.kind]}",
         f"- **{H['confidence']}**: {a.confidence:.2f}",
-        f"- **{H['decided_by']}**: {L['decided_by'].get(a.decided_by, a.decided_by)}",
+        f"- **{H['decided_by']}**: {_md(L['decided_by'].get(a.decided_by, a.decided_by))}",
         f"- **{L['review']}**: {L['yes'] if a.needs_review else L['no']}",
     ]
-    lines += [f"  - {_md_escape(x.get(lang))}" for x in a.review_reasons]
+    lines += [f"  - {_md(x.get(lang))}" for x in a.review_reasons]
     if a.answers:
         yes_no = {True: L["yes"], False: L["no"]}
-        lines.append(f"- **{H['answers']}**: " + "、".join(f"{k}={yes_no[v]}" for k, v in a.answers.items()))
+        lines.append(f"- **{H['answers']}**: " + "、".join(f"{_md(k)}={yes_no[v]}" for k, v in a.answers.items()))
     lines.append(f"- **{H['generated']}**: {r.generated}")
     if r.review:
         lines += ["", f"## {H['review']}", "", *_md_review(r.review, lang)]
@@ -442,26 +455,28 @@ def to_markdown(
     ]
     lines += ["", f"## {L['a50']}", ""]
     for m in a.article50:
-        why = f" — {m.why.get(lang)}" if m.why else ""
+        why = f" — {_md(m.why.get(lang))}" if m.why else ""
         lines.append(f"- {'■' if m.triggered else '□'} ({CN_ITEM[m.item]}) {m.title.get(lang)}{why}")
     if a.national:
         lines += ["", f"## {L['national']}", ""]
-        lines += [f"- {n.law}{' ' + n.article if n.article else ''} — {n.topic.get(lang)}" for n in a.national]
+        lines += [
+            f"- {_md(n.law)}{' ' + _md(n.article) if n.article else ''} — {_md(n.topic.get(lang))}" for n in a.national
+        ]
     lines += ["", f"## {L['model']}", ""]
     if a.model.used:
-        lines.append("- " + " ".join(f"{tier} {p:.0%}" for tier, p in (a.model.probabilities or {}).items()))
+        lines.append("- " + " ".join(f"{_md(tier)} {p:.0%}" for tier, p in (a.model.probabilities or {}).items()))
         if a.model.top_terms:
-            lines.append(f"- {L['model_words']}: " + "、".join(_md_escape(t) for t, _ in a.model.top_terms))
+            lines.append(f"- {L['model_words']}: " + "、".join(_md(t) for t, _ in a.model.top_terms))
     else:
         lines.append(f"- {L['model_absent']}")
     if a.questions:
         lines += ["", f"## {L['questions']}", ""]
-        lines += [f"{i}. [{q.criterion}] {q.text.get(lang)}" for i, q in enumerate(a.questions, 1)]
+        lines += [f"{i}. [{_md(q.criterion)}] {_md(q.text.get(lang))}" for i, q in enumerate(a.questions, 1)]
     lines += ["", f"## {H['articles']}", "", f"*{H['articles_note']}*", ""]
     for label, text in r.articles.items():
         lines += [f"### {label}", "", *(f"> {p}" for p in text.splitlines()), ""]
     lines += [f"## {H['versions']}", ""]
-    lines += [f"- {k}: {v}" for k, v in a.versions.items()]
+    lines += [f"- {k if _PLAIN_KEY.fullmatch(k) else _md(k)}: {_md(v)}" for k, v in a.versions.items()]
     lines += ["", "---", "", L["disclaimer"], ""]
     return "\n".join(lines)
 
@@ -473,9 +488,9 @@ def _md_hits(
         lines.append(f"- {none}")
     for h in hits:
         note = f" *{QUESTIONED.get(lang)}*" if questioned(h) else ""
-        lines.append(f"- **{h.id} {h.title.get(lang)}** {_md_escape(_hit_words(h, lang))}".rstrip() + note)
+        lines.append(f"- **{_md(h.id)} {h.title.get(lang)}** {_md(_hit_words(h, lang))}".rstrip() + note)
         for article, quote in _hit_quotes(h, rb):
-            lines.append(f"  - {article}" + (f" {HEADINGS[lang]['quote']}“{quote}”" if quote else ""))
+            lines.append(f"  - {_md(article)}" + (f" {HEADINGS[lang]['quote']}“{quote}”" if quote else ""))
 
 
 def _md_check(item: CheckItem, H: dict) -> list[str]:
@@ -514,7 +529,7 @@ def _review_rows(review: dict[str, Any], lang: str) -> list[tuple[str, str]]:
 
 
 def _md_review(review: dict[str, Any], lang: str) -> list[str]:
-    return [f"- **{k}**: {_md_escape(v)}" for k, v in _review_rows(review, lang)]
+    return [f"- **{k}**: {_md(v)}" for k, v in _review_rows(review, lang)]
 
 
 # ---- HTML --------------------------------------------------------------------------------------------------------
@@ -526,7 +541,8 @@ def _css() -> str:
 
 
 def _e(s: object) -> str:
-    return html.escape(str(s), quote=True)
+    """HTML-escaped, with control and bidi characters shown inert: a bidi override cannot reorder a report's text."""
+    return html.escape(inert(str(s)), quote=True)
 
 
 def to_html(
@@ -646,7 +662,7 @@ def to_html(
         out.append("</ul></section>")
     out.append(f'<section id="model"><h2>{_e(L["model"])}</h2><ul>')
     if a.model.used:
-        out.append("<li>" + " ".join(f"{t} {p:.0%}" for t, p in (a.model.probabilities or {}).items()) + "</li>")
+        out.append("<li>" + " ".join(f"{_e(t)} {p:.0%}" for t, p in (a.model.probabilities or {}).items()) + "</li>")
         if a.model.top_terms:
             out.append(f"<li>{_e(L['model_words'])}: " + "、".join(_e(t) for t, _ in a.model.top_terms) + "</li>")
     else:
@@ -799,8 +815,13 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    from riskclass.reports.saved import SavedShapeError, check_saved_assessment
     from riskclass.text.normalise import check_description
 
+    try:
+        check_saved_assessment(data)  # before anything of it is read: it may come from anyone (issue 12)
+    except SavedShapeError as exc:
+        raise InputError(f"{path}: not a saved assessment riskclass wrote: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("description"), str):
         check_description(data["description"])
     try:
@@ -813,17 +834,26 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
 
 NAME_MAX_BYTES = 120  # well under the 255-byte limit of common file systems, with room for "-N" and the extension
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\<>:"|?*]+')
-_WINDOWS_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?$", re.IGNORECASE)
+# Windows device names, which open the device whatever the extension and case: Microsoft's "Naming Files, Paths, and
+# Namespaces" lists CON PRN AUX NUL COM0-9 LPT0-9 and the superscript digits ¹ ² ³ Windows also accepts, plus CONIN$
+# and CONOUT$ (the console's input and output) and the historical CLOCK$.
+_WINDOWS_RESERVED = re.compile(
+    r"^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$)(?:\..*)?$", re.IGNORECASE
+)
 ID_COLUMNS = ("id", "编号", "編號", "序号", "序號", "产品编号", "產品編號", "product_id", "code", "编码")
 
 
 def safe_stem(raw: str, row: int) -> str:
     """A file-name stem from a row's id that stays inside the reports directory on any system: no separators, no
-    control or reserved characters, no leading dots, not a Windows device name, at most NAME_MAX_BYTES of UTF-8.
+    control, format (bidi) or reserved characters, no leading dots, not a Windows device name (any case, any
+    extension), at most NAME_MAX_BYTES of UTF-8.
     An id with nothing usable left becomes row-N."""
     import unicodedata
 
     s = unicodedata.normalize("NFC", raw)
+    # Format characters (bidi controls such as U+202E, zero-width spaces, BOM) make a name read differently from what
+    # it is ("\u202egpj.exe" shows as "exe.jpg"); surrogates (undecodable input bytes) cannot be a UTF-8 name: dropped.
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cs"))
     s = _UNSAFE.sub("_", s)
     s = re.sub(r"\s+", "_", s).strip("._ ")
     if _WINDOWS_RESERVED.match(s):

@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from riskclass.engine.assessment import QUESTIONED, Assessment
+from riskclass.text.inert import inert
 
 RESET = "\033[0m"
 TIER_STYLE = {"high": "\033[1;97;41m", "medium": "\033[1;30;43m", "low": "\033[1;30;42m"}
@@ -106,12 +107,14 @@ def use_colour(stream: TextIO, choice: str = "auto") -> bool:
 
 
 def highlight(description: str, spans: list[tuple[int, int, str]], colour: bool, marker: str = "【】") -> str:
-    """The description with evidence spans marked: in colour on a terminal, in brackets otherwise."""
+    """The description with evidence spans marked: in colour on a terminal, in brackets otherwise; escape sequences and
+    bidi controls in it are shown inert (issue 12), after the spans are cut, so the offsets stay those of the text."""
 
     def mark(seg: str, cid: str) -> str:
+        seg = inert(seg)
         return f"{CRITERION_STYLE.get(cid, BOLD)}{seg}{RESET}" if colour else f"{marker[0]}{seg}{marker[1]}"
 
-    return "".join(seg if cid is None else mark(seg, cid) for seg, cid in marked_segments(description, spans))
+    return "".join(inert(seg) if cid is None else mark(seg, cid) for seg, cid in marked_segments(description, spans))
 
 
 def marked_segments(text: str, spans: list[tuple[int, int, str]]):
@@ -163,7 +166,9 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
     if not a.criteria:
         lines.append(f"  {L['none']}")
     for h in a.criteria:
-        words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence)) or ("(" + L["decided_by"]["answers"] + ")")
+        words = "、".join(dict.fromkeys(f"“{inert(e.text)}”" for e in h.evidence)) or (
+            "(" + L["decided_by"]["answers"] + ")"
+        )
         note = "  " + c(DIM, QUESTIONED.get(lang)) if a.questioned(h) else ""
         lines.append(
             f"  {c(CRITERION_STYLE.get(h.id, BOLD), h.id)} {h.title.get(lang)}  {words}  {c(DIM, ' '.join(h.articles))}"
@@ -172,7 +177,7 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
     if a.possible:
         lines.append(c(BOLD, L["possible"]))
         for h in a.possible:
-            words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
+            words = "、".join(dict.fromkeys(f"“{inert(e.text)}”" for e in h.evidence))
             lines.append(f"  {h.id} {h.title.get(lang)}  {words}")
     if a.exclusions:
         shown_ex = {}
@@ -184,7 +189,8 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
                 L["excluded"]
                 + ": "
                 + "; ".join(
-                    f"{x.criterion} “{x.matched.text}” {L['by']} “{x.excluded_by.text}”" for x in shown_ex.values()
+                    f"{x.criterion} “{inert(x.matched.text)}” {L['by']} “{inert(x.excluded_by.text)}”"
+                    for x in shown_ex.values()
                 ),
             )
         )
@@ -192,7 +198,7 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
     if not a.red_flags:
         lines.append(f"  {L['none']}")
     for h in a.red_flags:
-        words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
+        words = "、".join(dict.fromkeys(f"“{inert(e.text)}”" for e in h.evidence))
         lines.append(
             f"  {c(CRITERION_STYLE.get(h.id, BOLD), h.id)} {h.title.get(lang)}  {words}  {c(DIM, ' '.join(h.articles))}"
         )
@@ -202,31 +208,33 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
     lines += ["", c(BOLD, L["a50"])]
     for m in a.article50:
         mark = "■" if m.triggered else "□"
-        why = f" — {m.why.get(lang)}" if m.why else ""
+        why = f" — {inert(m.why.get(lang))}" if m.why else ""
         lines.append(f"  {mark} ({CN_ITEM[m.item]}) {m.title.get(lang)}{why}")
     if a.national:
         lines += ["", c(BOLD, L["national"])]
         for n in a.national:
-            lines.append(f"  · {n.law}{' ' + n.article if n.article else ''} — {n.topic.get(lang)}")
+            lines.append(
+                f"  · {inert(n.law)}{' ' + inert(n.article) if n.article else ''} — {inert(n.topic.get(lang))}"
+            )
     lines += [
         "",
         f"{c(BOLD, L['model'])}: "
         + (
-            " ".join(f"{t} {p:.0%}" for t, p in (a.model.probabilities or {}).items())
+            " ".join(f"{inert(t)} {p:.0%}" for t, p in (a.model.probabilities or {}).items())
             if a.model.used
             else L["model_absent"]
         ),
     ]
     if a.model.used and a.model.top_terms:
-        lines.append(f"  {L['model_words']}: " + "、".join(t for t, _ in a.model.top_terms))
+        lines.append(f"  {L['model_words']}: " + "、".join(inert(t) for t, _ in a.model.top_terms))
     review = c("\033[1;33m", L["yes"]) if a.needs_review else L["no"]
     lines += ["", f"{c(BOLD, L['review'])}: {review}"]
     for r in a.review_reasons:
-        lines.append(f"  - {r.get(lang)}")
+        lines.append(f"  - {inert(r.get(lang))}")
     if a.questions:
         lines += ["", c(BOLD, L["questions"])]
         for i, q in enumerate(a.questions, 1):
-            lines.append(f"  {i}. [{q.criterion}] {q.text.get(lang)}")
+            lines.append(f"  {i}. [{inert(q.criterion)}] {inert(q.text.get(lang))}")
     lines += ["", c(DIM, L["disclaimer"])]
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from typing import Any, BinaryIO
 
 from riskclass.tables.read import _UNDECODABLE
@@ -25,14 +26,41 @@ RESULT_COLUMNS = (
     "questions",
 )
 ERROR_INDEX = RESULT_COLUMNS.index("error")
-FORMULA_LEADERS = frozenset("=+-@\t\r")
+# What a spreadsheet may run when a cell starts with it: = + - @ and tab and CR, the list of OWASP's "CSV Injection"
+# page. The fullwidth and small forms (＝ ﹦ ＋ ﹢ － ﹣ ＠ ﹫) are the same characters under Unicode compatibility
+# folding (NFKC), which spreadsheets in Chinese and Japanese locales apply to what is typed and pasted (issue 12).
+FORMULA_LEADERS = frozenset("=+-@\t\r＝﹦＋﹢－﹣＠﹫")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][+-]?\d+)?%?")
+_PLAIN, _LEADER, _SKIPPED = 0, 1, 2
+
+
+_KIND: dict[str, int] = {}  # first character → kind: a few hundred distinct first characters in a real table
+
+
+def _first_kind(ch: str) -> int:
+    """What a cell's first character means to the guard: a formula leader; invisible or blank, so a spreadsheet that
+    trims it would see the next character as the first (spaces, no-break space, zero-width space, BOM, bidi
+    controls: Unicode whitespace and format characters); or plain."""
+    if ch in FORMULA_LEADERS or unicodedata.normalize("NFKC", ch)[:1] in FORMULA_LEADERS:
+        return _LEADER
+    if ch.isspace() or unicodedata.category(ch) == "Cf":
+        return _SKIPPED
+    return _PLAIN
 
 
 def guard_formula(cell: str) -> str:
-    """`cell` as a spreadsheet will show but never run it: a leading ' before =, +, -, @, tab or CR (not numbers)."""
-    if cell and cell[0] in FORMULA_LEADERS and not _PLAIN_NUMBER.fullmatch(cell):
-        return "'" + cell
+    """`cell` as a spreadsheet will show but never run it: a leading ' before =, +, -, @, tab or CR, their fullwidth
+    forms, and any of them behind leading blanks or invisible characters (plain numbers are left alone)."""
+    if not cell or _KIND.get(cell[0]) == _PLAIN:  # the common case in one dict look-up (a batch writes ~20 a row)
+        return cell
+    for i, ch in enumerate(cell):
+        kind = _KIND.get(ch)
+        if kind is None:
+            kind = _KIND[ch] = _first_kind(ch)
+        if kind == _PLAIN:
+            return cell
+        if kind == _LEADER:
+            return cell if _PLAIN_NUMBER.fullmatch(cell[i:]) else "'" + cell
     return cell
 
 
@@ -52,7 +80,7 @@ class _CsvWriter:
         if not clean:
             cells = [_printable(c) for c in cells]
         if self.guard:
-            cells = [guard_formula(c) if c and c[0] in FORMULA_LEADERS else c for c in cells]
+            cells = [guard_formula(c) for c in cells]
         self.writer.writerow(cells)
 
     def write(self, row: int, cells: list[str], outcome: Any, clean: bool) -> None:
