@@ -48,7 +48,7 @@ CHUNK_ROWS = 1000
 RESULT_CACHE_ROWS = 4096
 CACHE_MAX_CHARS = 2000
 SNIFF_CHARS = 64 * 1024  # text read to choose the delimiter
-DETECT_BYTES = 4 << 20  # bytes scored when telling UTF-8 from GB18030
+DETECT_BYTES = 4 << 20  # bytes looked at for a byte-order mark and UTF-16 without one
 
 ERROR_HANDLER = "riskclass-undecodable"
 
@@ -85,17 +85,21 @@ def description_column(names: Iterable[str]) -> str | None:
     return None
 
 
-def _count_bad(data: bytes, encoding: str) -> tuple[int, int]:
-    """(bytes that do not decode, non-ASCII characters that do) for `data` read as `encoding` (tail may be cut)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    text = decoder.decode(data, final=False)
-    bad = text.count("\ufffd")
-    non_ascii = len(text) - len(text.encode("ascii", "ignore")) - bad
-    return bad, non_ascii
+# Characters a UTF-16 table of Chinese product descriptions is made of: controls a table uses, ASCII, Latin-1 letters,
+# general punctuation, CJK punctuation, the CJK Unified Ideographs block and full-width forms.
+_UTF16_PLAUSIBLE = re.compile("[\t\n\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# Share of those characters above which a decoding as UTF-16 is taken: a wrong byte order or a file in another
+# encoding lands mostly in Hangul, private use and rare blocks (measured: under 50%), real descriptions at 100%.
+UTF16_PLAUSIBLE_SHARE = 0.95
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 without a byte-order mark: ASCII characters (delimiters, digits, header letters) give zero bytes."""
+    """UTF-16 without a byte-order mark.
+
+    Mostly ASCII (delimiters, digits, header letters): the zero bytes give it away. Mostly Chinese: few zero bytes,
+    so the sample is decoded both ways and taken when it holds line breaks (U+000A needs a zero byte, which no
+    single-byte or GBK/Big5 file has) and is made almost only of the characters a table of descriptions holds.
+    """
     sample = head[:4096]
     if len(sample) < 16:
         return None
@@ -105,6 +109,11 @@ def _utf16_without_bom(head: bytes) -> str | None:
         return "utf-16-le"
     if even > 0.2 and odd < 0.02:
         return "utf-16-be"
+    sample = head[: SNIFF_CHARS & ~1]
+    for codec in ("utf-16-le", "utf-16-be"):
+        text = sample.decode(codec, errors="replace")
+        if "\n" in text and len(_UTF16_PLAUSIBLE.findall(text)) >= UTF16_PLAUSIBLE_SHARE * len(text):
+            return codec
     return None
 
 
@@ -122,28 +131,238 @@ def _is_utf8(fh: BinaryIO) -> bool:
     return True
 
 
-def detect_encoding(fh: BinaryIO) -> str:
-    """The codec to read a seekable binary file with (see the module docstring for the order of the checks)."""
+# Legacy encodings a file that is not UTF-8 is told apart among (by charset-normalizer's language coherence):
+# GB18030 (a superset of GBK and GB2312, what Excel writes on Chinese Windows) and Big5 (Taiwan, Hong Kong).
+LEGACY_CANDIDATES = ("gb18030", "big5")
+# Bytes of non-UTF-8 lines given to charset-normalizer: enough text for its language statistics (a few hundred
+# descriptions), small enough that detection costs milliseconds whatever the file's size.
+LEGACY_SAMPLE_BYTES = 64 * 1024
+
+
+def _legacy_encoding(sample: bytes) -> str:
+    """The legacy encoding of the lines that are not UTF-8: charset-normalizer's choice, else GB18030."""
+    if not sample:
+        return "gb18030"
+    from charset_normalizer import from_bytes  # imported here: only files that are not UTF-8 need it
+
+    best = from_bytes(sample, cp_isolation=list(LEGACY_CANDIDATES)).best()
+    if best is None:
+        return "gb18030"
+    return codecs.lookup(best.encoding).name
+
+
+def _is_ascii(line: bytes) -> bool:
+    return line.isascii()
+
+
+def _damaged_utf8(line: bytes) -> bool:
+    """A UTF-8 line with a few corrupt bytes (at most one per DAMAGED_UTF8_RATIO characters that do decode).
+
+    GBK or Big5 text read as UTF-8 fails on most of its characters; a UTF-8 export with a stray byte decodes around it.
+    """
+    text = line.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    return bad > 0 and bad * DAMAGED_UTF8_RATIO <= good
+
+
+# A line is damaged UTF-8 (not another encoding) when its bad bytes are at most 1 in 4 of its non-ASCII characters:
+# measured on the training corpus, GBK text read as UTF-8 has more bad bytes than good characters on every line.
+DAMAGED_UTF8_RATIO = 4
+
+
+@dataclass
+class Detection:
+    """How a file is to be decoded: its main encoding and, when some lines are not UTF-8, the legacy one."""
+
+    encoding: str
+    """The encoding of most of the file's non-ASCII lines (named in the summary)."""
+    legacy: str | None = None
+    """Set when the file is not wholly valid UTF-8 (nor UTF-16/32): decode line by line (see `LineDecoder`)."""
+
+
+def detect(fh: BinaryIO) -> Detection:
+    """How to decode a seekable binary file.
+
+    A UTF-8, UTF-16 or UTF-32 byte-order mark wins; UTF-16 without one is recognised by `_utf16_without_bom`; a file
+    that is valid UTF-8 throughout is UTF-8. Otherwise the lines that are not UTF-8 are sampled and charset-normalizer
+    chooses between GB18030 and Big5 for them, and the file is decoded line by line (`LineDecoder`); its main
+    encoding is UTF-8 when most non-ASCII lines are UTF-8 (an export with a few corrupt bytes), else the legacy one.
+    """
     fh.seek(0)
     head = fh.read(DETECT_BYTES)
     fh.seek(0)
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
+        return Detection("utf-32")
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return Detection("utf-8-sig")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return Detection("utf-16")
     if guess := _utf16_without_bom(head):
-        return guess
+        return Detection(guess)
     if _is_utf8(fh):
-        return "utf-8"
-    bad_utf8, good_utf8 = _count_bad(head, "utf-8")
-    bad_gb, _ = _count_bad(head, "gb18030")
-    # A UTF-8 file with a few corrupt bytes (≤ 5% of its non-ASCII characters) stays UTF-8: those rows fail alone.
-    # GBK text read as UTF-8 fails on most of its characters.
-    if bad_utf8 * 20 <= good_utf8 or bad_utf8 <= bad_gb:
-        return "utf-8"
-    return "gb18030"
+        return Detection("utf-8")
+    utf8_lines = other_lines = 0
+    sample = bytearray()
+    try:
+        for line in fh:
+            if _is_ascii(line):
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                if _damaged_utf8(line):
+                    utf8_lines += 1
+                    continue
+                other_lines += 1
+                if len(sample) < LEGACY_SAMPLE_BYTES:
+                    sample += line
+            else:
+                utf8_lines += 1
+    finally:
+        fh.seek(0)
+    legacy = _legacy_encoding(bytes(sample))
+    return Detection("utf-8" if utf8_lines >= other_lines else legacy, legacy)
+
+
+def detect_encoding(fh: BinaryIO) -> str:
+    """The main encoding of a seekable binary file (see `detect`)."""
+    return detect(fh).encoding
+
+
+class LineDecoder:
+    """A file that is not wholly UTF-8, decoded line by line: what `csv.reader` reads instead of a TextIOWrapper.
+
+    The rule for each physical line (lines split at LF; no byte of GBK, GB18030 or Big5 text is LF or CR):
+
+    1. ASCII: as is.
+    2. Valid UTF-8, and either not valid in the legacy encoding or holding a character beyond U+07FF (a Chinese
+       character: GBK and Big5 text almost never forms such UTF-8 sequences, while UTF-8 text is often *valid*
+       GB18030, as mojibake): UTF-8.
+    3. UTF-8 with a few corrupt bytes (`_damaged_utf8`): UTF-8, each bad byte kept as an escape.
+    4. Valid in the legacy encoding (charset-normalizer's choice of GB18030 or Big5): that encoding.
+    5. Valid GB18030 (when the legacy encoding is Big5): GB18030 (a GBK export pasted into a Big5 one).
+    6. Otherwise: ASCII, each other byte kept as U+DC00+byte (`_escape_undecodable`), so the row is marked and its
+       bytes are written back escaped, never guessed.
+
+    Each pass counts the lines read in each encoding; `counts` and `minority` hold those of the last complete pass.
+    """
+
+    def __init__(self, binary: BinaryIO, detection: Detection) -> None:
+        self.binary = binary
+        self.main = detection.encoding
+        self.legacy = detection.legacy or "gb18030"
+        self.counts: dict[str, int] = {}
+        self.minority: list[int] = []  # first few line numbers read in another encoding than the main one
+        self.undecodable: list[int] = []  # first few line numbers valid in no candidate
+        self._counts: dict[str, int] = {}
+        self._minority: list[int] = []
+        self._undecodable: list[int] = []
+        self._lines: Iterator[str] = iter(())
+        self._pending = ""
+        self.seek(0)
+
+    def seek(self, offset: int) -> int:
+        assert offset == 0, "LineDecoder only rewinds"
+        self.binary.seek(0)
+        self._counts, self._minority, self._undecodable = {}, [], []
+        self._lines = self._decode_lines()
+        self._pending = ""
+        return 0
+
+    def _decode(self, line: bytes) -> tuple[str, str | None]:
+        """(text, encoding it was read in; None for ASCII, "" when valid in none)."""
+        if _is_ascii(line):
+            return line.decode("ascii"), None
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _BEYOND_U07FF.search(text):
+                return text, "utf-8"
+            try:
+                return line.decode(self.legacy), self.legacy
+            except UnicodeDecodeError:
+                return text, "utf-8"
+        if _damaged_utf8(line):
+            return line.decode("utf-8", errors=ERROR_HANDLER), "utf-8"
+        for codec in dict.fromkeys((self.legacy, "gb18030")):
+            try:
+                return line.decode(codec), codec
+            except UnicodeDecodeError:
+                continue
+        return line.decode("ascii", errors=ERROR_HANDLER), ""  # every non-ASCII byte escaped: its text is unknown
+
+    def _decode_lines(self) -> Iterator[str]:
+        for number, line in enumerate(self.binary, start=1):
+            text, codec = self._decode(line)
+            if codec is not None:
+                self._counts[codec or "undecodable"] = self._counts.get(codec or "undecodable", 0) + 1
+                if codec == "" and len(self._undecodable) < 5:
+                    self._undecodable.append(number)
+                elif codec and codec != self.main and len(self._minority) < 5:
+                    self._minority.append(number)
+            # A lone CR ends a line for the csv module too: split there as TextIOWrapper(newline="") does.
+            yield from _LINE_ENDS.findall(text) if "\r" in text[:-2] else (text,)
+        self.counts, self.minority, self.undecodable = self._counts, self._minority, self._undecodable
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._pending:
+            text, self._pending = self._pending, ""
+            return text
+        return next(self._lines)
+
+    def read(self, size: int = -1) -> str:
+        parts = [self._pending]
+        length = len(self._pending)
+        for text in self._lines:
+            parts.append(text)
+            length += len(text)
+            if 0 <= size <= length:
+                break
+        joined = "".join(parts)
+        if size < 0:
+            self._pending = ""
+            return joined
+        self._pending = joined[size:]
+        return joined[:size]
+
+    def detach(self) -> None:
+        """Nothing to let go: the binary file is closed by its owner (as TextIOWrapper.detach leaves it open)."""
+
+    def summary(self) -> str | None:
+        """A note when lines disagree about the encoding or decode in none, for the run's summary; else None."""
+        read_in = {c: n for c, n in self.counts.items() if c != "undecodable"}
+        bad = self.counts.get("undecodable", 0)
+        if len(read_in) <= 1 and not bad:
+            return None
+        parts = [f"{_count(n, 'line')} read as {c}" for c, n in sorted(read_in.items(), key=lambda kv: -kv[1])]
+        note = "lines disagree about the encoding: " + ", ".join(parts) if len(read_in) > 1 else ""
+        if self.minority:
+            more = ", …" if len(self.minority) == 5 else ""
+            note += f" (not {self.main}: lines {', '.join(map(str, self.minority))}{more})"
+        if bad:
+            note += "; " if note else ""
+            note += (
+                f"{_count(bad, 'line')} valid in no encoding tried (lines {', '.join(map(str, self.undecodable))}"
+                f"{', …' if bad > len(self.undecodable) else ''}): bytes written as \\xNN"
+            )
+        if len(read_in) > 1:
+            note += "; check those rows and save the file in one encoding (UTF-8)"
+        return note
+
+    @property
+    def mixed(self) -> bool:
+        """Lines were read in more than one encoding."""
+        return sum(1 for c in self.counts if c != "undecodable") > 1
+
+
+_BEYOND_U07FF = re.compile("[\u0800-\U0010ffff]")
+_LINE_ENDS = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def _resolve_encoding(name: str, fh: BinaryIO) -> str:
@@ -275,6 +494,7 @@ class Table:
         self.long_rows = 0
         self._binary: BinaryIO | None = None
         self._text: io.TextIOWrapper | None = None
+        self._lines: LineDecoder | None = None  # set when the file is decoded line by line
         self._workbooks: list[Any] = []
         self._sheets: list[Any] = []
 
@@ -313,11 +533,17 @@ class Table:
             return
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise InputError(f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8")
+        detection = None
         if self.forced_encoding:
             self.encoding = _resolve_encoding(self.forced_encoding, self._binary)
         else:
-            self.encoding = detect_encoding(self._binary)
-        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors=ERROR_HANDLER, newline="")
+            detection = detect(self._binary)
+            self.encoding = detection.encoding
+        if detection is not None and detection.legacy is not None:
+            self._lines = LineDecoder(self._binary, detection)
+            self._text = self._lines  # type: ignore[assignment] - reads like the TextIOWrapper it replaces
+        else:
+            self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors=ERROR_HANDLER, newline="")
         if self.forced_delimiter:
             delim = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(
                 self.forced_delimiter, self.forced_delimiter
@@ -440,6 +666,20 @@ class Table:
             )
         if self.blank_lines:
             self.notes.append(f"{_count(self.blank_lines, 'blank line')} skipped (not rows)")
+        if self._lines is not None and (note := self._lines.summary()):
+            self.notes.append(note)
+
+    @property
+    def encodings_tried(self) -> str | None:
+        """What a row's bytes were checked against, for its error: the file's encoding, or those of `LineDecoder`."""
+        if self._lines is None:
+            return self.encoding
+        return " or ".join(dict.fromkeys(("utf-8", self._lines.legacy, "gb18030")))
+
+    @property
+    def mixed_encodings(self) -> bool:
+        """Lines of the file were read in different encodings (a file pasted together from two exports)."""
+        return self._lines is not None and self._lines.mixed
 
     def _check_last_record_closed(self, line: int) -> None:
         """A stray opening quote makes the rest of the file one cell; say so instead of silently merging rows."""
