@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 from riskclass.errors import ExitCode, InputError, RiskclassError
 from riskclass.tables.files import AtomicOutput
-from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen
+from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen, check_input_file
 from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
 
 if TYPE_CHECKING:
@@ -344,6 +344,7 @@ def _check_paths(options: BatchOptions) -> None:
         raise InputError("chunk_rows must be at least 1")
     if options.lang not in ("zh", "en"):
         raise InputError(f"--lang must be zh or en, not {options.lang!r}")
+    check_input_file(options.input)
     out = options.output
     if out == "-":
         return

@@ -10,9 +10,12 @@ import codecs
 import csv
 import difflib
 import io
+import os
 import re
+import stat
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -49,6 +52,16 @@ RESULT_CACHE_ROWS = 4096
 CACHE_MAX_CHARS = 2000
 SNIFF_CHARS = 64 * 1024  # text read to choose the delimiter
 DETECT_BYTES = 4 << 20  # bytes looked at for a byte-order mark and UTF-16 without one
+
+# What an .xlsx may expand to (sum of its parts' uncompressed sizes): a generated inventory of 20,000 rows with
+# descriptions of 40-200 characters is 15 MB of XML, so the largest inventory we expect (200,000 rows, the size the
+# batch is sized for) is ~150 MB; about three times that is allowed.
+XLSX_MAX_EXPANDED = 512 * 2**20
+# Parts larger than XLSX_RATIO_FROM may expand at most XLSX_MAX_RATIO times their compressed size: measured, 4.4× for
+# that inventory and 12.4× for 100,000 rows of identical cells (the most repetitive real sheet); deflate tops out
+# near 1,000× on the repeated XML a zip bomb is made of (the issue's 296 KB workbook took 2.8 GB of memory).
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FROM = 1 << 20
 
 ERROR_HANDLER = "riskclass-undecodable"
 
@@ -105,10 +118,10 @@ def _utf16_without_bom(head: bytes) -> str | None:
         return None
     half = len(sample) // 2
     even, odd = sample[0::2].count(0) / half, sample[1::2].count(0) / half
-    if odd > 0.2 and even < 0.02:
-        return "utf-16-le"
-    if even > 0.2 and odd < 0.02:
-        return "utf-16-be"
+    guess = "utf-16-le" if odd > 0.2 and even < 0.02 else "utf-16-be" if even > 0.2 and odd < 0.02 else None
+    # A UTF-16 table has line breaks as whole characters (0A 00 or 00 0A in step): NUL bytes in a UTF-8 file do not.
+    if guess and (b"\n" not in sample or "\n" in sample[: len(sample) & ~1].decode(guess, errors="replace")):
+        return guess
     sample = head[: SNIFF_CHARS & ~1]
     for codec in ("utf-16-le", "utf-16-be"):
         text = sample.decode(codec, errors="replace")
@@ -134,21 +147,49 @@ def _is_utf8(fh: BinaryIO) -> bool:
 # Legacy encodings a file that is not UTF-8 is told apart among (by charset-normalizer's language coherence):
 # GB18030 (a superset of GBK and GB2312, what Excel writes on Chinese Windows) and Big5 (Taiwan, Hong Kong).
 LEGACY_CANDIDATES = ("gb18030", "big5")
-# Bytes of non-UTF-8 lines given to charset-normalizer: enough text for its language statistics (a few hundred
+# Bytes of ambiguous lines given to charset-normalizer: enough text for its language statistics (a few hundred
 # descriptions), small enough that detection costs milliseconds whatever the file's size.
 LEGACY_SAMPLE_BYTES = 64 * 1024
 
 
-def _legacy_encoding(sample: bytes) -> str:
-    """The legacy encoding of the lines that are not UTF-8: charset-normalizer's choice, else GB18030."""
-    if not sample:
-        return "gb18030"
-    from charset_normalizer import from_bytes  # imported here: only files that are not UTF-8 need it
+# Characters that betray a wrong guess between the two: GBK's full-width punctuation (，。：) read as Big5 is Bopomofo,
+# which Big5 product descriptions do not use; Big5 punctuation read as GB18030 is private-use; and Big5 has no code
+# for most simplified characters (U+FFFD when read as Big5).
+_NOT_BIG5 = re.compile("[\u3100-\u312f\ufffd]")
+_NOT_GB18030 = re.compile("[\ue000-\uf8ff\ufffd]")
 
-    best = from_bytes(sample, cp_isolation=list(LEGACY_CANDIDATES)).best()
-    if best is None:
-        return "gb18030"
-    return codecs.lookup(best.encoding).name
+
+_TELL_TALES = {"big5": _NOT_BIG5, "gb18030": _NOT_GB18030}
+
+
+def _readings(line: bytes) -> list[str]:
+    """The legacy encodings `line` is valid in without betraying itself (`_NOT_BIG5`, `_NOT_GB18030`)."""
+    found = []
+    for codec in LEGACY_CANDIDATES:
+        try:
+            text = line.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if not _TELL_TALES[codec].search(text):
+            found.append(codec)
+    return found
+
+
+def _legacy_encoding(ambiguous: bytes, votes: dict[str, int]) -> str:
+    """The legacy encoding of the lines that are not UTF-8: GB18030 or Big5, whichever holds more of their bytes.
+
+    `votes` counts the non-ASCII bytes of lines that read well in only one of them; the lines that read well in both
+    (`ambiguous`) go, by their bytes, to charset-normalizer's choice (language coherence). A tie: GB18030.
+    """
+    votes = dict(votes)
+    if ambiguous:
+        from charset_normalizer import from_bytes  # imported here: only files that are not UTF-8 need it
+
+        best = from_bytes(ambiguous, cp_isolation=list(LEGACY_CANDIDATES)).best()
+        if best is not None:
+            codec = codecs.lookup(best.encoding).name
+            votes[codec] = votes.get(codec, 0) + len(ambiguous)
+    return "big5" if votes.get("big5", 0) > votes.get("gb18030", 0) else "gb18030"
 
 
 def _is_ascii(line: bytes) -> bool:
@@ -185,8 +226,8 @@ def detect(fh: BinaryIO) -> Detection:
     """How to decode a seekable binary file.
 
     A UTF-8, UTF-16 or UTF-32 byte-order mark wins; UTF-16 without one is recognised by `_utf16_without_bom`; a file
-    that is valid UTF-8 throughout is UTF-8. Otherwise the lines that are not UTF-8 are sampled and charset-normalizer
-    chooses between GB18030 and Big5 for them, and the file is decoded line by line (`LineDecoder`); its main
+    that is valid UTF-8 throughout is UTF-8. Otherwise the lines that are not UTF-8 choose between GB18030 and Big5
+    (`_legacy_encoding`), and the file is decoded line by line (`LineDecoder`); its main
     encoding is UTF-8 when most non-ASCII lines are UTF-8 (an export with a few corrupt bytes), else the legacy one.
     """
     fh.seek(0)
@@ -203,7 +244,8 @@ def detect(fh: BinaryIO) -> Detection:
     if _is_utf8(fh):
         return Detection("utf-8")
     utf8_lines = other_lines = 0
-    sample = bytearray()
+    ambiguous = bytearray()
+    votes: dict[str, int] = {}
     try:
         for line in fh:
             if _is_ascii(line):
@@ -215,13 +257,16 @@ def detect(fh: BinaryIO) -> Detection:
                     utf8_lines += 1
                     continue
                 other_lines += 1
-                if len(sample) < LEGACY_SAMPLE_BYTES:
-                    sample += line
+                readings = _readings(line)
+                if len(readings) == 1:
+                    votes[readings[0]] = votes.get(readings[0], 0) + sum(1 for b in line if b > 0x7F)
+                elif readings and len(ambiguous) < LEGACY_SAMPLE_BYTES:
+                    ambiguous += line
             else:
                 utf8_lines += 1
     finally:
         fh.seek(0)
-    legacy = _legacy_encoding(bytes(sample))
+    legacy = _legacy_encoding(bytes(ambiguous), votes)
     return Detection("utf-8" if utf8_lines >= other_lines else legacy, legacy)
 
 
@@ -240,8 +285,9 @@ class LineDecoder:
        character: GBK and Big5 text almost never forms such UTF-8 sequences, while UTF-8 text is often *valid*
        GB18030, as mojibake): UTF-8.
     3. UTF-8 with a few corrupt bytes (`_damaged_utf8`): UTF-8, each bad byte kept as an escape.
-    4. Valid in the legacy encoding (charset-normalizer's choice of GB18030 or Big5): that encoding.
-    5. Valid GB18030 (when the legacy encoding is Big5): GB18030 (a GBK export pasted into a Big5 one).
+    4. Valid in the legacy encoding (GB18030 or Big5, see `_legacy_encoding`) without the characters a wrong reading
+       betrays itself by (`_NOT_BIG5`, `_NOT_GB18030`): that encoding.
+    5. Likewise in the other one: that one (a Big5 export pasted into a GBK one, or the reverse).
     6. Otherwise: ASCII, each other byte kept as U+DC00+byte (`_escape_undecodable`), so the row is marked and its
        bytes are written back escaped, never guessed.
 
@@ -287,11 +333,10 @@ class LineDecoder:
                 return text, "utf-8"
         if _damaged_utf8(line):
             return line.decode("utf-8", errors=ERROR_HANDLER), "utf-8"
-        for codec in dict.fromkeys((self.legacy, "gb18030")):
-            try:
+        readings = _readings(line)
+        for codec in dict.fromkeys((self.legacy, *LEGACY_CANDIDATES)):
+            if codec in readings:
                 return line.decode(codec), codec
-            except UnicodeDecodeError:
-                continue
         return line.decode("ascii", errors=ERROR_HANDLER), ""  # every non-ASCII byte escaped: its text is unknown
 
     def _decode_lines(self) -> Iterator[str]:
@@ -565,6 +610,7 @@ class Table:
                 f"{self.label} is an Excel workbook: install openpyxl (pip install openpyxl) to read it, "
                 "or save it as CSV UTF-8"
             ) from None
+        self._check_xlsx_size()
         # Two read-only views: the values Excel cached (what the user sees) and, for cells without a cached value
         # (workbooks written by scripts), the formula text, so that no cell is read as empty.
         for data_only in (True, False):
@@ -580,6 +626,35 @@ class Table:
             raise InputError(f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}")
         for wb in self._workbooks:
             self._sheets.append(wb[self.sheet] if self.sheet is not None else (wb.active or wb.worksheets[0]))
+
+    def _check_xlsx_size(self) -> None:
+        """Refuse a workbook that would expand beyond what an inventory needs, from its zip directory, before parsing.
+
+        openpyxl holds the shared strings (and, read twice, two copies) in memory: a 296 KB zip of repeated XML took
+        2.8 GB. Python's zipfile never inflates a part beyond the size its directory entry declares, so the declared
+        sizes are a bound that holds.
+        """
+        assert self._binary is not None
+        try:
+            with zipfile.ZipFile(self._binary) as book:
+                parts = book.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise InputError(f"{self.label} is not a readable .xlsx workbook ({exc})") from None
+        finally:
+            self._binary.seek(0)
+        total = sum(p.file_size for p in parts)
+        if total > XLSX_MAX_EXPANDED:
+            raise InputError(
+                f"{self.label}: this workbook expands to {total / 2**20:,.0f} MiB, more than the "
+                f"{XLSX_MAX_EXPANDED // 2**20} MiB riskclass reads: save it as CSV UTF-8, or split it"
+            )
+        for p in parts:
+            if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
+                raise InputError(
+                    f"{self.label}: {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
+                    f"(to {p.file_size / 2**20:,.0f} MiB): not a workbook a spreadsheet program writes; "
+                    "save it as CSV UTF-8"
+                )
 
     # -- the two passes --
 
@@ -739,6 +814,24 @@ class Table:
         )
 
 
+def check_input_file(path: str) -> None:
+    """Refuse, before any work, an input that is not a regular file: opening a named pipe blocks until some other
+    program writes to it, and a device never ends. `-` (standard input) is left to the caller."""
+    if path == "-":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"cannot read {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"cannot read {path}: it is a directory")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise InputError(f"cannot read {path}: it is {kind}, not a file; to read a stream, pass - and redirect it")
+
+
 def _open_binary(path: str) -> BinaryIO:
     if path == "-":
         # A real file (not SpooledTemporaryFile, which is no io.BufferedIOBase before Python 3.11): the input is read
@@ -749,6 +842,7 @@ def _open_binary(path: str) -> BinaryIO:
             spool.write(block)
         spool.seek(0)
         return spool  # type: ignore[return-value]
+    check_input_file(path)
     try:
         return open(path, "rb")
     except FileNotFoundError:
