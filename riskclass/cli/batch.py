@@ -29,9 +29,10 @@ output columns:
 reading:
   UTF-8 (with or without BOM), UTF-16, GB18030/GBK and Big5 are detected (--encoding
   forces one) and , tab ; delimiters sniffed. Lines in different encodings are named in
-  the summary (exit 3); bytes valid in none are written as \\xNN, their row not classified. Blank lines are skipped; short rows are padded,
-  extra fields kept as extra_1, extra_2, ...; blank or repeated header names are made
-  unique, and an input column named like a result column becomes input_NAME.
+  the summary (exit 3); bytes valid in none are written as \\xNN, their row not classified.
+  Blank lines are skipped; short rows are padded, extra fields kept as extra_1, extra_2,
+  ...; blank or repeated header names are made unique, and an input column named like a
+  result column becomes input_NAME.
 formula guard:
   in CSV output a cell starting with = + - @ tab or CR gets a leading ' so that a
   spreadsheet shows it as text instead of running it (plain numbers are left alone).
