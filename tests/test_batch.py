@@ -198,7 +198,7 @@ def test_the_golden_cases_say_what_they_promise(tmp_path):
     assert dup[0]["input_tier"] == "high" and dup[0]["tier"] == "high"
     bad = rows("undecodable.csv")
     assert bad[1]["error"].startswith("the description has bytes that are not valid utf-8")
-    assert bad[2]["note"] == "caf\ufffd" and bad[2]["tier"]
+    assert bad[2]["note"] == "caf\\xe9" and bad[2]["tier"]  # the bad byte kept, escaped (was U+FFFD: lost)
 
 
 def test_missing_description_column_exits_2_naming_the_columns(tmp_path, capsys):

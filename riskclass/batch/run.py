@@ -3,8 +3,11 @@
 Reading (what people really have):
 
 - Encoding detected without flags: a UTF-8, UTF-16 or UTF-32 byte-order mark wins; UTF-16 without a mark is recognised
-  by its zero bytes; otherwise the whole file is checked as UTF-8, and a file that is not UTF-8 is read as GB18030
-  (the superset of GBK that Excel writes on Chinese Windows). `--encoding` forces one.
+  by its zero bytes or its decoding into Chinese text; a file that is valid UTF-8 throughout is UTF-8. Otherwise
+  charset-normalizer chooses GB18030 (the superset of GBK that Excel writes on Chinese Windows) or Big5 for the lines
+  that are not UTF-8, and the file is read line by line (`riskclass.tables.read.LineDecoder` gives the rule): when
+  lines disagree about the encoding (a file pasted together from a UTF-8 and a GBK export) the summary says which, and
+  the run exits 3. `--encoding` forces one.
 - Delimiter sniffed among `,` tab `;` (the one that splits the header into most columns and the first rows into the
   same number); `--delimiter` forces one. Quoted cells may hold delimiters, quotes and line breaks; cells of any size
   are read (Python's 128 KiB default field limit is lifted).
@@ -15,8 +18,8 @@ Reading (what people really have):
 - Header names: a blank name becomes `column_N` (N its position), a repeated one `name_2`, `name_3`, … and an input
   column whose name is one of the result columns (e.g. the `tier` of a labelled file) becomes `input_tier`; only the
   header changes, never a cell. Names are compared case-insensitively.
-- A byte that is not valid in the file's encoding never stops the run: if it is in the description that row fails
-  with an `error`; elsewhere it is written as U+FFFD (�) and counted in the summary.
+- A byte that is not valid in the file's encoding (nor in any tried for its line) never stops the run, and is never
+  guessed: it is written back as `\\xNN`; if it is in the description that row fails with an `error` and no tier.
 - `-` reads standard input (spooled to a temporary file, so it can be read twice: once to count, once to classify).
 - `.xlsx` (the active sheet, or `--sheet`) when openpyxl is installed: the values Excel cached, not formulas (the
   formula text only where a workbook holds no cached value, as in files written by scripts).
@@ -59,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 from riskclass.errors import ExitCode, InputError, RiskclassError
 from riskclass.tables.files import AtomicOutput
-from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen
+from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen, check_input_file
 from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
 
 if TYPE_CHECKING:
@@ -140,10 +143,12 @@ class BatchSummary:
     """What was changed or skipped on the way (renamed headers, padded rows, blank lines, replaced bytes)."""
     failed_rows: list[tuple[int, str]] = field(default_factory=list)
     """The first few failed rows: (1-based data row, error)."""
+    mixed_encodings: bool = False
+    """Lines of the input were read in different encodings (see the notes): the run is partial, rows need a look."""
 
     @property
     def exit_code(self) -> int:
-        return ExitCode.PARTIAL if self.errors else ExitCode.OK
+        return ExitCode.PARTIAL if self.errors or self.mixed_encodings else ExitCode.OK
 
 
 # ---- reading ------------------------------------------------------------------------------------------------------
@@ -339,6 +344,7 @@ def _check_paths(options: BatchOptions) -> None:
         raise InputError("chunk_rows must be at least 1")
     if options.lang not in ("zh", "en"):
         raise InputError(f"--lang must be zh or en, not {options.lang!r}")
+    check_input_file(options.input)
     out = options.output
     if out == "-":
         return
@@ -373,8 +379,8 @@ def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[lis
 
 def _undecodable_error(encoding: str | None) -> Outcome:
     return failed(
-        f"the description has bytes that are not valid {encoding or 'text'}: fix them, or pass --encoding "
-        "if the whole file is in another encoding"
+        f"the description has bytes that are not valid {encoding or 'text'} (kept as \\xNN, not classified): "
+        "fix them, or pass --encoding if the whole file is in another encoding"
     )
 
 
@@ -384,7 +390,7 @@ class _Chunk:
     clean: bool  # no undecodable bytes in any of its cells
     todo: list[int]  # positions whose description goes to the engine
     descriptions: list[str]
-    replaced: int = 0  # cells other than the description with undecodable bytes (written with U+FFFD)
+    replaced: int = 0  # cells other than the description with undecodable bytes (written as \\xNN)
 
 
 def _prepare(rows: list[tuple[int, list[str]]], column: int, watch_bytes: bool) -> _Chunk:
@@ -433,7 +439,7 @@ def _classified(
     if jobs == 1:
         classify = Classifier(engine or _default_engine(options), fmt, options.lang)
         for chunk in prepared():
-            yield chunk, _merge(chunk, classify(chunk.descriptions), table.encoding)
+            yield chunk, _merge(chunk, classify(chunk.descriptions), table.encodings_tried)
         return
 
     from joblib import Parallel, delayed
@@ -450,7 +456,7 @@ def _classified(
     try:
         for outcomes in results:
             chunk = pending.popleft()
-            yield chunk, _merge(chunk, outcomes, table.encoding)
+            yield chunk, _merge(chunk, outcomes, table.encodings_tried)
     finally:
         close = getattr(results, "close", None)
         if close is not None:
@@ -518,7 +524,7 @@ def run_batch(
             output.commit()
         notes = list(table.notes)
         if replaced:
-            notes.append(f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written with \ufffd")
+            notes.append(f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written as \\xNN")
         summary = BatchSummary(
             rows_in=table.total,
             rows_out=rows_out,
@@ -534,6 +540,7 @@ def run_batch(
             notes=notes,
             failed_rows=failed_rows,
             reports=reports.written if reports else 0,
+            mixed_encodings=table.mixed_encodings,
         )
         if reports and errors:
             summary.notes.append(f"{_count(errors, 'row')} with an error: no report (see the error column)")

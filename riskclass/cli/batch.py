@@ -15,6 +15,7 @@ from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
 from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
 from riskclass.errors import ExitCode, InputError
 from riskclass.tables.files import AtomicOutput
+from riskclass.tables.read import check_input_file
 from riskclass.tables.write import _CsvWriter
 
 # ---- command line -------------------------------------------------------------------------------------------------
@@ -26,10 +27,12 @@ output columns:
   cannot be classified (empty, over 100,000 characters, undecodable bytes) gets an
   error and an empty tier; the run goes on.
 reading:
-  UTF-8 (with or without BOM), UTF-16 and GB18030/GBK are detected (--encoding forces
-  one) and , tab ; delimiters sniffed. Blank lines are skipped; short rows are padded,
-  extra fields kept as extra_1, extra_2, ...; blank or repeated header names are made
-  unique, and an input column named like a result column becomes input_NAME.
+  UTF-8 (with or without BOM), UTF-16, GB18030/GBK and Big5 are detected (--encoding
+  forces one) and , tab ; delimiters sniffed. Lines in different encodings are named in
+  the summary (exit 3); bytes valid in none are written as \\xNN, their row not classified.
+  Blank lines are skipped; short rows are padded, extra fields kept as extra_1, extra_2,
+  ...; blank or repeated header names are made unique, and an input column named like a
+  result column becomes input_NAME.
 formula guard:
   in CSV output a cell starting with = + - @ tab or CR gets a leading ' so that a
   spreadsheet shows it as text instead of running it (plain numbers are left alone).
@@ -224,6 +227,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         report_format=args.report_format,
         id_column=args.id_column,
     )
+    check_input_file(args.input)  # before the model loads: a named pipe or a device is refused at once
     if not args.rules_only:
         from riskclass.training.shipped import shipped_model
 

@@ -10,9 +10,12 @@ import codecs
 import csv
 import difflib
 import io
+import os
 import re
+import stat
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -48,7 +51,17 @@ CHUNK_ROWS = 1000
 RESULT_CACHE_ROWS = 4096
 CACHE_MAX_CHARS = 2000
 SNIFF_CHARS = 64 * 1024  # text read to choose the delimiter
-DETECT_BYTES = 4 << 20  # bytes scored when telling UTF-8 from GB18030
+DETECT_BYTES = 4 << 20  # bytes looked at for a byte-order mark and UTF-16 without one
+
+# What an .xlsx may expand to (sum of its parts' uncompressed sizes): a generated inventory of 20,000 rows with
+# descriptions of 40-200 characters is 15 MB of XML, so the largest inventory we expect (200,000 rows, the size the
+# batch is sized for) is ~150 MB; about three times that is allowed.
+XLSX_MAX_EXPANDED = 512 * 2**20
+# Parts larger than XLSX_RATIO_FROM may expand at most XLSX_MAX_RATIO times their compressed size: measured, 4.4× for
+# that inventory and 12.4× for 100,000 rows of identical cells (the most repetitive real sheet); deflate tops out
+# near 1,000× on the repeated XML a zip bomb is made of (the issue's 296 KB workbook took 2.8 GB of memory).
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FROM = 1 << 20
 
 ERROR_HANDLER = "riskclass-undecodable"
 
@@ -85,26 +98,35 @@ def description_column(names: Iterable[str]) -> str | None:
     return None
 
 
-def _count_bad(data: bytes, encoding: str) -> tuple[int, int]:
-    """(bytes that do not decode, non-ASCII characters that do) for `data` read as `encoding` (tail may be cut)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    text = decoder.decode(data, final=False)
-    bad = text.count("\ufffd")
-    non_ascii = len(text) - len(text.encode("ascii", "ignore")) - bad
-    return bad, non_ascii
+# Characters a UTF-16 table of Chinese product descriptions is made of: controls a table uses, ASCII, Latin-1 letters,
+# general punctuation, CJK punctuation, the CJK Unified Ideographs block and full-width forms.
+_UTF16_PLAUSIBLE = re.compile("[\t\n\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# Share of those characters above which a decoding as UTF-16 is taken: a wrong byte order or a file in another
+# encoding lands mostly in Hangul, private use and rare blocks (measured: under 50%), real descriptions at 100%.
+UTF16_PLAUSIBLE_SHARE = 0.95
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 without a byte-order mark: ASCII characters (delimiters, digits, header letters) give zero bytes."""
+    """UTF-16 without a byte-order mark.
+
+    Mostly ASCII (delimiters, digits, header letters): the zero bytes give it away. Mostly Chinese: few zero bytes,
+    so the sample is decoded both ways and taken when it holds line breaks (U+000A needs a zero byte, which no
+    single-byte or GBK/Big5 file has) and is made almost only of the characters a table of descriptions holds.
+    """
     sample = head[:4096]
     if len(sample) < 16:
         return None
     half = len(sample) // 2
     even, odd = sample[0::2].count(0) / half, sample[1::2].count(0) / half
-    if odd > 0.2 and even < 0.02:
-        return "utf-16-le"
-    if even > 0.2 and odd < 0.02:
-        return "utf-16-be"
+    guess = "utf-16-le" if odd > 0.2 and even < 0.02 else "utf-16-be" if even > 0.2 and odd < 0.02 else None
+    # A UTF-16 table has line breaks as whole characters (0A 00 or 00 0A in step): NUL bytes in a UTF-8 file do not.
+    if guess and (b"\n" not in sample or "\n" in sample[: len(sample) & ~1].decode(guess, errors="replace")):
+        return guess
+    sample = head[: SNIFF_CHARS & ~1]
+    for codec in ("utf-16-le", "utf-16-be"):
+        text = sample.decode(codec, errors="replace")
+        if "\n" in text and len(_UTF16_PLAUSIBLE.findall(text)) >= UTF16_PLAUSIBLE_SHARE * len(text):
+            return codec
     return None
 
 
@@ -122,28 +144,270 @@ def _is_utf8(fh: BinaryIO) -> bool:
     return True
 
 
-def detect_encoding(fh: BinaryIO) -> str:
-    """The codec to read a seekable binary file with (see the module docstring for the order of the checks)."""
+# Legacy encodings a file that is not UTF-8 is told apart among (by charset-normalizer's language coherence):
+# GB18030 (a superset of GBK and GB2312, what Excel writes on Chinese Windows) and Big5 (Taiwan, Hong Kong).
+LEGACY_CANDIDATES = ("gb18030", "big5")
+# Bytes of ambiguous lines given to charset-normalizer: enough text for its language statistics (a few hundred
+# descriptions), small enough that detection costs milliseconds whatever the file's size.
+LEGACY_SAMPLE_BYTES = 64 * 1024
+
+
+# Characters that betray a wrong guess between the two: GBK's full-width punctuation (，。：) read as Big5 is Bopomofo,
+# which Big5 product descriptions do not use; Big5 punctuation read as GB18030 is private-use; and Big5 has no code
+# for most simplified characters (U+FFFD when read as Big5).
+_NOT_BIG5 = re.compile("[\u3100-\u312f\ufffd]")
+_NOT_GB18030 = re.compile("[\ue000-\uf8ff\ufffd]")
+
+
+_TELL_TALES = {"big5": _NOT_BIG5, "gb18030": _NOT_GB18030}
+
+
+def _readings(line: bytes) -> list[str]:
+    """The legacy encodings `line` is valid in without betraying itself (`_NOT_BIG5`, `_NOT_GB18030`)."""
+    found = []
+    for codec in LEGACY_CANDIDATES:
+        try:
+            text = line.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if not _TELL_TALES[codec].search(text):
+            found.append(codec)
+    return found
+
+
+def _legacy_encoding(ambiguous: bytes, votes: dict[str, int]) -> str:
+    """The legacy encoding of the lines that are not UTF-8: GB18030 or Big5, whichever holds more of their bytes.
+
+    `votes` counts the non-ASCII bytes of lines that read well in only one of them; the lines that read well in both
+    (`ambiguous`) go, by their bytes, to charset-normalizer's choice (language coherence). A tie: GB18030.
+    """
+    votes = dict(votes)
+    if ambiguous:
+        from charset_normalizer import from_bytes  # imported here: only files that are not UTF-8 need it
+
+        best = from_bytes(ambiguous, cp_isolation=list(LEGACY_CANDIDATES)).best()
+        if best is not None:
+            codec = codecs.lookup(best.encoding).name
+            votes[codec] = votes.get(codec, 0) + len(ambiguous)
+    return "big5" if votes.get("big5", 0) > votes.get("gb18030", 0) else "gb18030"
+
+
+def _is_ascii(line: bytes) -> bool:
+    return line.isascii()
+
+
+def _damaged_utf8(line: bytes) -> bool:
+    """A UTF-8 line with a few corrupt bytes (at most one per DAMAGED_UTF8_RATIO characters that do decode).
+
+    GBK or Big5 text read as UTF-8 fails on most of its characters; a UTF-8 export with a stray byte decodes around it.
+    """
+    text = line.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    return bad > 0 and bad * DAMAGED_UTF8_RATIO <= good
+
+
+# A line is damaged UTF-8 (not another encoding) when its bad bytes are at most 1 in 4 of its non-ASCII characters:
+# measured on the training corpus, GBK text read as UTF-8 has more bad bytes than good characters on every line.
+DAMAGED_UTF8_RATIO = 4
+
+
+@dataclass
+class Detection:
+    """How a file is to be decoded: its main encoding and, when some lines are not UTF-8, the legacy one."""
+
+    encoding: str
+    """The encoding of most of the file's non-ASCII lines (named in the summary)."""
+    legacy: str | None = None
+    """Set when the file is not wholly valid UTF-8 (nor UTF-16/32): decode line by line (see `LineDecoder`)."""
+
+
+def detect(fh: BinaryIO) -> Detection:
+    """How to decode a seekable binary file.
+
+    A UTF-8, UTF-16 or UTF-32 byte-order mark wins; UTF-16 without one is recognised by `_utf16_without_bom`; a file
+    that is valid UTF-8 throughout is UTF-8. Otherwise the lines that are not UTF-8 choose between GB18030 and Big5
+    (`_legacy_encoding`), and the file is decoded line by line (`LineDecoder`); its main
+    encoding is UTF-8 when most non-ASCII lines are UTF-8 (an export with a few corrupt bytes), else the legacy one.
+    """
     fh.seek(0)
     head = fh.read(DETECT_BYTES)
     fh.seek(0)
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
+        return Detection("utf-32")
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return Detection("utf-8-sig")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return Detection("utf-16")
     if guess := _utf16_without_bom(head):
-        return guess
+        return Detection(guess)
     if _is_utf8(fh):
-        return "utf-8"
-    bad_utf8, good_utf8 = _count_bad(head, "utf-8")
-    bad_gb, _ = _count_bad(head, "gb18030")
-    # A UTF-8 file with a few corrupt bytes (≤ 5% of its non-ASCII characters) stays UTF-8: those rows fail alone.
-    # GBK text read as UTF-8 fails on most of its characters.
-    if bad_utf8 * 20 <= good_utf8 or bad_utf8 <= bad_gb:
-        return "utf-8"
-    return "gb18030"
+        return Detection("utf-8")
+    utf8_lines = other_lines = 0
+    ambiguous = bytearray()
+    votes: dict[str, int] = {}
+    try:
+        for line in fh:
+            if _is_ascii(line):
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                if _damaged_utf8(line):
+                    utf8_lines += 1
+                    continue
+                other_lines += 1
+                readings = _readings(line)
+                if len(readings) == 1:
+                    votes[readings[0]] = votes.get(readings[0], 0) + sum(1 for b in line if b > 0x7F)
+                elif readings and len(ambiguous) < LEGACY_SAMPLE_BYTES:
+                    ambiguous += line
+            else:
+                utf8_lines += 1
+    finally:
+        fh.seek(0)
+    legacy = _legacy_encoding(bytes(ambiguous), votes)
+    return Detection("utf-8" if utf8_lines >= other_lines else legacy, legacy)
+
+
+def detect_encoding(fh: BinaryIO) -> str:
+    """The main encoding of a seekable binary file (see `detect`)."""
+    return detect(fh).encoding
+
+
+class LineDecoder:
+    """A file that is not wholly UTF-8, decoded line by line: what `csv.reader` reads instead of a TextIOWrapper.
+
+    The rule for each physical line (lines split at LF; no byte of GBK, GB18030 or Big5 text is LF or CR):
+
+    1. ASCII: as is.
+    2. Valid UTF-8, and either not valid in the legacy encoding or holding a character beyond U+07FF (a Chinese
+       character: GBK and Big5 text almost never forms such UTF-8 sequences, while UTF-8 text is often *valid*
+       GB18030, as mojibake): UTF-8.
+    3. UTF-8 with a few corrupt bytes (`_damaged_utf8`): UTF-8, each bad byte kept as an escape.
+    4. Valid in the legacy encoding (GB18030 or Big5, see `_legacy_encoding`) without the characters a wrong reading
+       betrays itself by (`_NOT_BIG5`, `_NOT_GB18030`): that encoding.
+    5. Likewise in the other one: that one (a Big5 export pasted into a GBK one, or the reverse).
+    6. Otherwise: ASCII, each other byte kept as U+DC00+byte (`_escape_undecodable`), so the row is marked and its
+       bytes are written back escaped, never guessed.
+
+    Each pass counts the lines read in each encoding; `counts` and `minority` hold those of the last complete pass.
+    """
+
+    def __init__(self, binary: BinaryIO, detection: Detection) -> None:
+        self.binary = binary
+        self.main = detection.encoding
+        self.legacy = detection.legacy or "gb18030"
+        self.counts: dict[str, int] = {}
+        self.minority: list[int] = []  # first few line numbers read in another encoding than the main one
+        self.undecodable: list[int] = []  # first few line numbers valid in no candidate
+        self._counts: dict[str, int] = {}
+        self._minority: list[int] = []
+        self._undecodable: list[int] = []
+        self._lines: Iterator[str] = iter(())
+        self._pending = ""
+        self.seek(0)
+
+    def seek(self, offset: int) -> int:
+        assert offset == 0, "LineDecoder only rewinds"
+        self.binary.seek(0)
+        self._counts, self._minority, self._undecodable = {}, [], []
+        self._lines = self._decode_lines()
+        self._pending = ""
+        return 0
+
+    def _decode(self, line: bytes) -> tuple[str, str | None]:
+        """(text, encoding it was read in; None for ASCII, "" when valid in none)."""
+        if _is_ascii(line):
+            return line.decode("ascii"), None
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _BEYOND_U07FF.search(text):
+                return text, "utf-8"
+            try:
+                return line.decode(self.legacy), self.legacy
+            except UnicodeDecodeError:
+                return text, "utf-8"
+        if _damaged_utf8(line):
+            return line.decode("utf-8", errors=ERROR_HANDLER), "utf-8"
+        readings = _readings(line)
+        for codec in dict.fromkeys((self.legacy, *LEGACY_CANDIDATES)):
+            if codec in readings:
+                return line.decode(codec), codec
+        return line.decode("ascii", errors=ERROR_HANDLER), ""  # every non-ASCII byte escaped: its text is unknown
+
+    def _decode_lines(self) -> Iterator[str]:
+        for number, line in enumerate(self.binary, start=1):
+            text, codec = self._decode(line)
+            if codec is not None:
+                self._counts[codec or "undecodable"] = self._counts.get(codec or "undecodable", 0) + 1
+                if codec == "" and len(self._undecodable) < 5:
+                    self._undecodable.append(number)
+                elif codec and codec != self.main and len(self._minority) < 5:
+                    self._minority.append(number)
+            # A lone CR ends a line for the csv module too: split there as TextIOWrapper(newline="") does.
+            yield from _LINE_ENDS.findall(text) if "\r" in text[:-2] else (text,)
+        self.counts, self.minority, self.undecodable = self._counts, self._minority, self._undecodable
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._pending:
+            text, self._pending = self._pending, ""
+            return text
+        return next(self._lines)
+
+    def read(self, size: int = -1) -> str:
+        parts = [self._pending]
+        length = len(self._pending)
+        for text in self._lines:
+            parts.append(text)
+            length += len(text)
+            if 0 <= size <= length:
+                break
+        joined = "".join(parts)
+        if size < 0:
+            self._pending = ""
+            return joined
+        self._pending = joined[size:]
+        return joined[:size]
+
+    def detach(self) -> None:
+        """Nothing to let go: the binary file is closed by its owner (as TextIOWrapper.detach leaves it open)."""
+
+    def summary(self) -> str | None:
+        """A note when lines disagree about the encoding or decode in none, for the run's summary; else None."""
+        read_in = {c: n for c, n in self.counts.items() if c != "undecodable"}
+        bad = self.counts.get("undecodable", 0)
+        if len(read_in) <= 1 and not bad:
+            return None
+        parts = [f"{_count(n, 'line')} read as {c}" for c, n in sorted(read_in.items(), key=lambda kv: -kv[1])]
+        note = "lines disagree about the encoding: " + ", ".join(parts) if len(read_in) > 1 else ""
+        if self.minority:
+            more = ", …" if len(self.minority) == 5 else ""
+            note += f" (not {self.main}: lines {', '.join(map(str, self.minority))}{more})"
+        if bad:
+            note += "; " if note else ""
+            note += (
+                f"{_count(bad, 'line')} valid in no encoding tried (lines {', '.join(map(str, self.undecodable))}"
+                f"{', …' if bad > len(self.undecodable) else ''}): bytes written as \\xNN"
+            )
+        if len(read_in) > 1:
+            note += "; check those rows and save the file in one encoding (UTF-8)"
+        return note
+
+    @property
+    def mixed(self) -> bool:
+        """Lines were read in more than one encoding."""
+        return sum(1 for c in self.counts if c != "undecodable") > 1
+
+
+_BEYOND_U07FF = re.compile("[\u0800-\U0010ffff]")
+_LINE_ENDS = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def _resolve_encoding(name: str, fh: BinaryIO) -> str:
@@ -275,6 +539,7 @@ class Table:
         self.long_rows = 0
         self._binary: BinaryIO | None = None
         self._text: io.TextIOWrapper | None = None
+        self._lines: LineDecoder | None = None  # set when the file is decoded line by line
         self._workbooks: list[Any] = []
         self._sheets: list[Any] = []
 
@@ -313,11 +578,17 @@ class Table:
             return
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise InputError(f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8")
+        detection = None
         if self.forced_encoding:
             self.encoding = _resolve_encoding(self.forced_encoding, self._binary)
         else:
-            self.encoding = detect_encoding(self._binary)
-        self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors=ERROR_HANDLER, newline="")
+            detection = detect(self._binary)
+            self.encoding = detection.encoding
+        if detection is not None and detection.legacy is not None:
+            self._lines = LineDecoder(self._binary, detection)
+            self._text = self._lines  # type: ignore[assignment] - reads like the TextIOWrapper it replaces
+        else:
+            self._text = io.TextIOWrapper(self._binary, encoding=self.encoding, errors=ERROR_HANDLER, newline="")
         if self.forced_delimiter:
             delim = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(
                 self.forced_delimiter, self.forced_delimiter
@@ -339,6 +610,7 @@ class Table:
                 f"{self.label} is an Excel workbook: install openpyxl (pip install openpyxl) to read it, "
                 "or save it as CSV UTF-8"
             ) from None
+        self._check_xlsx_size()
         # Two read-only views: the values Excel cached (what the user sees) and, for cells without a cached value
         # (workbooks written by scripts), the formula text, so that no cell is read as empty.
         for data_only in (True, False):
@@ -354,6 +626,35 @@ class Table:
             raise InputError(f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}")
         for wb in self._workbooks:
             self._sheets.append(wb[self.sheet] if self.sheet is not None else (wb.active or wb.worksheets[0]))
+
+    def _check_xlsx_size(self) -> None:
+        """Refuse a workbook that would expand beyond what an inventory needs, from its zip directory, before parsing.
+
+        openpyxl holds the shared strings (and, read twice, two copies) in memory: a 296 KB zip of repeated XML took
+        2.8 GB. Python's zipfile never inflates a part beyond the size its directory entry declares, so the declared
+        sizes are a bound that holds.
+        """
+        assert self._binary is not None
+        try:
+            with zipfile.ZipFile(self._binary) as book:
+                parts = book.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise InputError(f"{self.label} is not a readable .xlsx workbook ({exc})") from None
+        finally:
+            self._binary.seek(0)
+        total = sum(p.file_size for p in parts)
+        if total > XLSX_MAX_EXPANDED:
+            raise InputError(
+                f"{self.label}: this workbook expands to {total / 2**20:,.0f} MiB, more than the "
+                f"{XLSX_MAX_EXPANDED // 2**20} MiB riskclass reads: save it as CSV UTF-8, or split it"
+            )
+        for p in parts:
+            if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
+                raise InputError(
+                    f"{self.label}: {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
+                    f"(to {p.file_size / 2**20:,.0f} MiB): not a workbook a spreadsheet program writes; "
+                    "save it as CSV UTF-8"
+                )
 
     # -- the two passes --
 
@@ -440,6 +741,20 @@ class Table:
             )
         if self.blank_lines:
             self.notes.append(f"{_count(self.blank_lines, 'blank line')} skipped (not rows)")
+        if self._lines is not None and (note := self._lines.summary()):
+            self.notes.append(note)
+
+    @property
+    def encodings_tried(self) -> str | None:
+        """What a row's bytes were checked against, for its error: the file's encoding, or those of `LineDecoder`."""
+        if self._lines is None:
+            return self.encoding
+        return " or ".join(dict.fromkeys(("utf-8", self._lines.legacy, "gb18030")))
+
+    @property
+    def mixed_encodings(self) -> bool:
+        """Lines of the file were read in different encodings (a file pasted together from two exports)."""
+        return self._lines is not None and self._lines.mixed
 
     def _check_last_record_closed(self, line: int) -> None:
         """A stray opening quote makes the rest of the file one cell; say so instead of silently merging rows."""
@@ -499,6 +814,24 @@ class Table:
         )
 
 
+def check_input_file(path: str) -> None:
+    """Refuse, before any work, an input that is not a regular file: opening a named pipe blocks until some other
+    program writes to it, and a device never ends. `-` (standard input) is left to the caller."""
+    if path == "-":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"cannot read {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"cannot read {path}: it is a directory")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise InputError(f"cannot read {path}: it is {kind}, not a file; to read a stream, pass - and redirect it")
+
+
 def _open_binary(path: str) -> BinaryIO:
     if path == "-":
         # A real file (not SpooledTemporaryFile, which is no io.BufferedIOBase before Python 3.11): the input is read
@@ -509,6 +842,7 @@ def _open_binary(path: str) -> BinaryIO:
             spool.write(block)
         spool.seek(0)
         return spool  # type: ignore[return-value]
+    check_input_file(path)
     try:
         return open(path, "rb")
     except FileNotFoundError:

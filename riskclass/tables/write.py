@@ -64,9 +64,17 @@ def guard_formula(cell: str) -> str:
     return cell
 
 
+def _escape_byte(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()) - 0xDC00:02x}"
+
+
 def _printable(cell: str) -> str:
-    """Undecodable input bytes (kept as lone surrogates while reading) as U+FFFD, which UTF-8 can hold."""
-    return _UNDECODABLE.sub("\ufffd", cell)
+    """Undecodable input bytes (kept as lone surrogates U+DC00+byte while reading) written back as `\\xNN`.
+
+    The original bytes stay recoverable from the output (a U+FFFD would lose them), and the text is plainly not the
+    input's: a row whose description holds such bytes carries an error and no tier.
+    """
+    return _UNDECODABLE.sub(_escape_byte, cell)
 
 
 class _CsvWriter:
