@@ -95,6 +95,12 @@ def _print_metrics(ev) -> None:
                 f"  {name:11} accuracy {part.accuracy:.3f}  macro-F1 {part.macro_f1:.3f}  "
                 f"high recall {part.per_tier['high'].recall:.3f}"
             )
+    if ev.confidences:
+        table, ece = ev.calibration
+        print(f"calibration of the confidence: expected calibration error {ece:.3f}")
+        print(f"  {'confidence':12}{'rows':>6}{'mean':>8}{'accuracy':>10}")
+        for lo, hi, n, conf, acc in table:
+            print(f"  {lo:.1f}–{hi:.1f}     {n:6}{conf:8.3f}{acc:10.3f}")
 
 
 def _review_rows_for_training(args: argparse.Namespace, training, data, held_out: list):

@@ -108,6 +108,12 @@ class Evaluation:
     needs_review_rate: float = 0.0
     errors: list[dict] = field(default_factory=list)  # misclassified rows of the combined engine
     rows: list[tuple[str, str, str, str, bool]] = field(default_factory=list)  # truth, rules, model, combined, review
+    confidences: list[float] = field(default_factory=list)  # the combined engine's confidence, row by row
+
+    @property
+    def calibration(self) -> tuple[list[tuple[float, float, int, float, float]], float]:
+        """The reliability table of the combined engine's confidence, and its expected calibration error."""
+        return reliability(self.confidences, [r[0] == r[3] for r in self.rows])
 
     def to_dict(self) -> dict:
         d = {
@@ -118,7 +124,35 @@ class Evaluation:
         }
         if self.model_only is not None:
             d["ablation"]["model_only"] = self.model_only.to_dict()
+        if self.confidences:
+            table, ece = self.calibration
+            d["ece"] = round(ece, 4)
+            d["reliability"] = [
+                {"from": lo, "to": hi, "rows": n, "confidence": round(c, 4), "accuracy": round(a, 4)}
+                for lo, hi, n, c, a in table
+            ]
         return d
+
+
+RELIABILITY_BINS = 10  # equal-width bins of confidence, the usual ten
+
+
+def reliability(confidences: list[float], correct: list[bool], bins: int = RELIABILITY_BINS):
+    """Rows per confidence bin (from, to, rows, mean confidence, accuracy) and the expected calibration error: the
+    row-weighted gap between confidence and accuracy over the bins."""
+    table = []
+    ece = 0.0
+    n = len(confidences)
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(confidences) if lo <= c < hi or (b == bins - 1 and c >= hi)]
+        if not idx:
+            continue
+        conf = sum(confidences[i] for i in idx) / len(idx)
+        acc = sum(correct[i] for i in idx) / len(idx)
+        ece += len(idx) / n * abs(conf - acc)
+        table.append((lo, hi, len(idx), conf, acc))
+    return table, ece
 
 
 # ---- data --------------------------------------------------------------------------------------------------------
@@ -379,12 +413,13 @@ def evaluate(data: Dataset, model=None) -> Evaluation:
 
     rules = Engine(model=None)
     combined = Engine(rulebook=rules.rulebook, model=model) if model is not None else rules
-    rows, errors = [], []
+    rows, errors, confidences = [], [], []
     for e in data.examples:
         r = rules.assess(e.description)
         a = combined.assess(e.description) if model is not None else r
         probs = a.model.probabilities or {}
         rows.append((e.tier, r.tier, max(probs, key=probs.get) if probs else "", a.tier, a.needs_review))
+        confidences.append(a.confidence)
         if a.tier != e.tier:
             errors.append(
                 {
@@ -396,10 +431,10 @@ def evaluate(data: Dataset, model=None) -> Evaluation:
                     "decided_by": a.decided_by,
                 }
             )
-    return _evaluation(data.name, rows, errors, with_model=model is not None)
+    return _evaluation(data.name, rows, errors, with_model=model is not None, confidences=confidences)
 
 
-def _evaluation(name: str, rows: list, errors: list, with_model: bool) -> Evaluation:
+def _evaluation(name: str, rows: list, errors: list, with_model: bool, confidences=None) -> Evaluation:
     truth = [r[0] for r in rows]
     return Evaluation(
         name,
@@ -409,6 +444,7 @@ def _evaluation(name: str, rows: list, errors: list, with_model: bool) -> Evalua
         sum(r[4] for r in rows) / len(rows),
         errors,
         rows,
+        list(confidences or []),
     )
 
 
