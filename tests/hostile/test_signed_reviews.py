@@ -254,3 +254,23 @@ def _fingerprint(text: str) -> str:
     from riskclass.audit.log import fingerprint
 
     return fingerprint(text)
+
+
+def test_the_terminal_app_shows_a_forged_entry_only_as_a_note(tmp_path):
+    import asyncio
+
+    from ..test_tui import SIZE, RiskclassApp, rules_only_engine, type_description
+
+    log = genuine_log(tmp_path)
+    forge_after(log, reviewer="李四", decided_tier="low", accepted=False, reason="forged: only a chat bot")
+
+    async def run() -> str:
+        app = RiskclassApp(engine_factory=rules_only_engine, start_dir=tmp_path, audit_log=log)
+        async with app.run_test(size=SIZE) as pilot:
+            await type_description(pilot, LOAN)
+            return str(app.assess_screen.query_one("#prior-review").render())
+
+    shown = asyncio.run(run())
+    assert "张三" in shown and "改判为 中风险" in shown  # the genuine decision
+    assert "第 2 条" in shown and "未通过验证" in shown  # the forged one: a note only
+    assert "李四" not in shown and "forged" not in shown
