@@ -33,6 +33,33 @@ def private_audit_log(tmp_path_factory):
             os.environ[key] = value
 
 
+# Every reviewer name the tests record decisions under: the session's signing key is listed under each in the keyring.
+TEST_REVIEWERS = ("张三", "李四", "王五", "赵六", "甲", "乙", "Li", *(f"reviewer{i}" for i in range(5)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reviewer_key(tmp_path_factory):
+    """Decisions are signed (issue 12): every test, and every `riskclass` process a test starts, gets a session-private
+    config directory holding a signing key (never ~/.config/riskclass) and a keyring listing it under TEST_REVIEWERS.
+    Returns the config directory; tests that need their own keys pass RISKCLASS_CONFIG_DIR / RISKCLASS_KEYRING."""
+    from riskclass.audit import keys
+
+    config = tmp_path_factory.mktemp("xdg-config") / "riskclass"
+    keyring = config / "keyring.txt"
+    saved = {k: os.environ.get(k) for k in (keys.CONFIG_ENV, keys.KEYRING_ENV)}
+    os.environ[keys.CONFIG_ENV] = str(config)
+    os.environ[keys.KEYRING_ENV] = str(keyring)
+    _, line = keys.init_key(TEST_REVIEWERS[0])
+    algorithm, public, _ = line.split(" ", 2)
+    keyring.write_text("".join(f"{algorithm} {public} {name}\n" for name in TEST_REVIEWERS), encoding="utf-8")
+    yield config
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def rules_engine():
     from riskclass.engine.decide import Engine

@@ -6,6 +6,15 @@ and `hash`, the sha256 of the entry's canonical JSON without `hash` (keys sorted
 Editing an entry, deleting one, inserting one or reordering them therefore breaks the chain at that entry, and
 `AuditLog.verify` names the first broken one.
 
+Signatures (issue 12): the chain proves order and completeness, not who. Anyone who can write the log could append an
+entry with a recomputed hash, so every entry is also signed with its reviewer's own Ed25519 key (`key`: the key's
+fingerprint, `signature`: over the entry's canonical JSON without `hash` and `signature`, `prev` included; see
+riskclass.audit.keys for the key, the team keyring and its format). An entry whose signature is missing, wrong, by a
+key the keyring does not list, or by a key listed under another name is *unverified*: `verify` names the first one,
+and it is never shown as a decision, never looked up, never trained on. Logs written before signing: their entries
+read as unsigned (unverified); appending after them is allowed, but not after an unverified entry that follows a
+signed one (that is a forgery, not history), nor to a broken chain.
+
 What a chain alone cannot show: entries cut off at the *end* (what is left is still a valid chain), or the whole log
 replaced by another valid one. `riskclass audit verify` prints the number of entries and the head hash (the hash of the
 last entry) so a team can record them somewhere else — a ticket, a signed commit — and later check that the recorded
@@ -19,7 +28,7 @@ Concurrency: `append` holds an exclusive lock (`fcntl.flock`) on the log while i
 writes the new line, then flushes and fsyncs before releasing it, so several processes appending at once lose nothing
 and keep one chain. Readers take a shared lock, so they never see half a line of a concurrent append.
 
-Core module: standard library only; never imports a UI framework.
+Core module: standard library and `cryptography` (signatures) only; never imports a UI framework.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskclass.audit import keys
 from riskclass.errors import AuditError, InputError
 
 SCHEMA = "riskclass-audit/1"  # in every entry: tells our lines from anyone else's, and lets the format evolve
@@ -79,6 +89,11 @@ def canonical(entry: dict) -> bytes:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+def signed_bytes(entry: dict) -> bytes:
+    """The bytes an entry's signature is over: its canonical JSON without `hash` and `signature` (`key` included)."""
+    return canonical({k: v for k, v in entry.items() if k != "signature"})
+
+
 def entry_hash(entry: dict) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
@@ -118,6 +133,8 @@ class Decision:
     prev: str  # hash of the previous entry, GENESIS for the first
     hash: str  # sha256 of `canonical(entry)`
     schema: str = SCHEMA
+    key: str = ""  # fingerprint of the reviewer's public key ("" in entries written before signing)
+    signature: str = ""  # base64 Ed25519 signature over `signed_bytes(entry)`
 
     @property
     def versions(self) -> dict[str, str]:
@@ -143,6 +160,7 @@ class Decision:
             "reason": self.reason,
             "versions": dict(s.versions),
             "prev": self.prev,
+            **({"key": self.key, "signature": self.signature} if self.key or self.signature else {}),
             "hash": self.hash,
         }
 
@@ -182,6 +200,8 @@ class Decision:
             reason=need("reason", str),
             prev=need("prev", str),
             hash=need("hash", str),
+            key=need("key", str) if "key" in d else "",
+            signature=need("signature", str) if "signature" in d else "",
         )
 
 
@@ -237,6 +257,7 @@ def _check_utf8(text: str, what: str) -> None:
 # ---- reading and verifying ------------------------------------------------------------------------------------------
 
 BREAK_KINDS = ("not_json", "torn", "malformed", "edited", "duplicated", "deleted", "reordered", "inserted", "restarted")
+TRUST_KINDS = ("unsigned", "bad_signature", "unknown_key", "wrong_reviewer", "edited")  # why an entry is unverified
 
 
 @dataclass(frozen=True)
@@ -256,17 +277,31 @@ class Verification:
     entries: int  # lines in the log
     intact: int  # entries before the first break
     head: str  # hash of the last entry of the intact part (GENESIS when there is none)
-    problem: Break | None = None
+    problem: Break | None = None  # the first break in the chain
+    unverified: Break | None = None  # the first entry whose signature does not verify against the keyring
+    verified: int = 0  # entries whose signature verifies
+    blocking: Break | None = None  # the first unverified entry that is not an unsigned one from before signing
+    keyring: str = ""  # the keyring the signatures were checked against
+
+    @property
+    def chain_ok(self) -> bool:
+        return self.problem is None
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        """The chain holds and every entry is signed by a key the keyring lists under the entry's reviewer."""
+        return self.problem is None and self.unverified is None
 
 
 @dataclass(frozen=True)
 class Entry:
     line: int
     decision: Decision
+    trust: str = "verified"  # or one of TRUST_KINDS: then it is not a decision anyone may rely on
+
+    @property
+    def trusted(self) -> bool:
+        return self.trust == "verified"
 
 
 @dataclass(frozen=True)
@@ -279,10 +314,12 @@ class Contents:
 
 @dataclass(frozen=True)
 class Lookup:
-    """The most recent decision about one fingerprint (None if there is none), and what verify says of the log."""
+    """The most recent *verified* decision about one fingerprint (None if there is none), what verify says of the
+    log, and the newest unverified entry about it that is newer than that decision (`skipped`: never shown as one)."""
 
     entry: Entry | None
     verification: Verification
+    skipped: Entry | None = None
 
     @property
     def decision(self) -> Decision | None:
@@ -366,17 +403,84 @@ def _chain_break(i: int, prev: str, hashes: list[str | None], seen_before: set[s
     )
 
 
-def _verify(path: Path, lines: list[bytes], torn_last: bool) -> tuple[list[Entry], Verification]:
-    parsed = _parse(lines, torn_last)
+def _trust(obj: dict, decision: Decision, kind: str | None, keyring: keys.Keyring) -> tuple[str, str]:
+    """("verified", "") or (one of TRUST_KINDS, a one-line detail): does the entry's signature hold?"""
+    if kind == "edited":
+        return "edited", "its content does not match its hash: the entry was changed"
+    if not decision.key and not decision.signature:
+        return "unsigned", (
+            "it carries no signature, so anyone who can write the log could have written it "
+            "(written before signing, or forged); it is not shown as a decision"
+        )
+    fp = decision.key
+    problem = keyring.check(signed_bytes(obj), fp, decision.signature, decision.reviewer)
+    if problem is None:
+        return "verified", ""
+    if problem == "unknown_key":
+        where = f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})" if keyring.missing else (
+            f"not in the keyring {keyring.path}"
+        )
+        return problem, f"it is signed by key {fp[:16]}…, {where}"
+    if problem == "wrong_reviewer":
+        names = ", ".join(sorted(keyring.names(fp) or ()))
+        return problem, f"it is signed with the key of {names}, not of {decision.reviewer}"
+    return problem, "its signature does not match its content: changed after signing, or forged"
+
+
+def _break(i: int, obj: dict | None, kind: str, detail: str) -> Break:
+    return Break(
+        i,
+        kind,
+        detail,
+        obj.get("timestamp") if obj and isinstance(obj.get("timestamp"), str) else None,
+        obj.get("reviewer") if obj and isinstance(obj.get("reviewer"), str) else None,
+    )
+
+
+LineCache = dict[bytes, tuple[dict, Decision, "str | None", str, str, str]]
+
+
+def _verify(
+    path: Path, lines: list[bytes], torn_last: bool, keyring: keys.Keyring, cache: LineCache | None = None
+) -> tuple[list[Entry], Verification]:
+    """Walk the chain and check every signature. `cache` maps a line's bytes to its parsed entry and signature verdict
+    (for one keyring): an append re-verifies the whole log, and parsing and Ed25519 checks are the costly part."""
+    parsed: list[tuple[dict | None, Decision | None, str | None, str]] = []
+    trusts: list[tuple[str, str]] = []
+    todo = [i for i, raw in enumerate(lines) if cache is None or raw not in cache]
+    fresh = dict(zip(todo, _parse([lines[i] for i in todo], torn_last and todo[-1:] == [len(lines) - 1]), strict=True))
+    for i, raw in enumerate(lines):
+        if i in fresh:
+            obj, decision, kind, detail = fresh[i]
+            trust = _trust(obj, decision, kind, keyring) if decision is not None and obj is not None else ("", "")
+            if cache is not None and decision is not None and obj is not None:
+                cache[raw] = (obj, decision, kind, detail, *trust)
+        else:
+            obj, decision, kind, detail, *rest = cache[raw]  # type: ignore[index]
+            trust = (rest[0], rest[1])
+        parsed.append((obj, decision, kind, detail))
+        trusts.append(trust)
     hashes = [obj.get("hash") if obj else None for obj, _, _, _ in parsed]
     entries: list[Entry] = []
     problem: Break | None = None
+    unverified: Break | None = None
+    blocking: Break | None = None
+    verified = 0
+    signed_seen = False
     expected = GENESIS
     intact = 0
     seen: set[str] = set()
     for i, (obj, decision, kind, detail) in enumerate(parsed, 1):
-        if decision is not None:
-            entries.append(Entry(i, decision))
+        if decision is not None and obj is not None:
+            trust, why = trusts[i - 1]
+            entries.append(Entry(i, decision, trust))
+            if trust == "verified":
+                verified += 1
+            elif unverified is None:
+                unverified = _break(i, obj, trust, why)
+            if trust != "verified" and blocking is None and (trust != "unsigned" or signed_seen):
+                blocking = _break(i, obj, trust, why)
+            signed_seen = signed_seen or bool(decision.key or decision.signature)
         if problem is not None:
             continue
         if kind is None and decision is not None:
@@ -385,13 +489,7 @@ def _verify(path: Path, lines: list[bytes], torn_last: bool) -> tuple[list[Entry
             elif decision.prev != expected:
                 kind, detail = _chain_break(i, decision.prev, hashes, seen - {expected})
         if kind is not None:
-            problem = Break(
-                i,
-                kind,
-                detail,
-                obj.get("timestamp") if obj and isinstance(obj.get("timestamp"), str) else None,
-                obj.get("reviewer") if obj and isinstance(obj.get("reviewer"), str) else None,
-            )
+            problem = _break(i, obj, kind, detail)
             continue
         seen.add(decision.hash)
         expected = decision.hash
@@ -402,16 +500,35 @@ def _verify(path: Path, lines: list[bytes], torn_last: bool) -> tuple[list[Entry
             f"{path} is not a riskclass audit log (no line is a {SCHEMA} entry): "
             "choose the log with --audit-log PATH or RISKCLASS_AUDIT_LOG"
         )
-    return entries, Verification(str(path), len(lines), intact, expected, problem)
+    return entries, Verification(
+        str(path), len(lines), intact, expected, problem, unverified, verified, blocking, str(keyring.path)
+    )
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse a FIFO, device or socket as the audit log before opening it: opening a FIFO waits for a writer for ever
+    (issue 12). A missing path is fine here (the caller says what that means)."""
+    try:
+        st = os.stat(path)
+    except OSError:  # missing, or a path through a file: opening it says so in the caller's words
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise AuditError(f"the audit log {path} is a directory: give a file path with --audit-log")
+    if not stat.S_ISREG(st.st_mode):
+        raise AuditError(
+            f"the audit log {path} is not a regular file (a pipe, device or socket): give a file with --audit-log"
+        )
 
 
 class AuditLog:
     """The append-only decision log at `path` (see the module docstring for the format and the location)."""
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, keyring: str | os.PathLike | None = None) -> None:
         self.path = audit_log_path(path)
+        self.keyring_path = keys.keyring_path(keyring)  # the team's trusted public keys (riskclass.audit.keys)
         self._cache: tuple[tuple, Contents] | None = None
         self._cache_lock = threading.Lock()
+        self._lines: tuple[tuple, LineCache] = ((), {})  # (keyring version, parsed and checked lines): see _verify
 
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r})"
@@ -421,13 +538,36 @@ class AuditLog:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    def check_usable(self) -> None:
+        """Refuse, before any work, a log path that is a directory, FIFO, device or socket (a missing one is fine)."""
+        _check_regular(self.path)
+
+    def _line_cache(self, ring_version: tuple) -> LineCache:
+        with self._cache_lock:
+            if self._lines[0] != ring_version or not ring_version:
+                self._lines = (ring_version, {})
+            return self._lines[1]
+
+    def _keyring(self) -> tuple[keys.Keyring, tuple]:
+        """The keyring and what identifies its version (a changed keyring means re-verifying, even from the cache)."""
+        ring = keys.load_keyring(self.keyring_path)
+        try:
+            st = os.stat(self.keyring_path)
+            version: tuple = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            version = ()
+        return ring, version
+
     def read(self) -> Contents:
         """Every entry and the verdict on the chain. Raises AuditError when the log is missing or unreadable.
 
         Re-read only when the file changed (size, mtime, inode): the terminal app looks a fingerprint up after every
         assessment."""
+        _check_regular(self.path)
+        ring, ring_version = self._keyring()
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            # O_NONBLOCK: should the path become a FIFO after the check above, open returns instead of waiting
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             raise AuditError(
                 f"no audit log at {self.path} (nothing reviewed yet, or it is elsewhere: --audit-log)"
@@ -443,7 +583,7 @@ class AuditLog:
                     raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log")
                 if not stat.S_ISREG(st.st_mode):
                     raise AuditError(f"the audit log {self.path} is not a regular file")
-                key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, ring_version)
                 with self._cache_lock:
                     if self._cache is not None and self._cache[0] == key:
                         return self._cache[1]
@@ -456,14 +596,15 @@ class AuditLog:
         torn = not data.endswith(b"\n")
         if not torn or not data:
             lines.pop()
-        entries, verification = _verify(self.path, lines, torn and bool(data))
+        entries, verification = _verify(self.path, lines, torn and bool(data), ring, self._line_cache(ring_version))
         contents = Contents(tuple(entries), verification)
         with self._cache_lock:
             self._cache = (key, contents)
         return contents
 
     def entries(self) -> list[Decision]:
-        """The decisions, oldest first (entries that cannot be read are left out: `verify` names them)."""
+        """Every readable entry, oldest first, verified or not (`read()` says which are; entries that cannot be read
+        are left out: `verify` names them). Not for showing decisions: use `lookup` or `read()`."""
         return [e.decision for e in self.read().entries]
 
     def verify(self) -> Verification:
@@ -473,13 +614,16 @@ class AuditLog:
     def lookup(self, fingerprint: str) -> Lookup:
         """The most recent decision about `fingerprint` and the log's verdict (a missing log raises AuditError)."""
         contents = self.read()
+        skipped: Entry | None = None
         for e in reversed(contents.entries):
             if e.decision.fingerprint == fingerprint:
-                return Lookup(e, contents.verification)
-        return Lookup(None, contents.verification)
+                if e.trusted:
+                    return Lookup(e, contents.verification, skipped)
+                skipped = skipped or e
+        return Lookup(None, contents.verification, skipped)
 
     def latest_for(self, fingerprint: str) -> Decision | None:
-        """The most recent decision about `fingerprint`, or None (also None when there is no log yet)."""
+        """The most recent verified decision about `fingerprint`, or None (also None when there is no log yet)."""
         if not self.path.exists():
             return None
         return self.lookup(fingerprint).decision
@@ -494,12 +638,15 @@ class AuditLog:
         decided_tier: str | None = None,
         reason: str = "",
         timestamp: str | None = None,
+        signer: keys.Signer | None = None,
     ) -> Recorded:
         """Record a decision: `decided_tier` None (or the suggested tier) accepts the suggestion.
 
-        Under an exclusive lock: read the last entry, check it is ours and intact (its own hash), write one line
-        chained to it, flush and fsync. Raises InputError for an unusable name, tier or reason, and AuditError when the
-        log cannot be written or its last entry is not an intact riskclass entry (nothing is written then)."""
+        Signed with `signer`, by default the reviewer's own key (riskclass.audit.keys), which the keyring must list
+        under `reviewer`. Under an exclusive lock: read the log, check the chain and the signatures, write one line
+        chained to the last entry and signed, flush and fsync. Raises InputError for an unusable name, tier or reason,
+        and AuditError when there is no usable key, the log cannot be written, or it is broken or holds a forged entry
+        (nothing is written then)."""
         from riskclass.text.normalise import check_description
 
         description = check_description(description)
@@ -525,6 +672,9 @@ class AuditLog:
             "reason": reason,
             "versions": {**dict.fromkeys(VERSION_KEYS, ""), **{str(k): str(v) for k, v in suggestion.versions.items()}},
         }
+        signer = signer or keys.load_signer()
+        ring, ring_version = self.check_signer(signer, reviewer)
+        _check_regular(self.path)  # a FIFO opened read-write would swallow the entry
         created = not self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -538,9 +688,14 @@ class AuditLog:
             ) from None
         try:
             with _locked(fd, exclusive=True):
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise AuditError(f"the audit log {self.path} is not a regular file: give a file with --audit-log")
                 count, last, newline_needed = _tail(fd)
                 prev = GENESIS if last is None else self._intact_last(last, count)
-                entry = {**body, "prev": prev}
+                if last is not None:
+                    self._refuse_if_forged(fd, ring, ring_version)
+                entry = {**body, "prev": prev, "key": signer.fingerprint}
+                entry["signature"] = signer.sign(signed_bytes(entry))
                 entry["hash"] = entry_hash(entry)
                 line = json.dumps(entry, ensure_ascii=False) + "\n"
                 _write_all(fd, (b"\n" if newline_needed else b"") + line.encode("utf-8"))
@@ -553,11 +708,53 @@ class AuditLog:
             _fsync_dir(self.path.parent)  # the new file's name survives a crash too
         return Recorded(Decision.from_dict(entry), count + 1, self.path)
 
-    def record(self, assessment, reviewer: str, decided_tier: str | None = None, reason: str = "") -> Recorded:
+    def record(
+        self,
+        assessment,
+        reviewer: str,
+        decided_tier: str | None = None,
+        reason: str = "",
+        signer: keys.Signer | None = None,
+    ) -> Recorded:
         """`append` for an Assessment just made."""
         return self.append(
-            assessment.description, Suggestion.from_assessment(assessment), reviewer, decided_tier, reason
+            assessment.description, Suggestion.from_assessment(assessment), reviewer, decided_tier, reason, None, signer
         )
+
+    def check_signer(self, signer: keys.Signer, reviewer: str) -> tuple[keys.Keyring, tuple]:
+        """The keyring (and its version), if it lists the signer's key under `reviewer`: an entry nobody could verify
+        is not recorded."""
+        ring, version = self._keyring()
+        line = signer.line(reviewer)
+        if ring.missing:
+            raise AuditError(
+                f"no keyring at {ring.path} (--keyring or {keys.KEYRING_ENV}): the team keeps its reviewers' public "
+                f"keys there; add yours: {line}"
+            )
+        names = ring.names(signer.fingerprint)
+        if names is None:
+            raise AuditError(f"your signing key is not in the keyring {ring.path}: add this line to it: {line}")
+        if reviewer not in names:
+            raise AuditError(
+                f"your signing key is in the keyring {ring.path} as {', '.join(sorted(names))}, not as {reviewer}: "
+                "review under that name, or have the keyring list you under this one"
+            )
+        return ring, version
+
+    def _refuse_if_forged(self, fd: int, ring: keys.Keyring, ring_version: tuple) -> None:
+        """Refuse to append to a broken chain or after a forged entry (see the module docstring on unsigned logs)."""
+        data = _read_all(fd)
+        lines = data.split(b"\n")
+        torn = not data.endswith(b"\n")
+        if not torn:
+            lines.pop()
+        check = _verify(self.path, lines, torn, ring, self._line_cache(ring_version))[1]
+        bad = check.problem or check.blocking
+        if bad is not None:
+            raise AuditError(
+                f"{self.path} is broken at {describe_break(bad, 'en')}; nothing was appended: "
+                f"run `riskclass audit verify --audit-log {self.path}`"
+            )
 
     def _intact_last(self, raw: bytes, line: int) -> str:
         """The hash to chain to, if the last line is an intact riskclass entry; otherwise refuse to append."""
@@ -666,6 +863,7 @@ WORDS = {
         "rules_only": "仅规则",
         "sep": "；",
         "entry": "审计日志第 {line} 条",
+        "skipped": "审计日志第 {line} 条关于此描述的记录未通过验证（{why}），不作为复核决定显示",
     },
     "en": {
         "heading": "Earlier review",
@@ -681,6 +879,7 @@ WORDS = {
         "rules_only": "rules only",
         "sep": "; ",
         "entry": "audit log entry {line}",
+        "skipped": "audit log entry {line} about this description is unverified ({why}) and not shown as a decision",
     },
 }
 
@@ -747,7 +946,9 @@ def review_json(lookup: Lookup, current_versions: dict[str, str]) -> dict:
         "fingerprint": d.fingerprint,
         "entry": e.line,
         "hash": d.hash,
-        "chain_intact": lookup.verification.ok,
+        "chain_intact": lookup.verification.chain_ok,
+        "signed_by": d.key,  # the fingerprint of the key whose signature verified against the keyring
+        "verified": e.trusted,  # always true: an unverified entry is never looked up as a decision
     }
 
 
@@ -762,6 +963,10 @@ BREAK_WORDS = {
         "reordered": "条目顺序被调换（prev 指向后面的条目）",
         "inserted": "前一条是插入的条目（prev 不符）",
         "restarted": "此处开始了另一条链（插入或拼接）",
+        "unsigned": "没有签名（未验证）",
+        "bad_signature": "签名与内容不符（未验证）",
+        "unknown_key": "签名密钥不在密钥环中（未验证）",
+        "wrong_reviewer": "签名密钥不属于该复核人（未验证）",
     },
     "en": {
         "not_json": "not JSON",
@@ -773,8 +978,18 @@ BREAK_WORDS = {
         "reordered": "reordered (prev points at a later entry)",
         "inserted": "the entry before it was inserted (prev does not match)",
         "restarted": "another chain starts here (inserted or concatenated)",
+        "unsigned": "unsigned (unverified)",
+        "bad_signature": "bad signature (unverified)",
+        "unknown_key": "signed by an unknown key (unverified)",
+        "wrong_reviewer": "signed with another reviewer's key (unverified)",
     },
 }
+
+
+def describe_skipped(entry: Entry, lang: str = "zh") -> str:
+    """One line: a newer entry about this description exists but is unverified, so it is not shown as a decision."""
+    lang = "en" if lang == "en" else "zh"
+    return WORDS[lang]["skipped"].format(line=entry.line, why=BREAK_WORDS[lang].get(entry.trust, entry.trust))
 
 
 def describe_break(b: Break, lang: str = "zh") -> str:

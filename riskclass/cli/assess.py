@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from riskclass.cli.common import _audit_log_arg, _paren, _warn
+from riskclass.cli.common import _audit_log_arg, _keyring_arg, _paren, _warn
 from riskclass.errors import ExitCode, InputError, RiskclassError
 
 
@@ -22,15 +22,28 @@ def _read_description(arg: str) -> str:
         ) from None
 
 
+def _audit_log(args: argparse.Namespace):
+    """The audit log a command shows decisions from, refused before any work if it is a FIFO, device or socket
+    (reading one would wait for ever)."""
+    import riskclass.audit.log as audit
+
+    log = audit.AuditLog(_audit_log_arg(args), _keyring_arg(args))
+    log.check_usable()
+    return log
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
+    log = _audit_log(args)
     assessment = _assess_description(args)
-    review = _earlier_review(args, assessment)  # issue 6: a decision already recorded for this description
+    review = _earlier_review(log, assessment)  # issue 6: a decision already recorded for this description
     if args.json:
         data = {**assessment.to_dict(args.lang), "description": assessment.description}  # so it can be reported
-        if review is not None:
+        if review is not None and review.entry is not None:
             from riskclass.audit.log import review_json
 
             data["review"] = review_json(review, assessment.versions)
+        if review is not None and review.skipped is not None:  # issue 12: there, but not a decision
+            data["unverified_review"] = {"entry": review.skipped.line, "why": review.skipped.trust}
         from riskclass.text.inert import inert_json
 
         # json escapes C0 controls but writes DEL, C1, bidi controls and undecodable bytes as they are: escaped too
@@ -39,7 +52,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         from riskclass.reports.terminal import print_rendered
 
         print_rendered(assessment, args.lang, args.color)
-        if review is not None:
+        if review is not None and review.entry is not None:
             _print_earlier_review(review, assessment, args.lang)
     return ExitCode.OK
 
@@ -50,11 +63,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     import riskclass.reports.report as reports
     from riskclass.tables.files import write_text_atomic
 
+    log = _audit_log(args)
     assessment = _assess_for(args)
     fmt = reports.format_for(args.output or "", args.format)
-    lookup = _earlier_review(args, assessment)  # a decision already recorded for this description goes in the report
+    lookup = _earlier_review(log, assessment)  # a decision already recorded for this description goes in the report
     review = None
-    if lookup is not None:
+    if lookup is not None and lookup.entry is not None:
         import riskclass.audit.log as audit
 
         review = audit.review_json(lookup, assessment.versions)
@@ -99,12 +113,12 @@ def _assess_description(args: argparse.Namespace):
     return engine.assess(description, answers=dict(args.answer))
 
 
-def _earlier_review(args: argparse.Namespace, assessment):
-    """The latest decision about this description, or None. Never stops classify: no log means nothing to show; an
-    unusable or broken log is a one-line warning on standard error (the decision is still shown, marked)."""
+def _earlier_review(log, assessment):
+    """The latest verified decision about this description (in a Lookup), or None. Never stops classify: no log means
+    nothing to show; an unusable or broken log is a one-line warning on standard error (a verified decision is still
+    shown, marked); a newer entry about it that is unverified is never shown as a decision, only warned about."""
     import riskclass.audit.log as audit
 
-    log = audit.AuditLog(_audit_log_arg(args))
     if not log.path.exists():
         return None
     try:
@@ -112,12 +126,14 @@ def _earlier_review(args: argparse.Namespace, assessment):
     except RiskclassError as exc:
         _warn(f"{exc.message}; earlier reviews are not shown")
         return None
-    if not lookup.verification.ok:
-        _warn(
-            f"the audit log {log.path} is broken at {audit.describe_break(lookup.verification.problem, 'en')}: "
-            "run `riskclass audit verify`"
-        )
-    return lookup if lookup.entry is not None else None
+    notes = []  # one warning line, however many things are wrong
+    if not lookup.verification.chain_ok:
+        notes.append(f"the audit log {log.path} is broken at {audit.describe_break(lookup.verification.problem, 'en')}")
+    if lookup.skipped is not None:
+        notes.append(audit.describe_skipped(lookup.skipped, "en"))
+    if notes:
+        _warn("; ".join(notes) + ": run `riskclass audit verify`")
+    return lookup if lookup.entry is not None or lookup.skipped is not None else None
 
 
 def _print_earlier_review(lookup, assessment, lang: str) -> None:

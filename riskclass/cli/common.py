@@ -39,17 +39,29 @@ AUDIT_LOG_HELP = (
     "the audit log, JSON Lines (default: $RISKCLASS_AUDIT_LOG, else $XDG_DATA_HOME/riskclass/audit.jsonl, "
     "else ~/.local/share/riskclass/audit.jsonl)"
 )
+KEYRING_HELP = (
+    "the team keyring of reviewers' public keys, one `ed25519 BASE64KEY NAME` a line (default: $RISKCLASS_KEYRING, "
+    "else keyring.txt in $RISKCLASS_CONFIG_DIR, $XDG_CONFIG_HOME/riskclass or ~/.config/riskclass)"
+)
 AUDIT_EPILOG = (
     "Each entry carries the hash of the entry before it, so an edited, deleted, inserted or reordered entry breaks "
     "the chain and `audit verify` names the first broken one. A chain alone cannot show entries cut off at the end: "
     "verify prints the number of entries and the head hash — record them elsewhere (a ticket, a signed commit) and "
-    "check later with --expect-head HASH."
+    "check later with --expect-head HASH. Each entry is also signed with its reviewer's own Ed25519 key (create "
+    "yours once: `riskclass review --init-key --reviewer NAME`, then add the line it prints to the team keyring): "
+    "an entry with a missing or bad signature, or one by a key the keyring does not list under that reviewer, is "
+    "unverified — verify names the first one, and it is never shown or trained on as a decision."
 )
 
 
 def _audit_log_arg(args: argparse.Namespace) -> str | None:
     """--audit-log on the command, else the top-level one; None lets riskclass.audit apply the env and the default."""
     return getattr(args, "audit_log", None) or getattr(args, "app_audit_log", None)
+
+
+def _keyring_arg(args: argparse.Namespace) -> str | None:
+    """--keyring on the command; None lets riskclass.audit apply RISKCLASS_KEYRING and the default."""
+    return getattr(args, "keyring", None)
 
 
 def _out_lang(args: argparse.Namespace) -> str:

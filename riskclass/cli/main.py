@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_assessment_options(p, "answer a follow-up question as a fact, e.g. --answer H4=no (repeatable)")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour the output")
     p.add_argument("--audit-log", metavar="PATH", help="shows an earlier review decision from this log (see `audit`)")
+    p.add_argument("--keyring", metavar="PATH", help="verify that decision's signature against this keyring (`audit`)")
 
     p = sub.add_parser(
         "report",
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the report (default zh)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
+    p.add_argument("--keyring", metavar="PATH", help="verify that decision's signature against this keyring (`audit`)")
     _add_assessment_options(p, "answer a follow-up question as a fact (repeatable)")
 
     from riskclass.cli.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
@@ -77,11 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--with-reviews",
         action="store_true",
-        help="also fit on the reviewed decisions in the audit log (latest per description, the decided tier as "
-        "label; chain verified first; descriptions in the held-out or development data left out; recorded "
-        "separately in the manifest, never written into the corpus)",
+        help="also fit on the reviewed decisions in the audit log (latest verified one per description, the decided "
+        "tier as label; chain verified first, entries whose signature does not verify left out; descriptions in the "
+        "held-out or development data left out; recorded separately in the manifest, never written into the corpus)",
     )
     p.add_argument("--audit-log", metavar="PATH", help="the audit log for --with-reviews (see `audit`)")
+    p.add_argument("--keyring", metavar="PATH", help="the keyring its signatures are verified against (see `audit`)")
 
     p = sub.add_parser(
         "evaluate",

@@ -10,8 +10,10 @@ from riskclass.cli.assess import _assess_for
 from riskclass.cli.common import (
     AUDIT_EPILOG,
     AUDIT_LOG_HELP,
+    KEYRING_HELP,
     _add_assessment_options,
     _audit_log_arg,
+    _keyring_arg,
     _out_lang,
     _paren,
     _warn,
@@ -30,14 +32,21 @@ def _add_review_parsers(sub) -> None:
     p.add_argument("description", nargs="?", help="the description, or - to read it from standard input")
     p.add_argument("--from-json", metavar="FILE", help="review a saved assessment (classify --json or report JSON)")
     p.add_argument("--reviewer", required=True, metavar="NAME", help="who decides (required, one line)")
-    decision = p.add_mutually_exclusive_group(required=True)
+    decision = p.add_mutually_exclusive_group()  # one of them is required unless --init-key (checked in cmd_review)
     decision.add_argument("--accept", action="store_true", help="accept the suggested tier")
     decision.add_argument("--tier", choices=["high", "medium", "low"], help="the tier the reviewer decides")
+    decision.add_argument(
+        "--init-key",
+        action="store_true",
+        help="create your signing key once (mode 600 in $RISKCLASS_CONFIG_DIR, $XDG_CONFIG_HOME/riskclass or "
+        "~/.config/riskclass; never overwritten) and print the line to add to the team keyring",
+    )
     p.add_argument(
         "--reason", default="", metavar="TEXT", help="why (required when --tier differs from the suggestion)"
     )
     _add_assessment_options(p, "answer a follow-up question as a fact before assessing (repeatable)")
     p.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
+    p.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
     p.add_argument("--json", action="store_true", help="print the recorded entry as one JSON object")
     p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
 
@@ -50,12 +59,15 @@ def _add_review_parsers(sub) -> None:
     audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     v = audit_sub.add_parser(
         "verify",
-        help="check the hash chain; exit 0 intact, 1 broken (naming the first broken entry)",
-        description="Check the audit log's hash chain. Exit 0 when intact, 1 when broken (the first broken entry is "
-        "named: edited, deleted, inserted, reordered, not JSON), 2 when there is no usable log.",
+        help="check the hash chain and every signature; exit 0 intact, 1 broken or unverified (naming the entry)",
+        description="Check the audit log's hash chain and every entry's signature against the keyring. Exit 0 when "
+        "intact and verified, 1 when broken (the first broken entry is named: edited, deleted, inserted, reordered, "
+        "not JSON) or when an entry is unverified (unsigned, bad signature, unknown key, another reviewer's key), "
+        "2 when there is no usable log.",
         epilog=AUDIT_EPILOG,
     )
     v.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
+    v.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
     v.add_argument(
         "--expect-head",
         metavar="HASH",
@@ -65,6 +77,7 @@ def _add_review_parsers(sub) -> None:
     v.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
     li = audit_sub.add_parser("list", help="list the decisions, oldest first", description="List the decisions.")
     li.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
+    li.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
     li.add_argument("--json", action="store_true", help="print one JSON array of the entries")
     li.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
 
@@ -95,6 +108,13 @@ REVIEW_WORDS = {
         "expect_missing": "链中没有哈希为 {head} 的条目：日志被截断、重写或换成了另一份",
         "none": "审计日志中还没有决定（{path}）",
         "colon": "：",
+        "intact_signed": "，签名均已验证（密钥环 {keyring}）",
+        "unverified": "审计日志中有未验证的条目（{path}）：{problem}",
+        "verified_count": "{n} / {total} 条签名已验证",
+        "unverified_mark": "【未验证：{why}，不是复核决定】",
+        "signed_by": "签名密钥",
+        "key_created": "已创建签名密钥：{path}（权限 600，仅本人可读）。"
+        "请把标准输出上的这一行加入团队密钥环 {keyring}：",
     },
     "en": {
         "recorded": "Decision recorded: {path}, entry {line}",
@@ -122,17 +142,47 @@ REVIEW_WORDS = {
         "expect_missing": "no entry with hash {head} in the chain: the log was truncated, rewritten or replaced",
         "none": "no decisions in the audit log yet ({path})",
         "colon": ": ",
+        "intact_signed": ", every signature verified (keyring {keyring})",
+        "unverified": "Audit log has unverified entries ({path}): {problem}",
+        "verified_count": "{n} of {total} signatures verified",
+        "unverified_mark": "[UNVERIFIED: {why}; not a decision]",
+        "signed_by": "signing key",
+        "key_created": "Signing key created: {path} (mode 600, readable by you only). Add the line on standard output "
+        "to the team keyring {keyring}:",
     },
 }
 
 
+def _init_key(args: argparse.Namespace) -> int:
+    """`review --init-key`: the reviewer's key, created once; the keyring line alone on stdout (`>> keyring.txt`)."""
+    from riskclass.audit import keys
+    from riskclass.audit.log import check_reviewer
+
+    if args.description is not None or args.from_json:
+        raise InputError("--init-key creates your signing key; it takes no description (review one afterwards)")
+    name = check_reviewer(args.reviewer)
+    path, line = keys.init_key(name)
+    W = REVIEW_WORDS[_out_lang(args)]
+    print(W["key_created"].format(path=path, keyring=keys.keyring_path(_keyring_arg(args))), file=sys.stderr)
+    print(line)
+    return ExitCode.OK
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     import riskclass.audit.log as audit
+    from riskclass.audit import keys
 
-    audit.check_reviewer(args.reviewer)  # before assessing: a missing name should not cost a model load
+    if args.init_key:
+        return _init_key(args)
+    if not args.accept and not args.tier:
+        raise InputError("one of --accept or --tier TIER is required (or --init-key to create your signing key)")
+    reviewer = audit.check_reviewer(args.reviewer)  # before assessing: a missing name should not cost a model load
+    log = audit.AuditLog(_audit_log_arg(args), _keyring_arg(args))
+    log.check_usable()
+    signer = keys.load_signer()  # no key, or one the keyring does not list: said before the assessment is made
+    log.check_signer(signer, reviewer)
     assessment = _assess_for(args)
-    log = audit.AuditLog(_audit_log_arg(args))
-    recorded = log.record(assessment, args.reviewer, None if args.accept else args.tier, args.reason)
+    recorded = log.record(assessment, args.reviewer, None if args.accept else args.tier, args.reason, signer=signer)
     d = recorded.decision
     if args.json:
         out = {**d.to_dict(), "entry": recorded.line, "audit_log": str(recorded.path)}
@@ -156,6 +206,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         f"  {W['versions']}{c}riskclass {d.versions.get('riskclass', '?')} · {W['rulebook']} "
         f"{d.versions.get('rulebook', '?')} · {W['model']} {model}",
         f"  {W['fingerprint']}{c}{d.fingerprint}",
+        f"  {W['signed_by']}{c}{d.key[:16]}…",
         f"  {W['hash']}{c}{d.hash}",
     ]
     print("\n".join(lines))
@@ -165,16 +216,24 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import riskclass.audit.log as audit
 
-    log = audit.AuditLog(_audit_log_arg(args))
+    log = audit.AuditLog(_audit_log_arg(args), _keyring_arg(args))
     lang = _out_lang(args)
     W, c = REVIEW_WORDS[lang], REVIEW_WORDS[lang]["colon"]
     contents = log.read()  # AuditError (exit 2) when there is no usable log
     check = contents.verification
     if args.audit_command == "list":
-        if not check.ok:
+        if not check.chain_ok:
             _warn(f"the audit log is broken at {audit.describe_break(check.problem, 'en')}: see `audit verify`")
+        if check.unverified is not None:
+            _warn(
+                f"{check.entries - check.verified} entries are unverified, the first at "
+                f"{audit.describe_break(check.unverified, 'en')}: they are marked and are not decisions"
+            )
         if args.json:
-            rows = [{"entry": e.line, **e.decision.to_dict()} for e in contents.entries]
+            rows = [
+                {"entry": e.line, "verified": e.trusted, "trust": e.trust, **e.decision.to_dict()}
+                for e in contents.entries
+            ]
             sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
             return ExitCode.OK
         if not contents.entries:
@@ -182,6 +241,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         T = audit.TIER_NAMES[lang]
         for e in contents.entries:
             d = e.decision
+            if not e.trusted:  # who and what it claims are not shown as a decision: only that it is there
+                desc = audit.printable(d.description)
+                desc = desc if len(desc) <= 40 else desc[:39] + "…"
+                why = audit.BREAK_WORDS[lang].get(e.trust, e.trust)
+                print(f"{e.line:>4}  {d.timestamp}  {W['unverified_mark'].format(why=why)}  “{desc}”")
+                continue
             verdict = (
                 T.get(d.decided_tier, "?") + _paren(W["accepted"], lang)
                 if d.accepted
@@ -209,6 +274,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             "intact": check.intact,
             "head": check.head,
             "problem": None if p is None else {**p.__dict__, "message": audit.describe_break(p, "en")},
+            "verified": check.verified,
+            "unverified": None
+            if check.unverified is None
+            else {**check.unverified.__dict__, "message": audit.describe_break(check.unverified, "en")},
+            "keyring": check.keyring,
         }
         if args.expect_head:
             out["expected_head_entry"] = found
@@ -218,7 +288,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(W["broken"].format(path=log.path, problem=audit.describe_break(check.problem, lang)))
         print(f"  {W['intact_part'].format(n=check.intact)}; {W['head']}{c}{check.head}")
         return 1  # a finding, not a crash: "broken" is the one non-zero answer scripts test for
-    print(W["intact"].format(n=check.entries, path=log.path))
+    if check.unverified is not None:
+        print(W["unverified"].format(path=log.path, problem=audit.describe_break(check.unverified, lang)))
+        n = W["verified_count"].format(n=check.verified, total=check.entries)
+        print(f"  {n}; {W['head']}{c}{check.head}")
+        return 1  # signed evidence that does not verify is as much a finding as a broken chain
+    print(W["intact"].format(n=check.entries, path=log.path) + W["intact_signed"].format(keyring=check.keyring))
     print(f"  {W['head']}{c}{check.head}")
     if args.expect_head:
         if found is None:

@@ -7,7 +7,7 @@ import json
 import sys
 
 from riskclass.cli.assess import _shipped_model
-from riskclass.cli.common import _audit_log_arg
+from riskclass.cli.common import _audit_log_arg, _keyring_arg
 from riskclass.errors import ExitCode, InputError
 
 
@@ -109,7 +109,7 @@ def _review_rows_for_training(args: argparse.Namespace, training, data, held_out
     for name in training.DEV_FILES:  # left out even with --no-dev: the engine's thresholds were chosen on them
         if (path := training.training_data_dir() / name).is_file():
             held.append(training.read_labelled_csv(path))
-    reviews = training.review_rows(_audit_log_arg(args), held, corpus=data)
+    reviews = training.review_rows(_audit_log_arg(args), held, corpus=data, keyring=_keyring_arg(args))
     print(
         f"reviews: {len(reviews.examples)} reviewed descriptions from {reviews.source} "
         f"(chain verified: {reviews.entries} entries, head {reviews.head[:12]}…; kept apart from the corpus)",
@@ -120,5 +120,11 @@ def _review_rows_for_training(args: argparse.Namespace, training, data, held_out
         f"{reviews.in_corpus} also in the corpus",
         file=sys.stderr,
     )
+    if reviews.unverified:
+        print(
+            f"reviews: {reviews.unverified} unverified entries left out (their signature does not verify against "
+            "the keyring: run `riskclass audit verify`)",
+            file=sys.stderr,
+        )
     return reviews
 

@@ -269,6 +269,7 @@ class ReviewRows:
     examples: tuple[Example, ...]  # the latest decision per fingerprint, its decided tier as the label
     left_out: int  # descriptions also in the held-out or development data: never trained on
     in_corpus: int  # descriptions also in the corpus: kept, the reviewed tier as a second example
+    unverified: int = 0  # entries whose signature does not verify against the keyring: never trained on (issue 12)
 
     @property
     def sha256(self) -> str:
@@ -297,29 +298,41 @@ class ReviewRows:
             "tiers": {t: sum(e.tier == t for e in self.examples) for t in TIERS},
             "left_out_held_out": self.left_out,
             "also_in_corpus": self.in_corpus,
+            "unverified_left_out": self.unverified,
         }
 
 
-def review_rows(log_path: Path | str | None, held_out: list[Dataset], corpus: Dataset | None = None) -> ReviewRows:
-    """Step 1b (`riskclass train --with-reviews`): the latest decision per fingerprint in a verified audit log.
+def review_rows(
+    log_path: Path | str | None,
+    held_out: list[Dataset],
+    corpus: Dataset | None = None,
+    keyring: Path | str | None = None,
+) -> ReviewRows:
+    """Step 1b (`riskclass train --with-reviews`): the latest verified decision per fingerprint in an audit log.
 
-    The chain is verified first: a broken log raises AuditError (a tampered decision must not teach the model).
+    The chain is verified first: a broken log raises AuditError (a tampered decision must not teach the model). An
+    entry whose signature does not verify against the keyring (unsigned, forged, an unknown key) is left out and
+    counted: only decisions a listed reviewer signed are learned from.
     A reviewed description with the same fingerprint as a row of `held_out` (the test and development sets) is left
     out, so the evaluation stays on untouched data.
     """
     from riskclass.audit.log import AuditLog, describe_break, fingerprint
     from riskclass.errors import AuditError
 
-    log = AuditLog(log_path)
+    log = AuditLog(log_path, keyring)
     contents = log.read()
     check = contents.verification
-    if not check.ok:
+    if not check.chain_ok:
         raise AuditError(
             f"the audit log {log.path} is broken at {describe_break(check.problem, 'en')}; "
             "not training on it (run `riskclass audit verify`)"
         )
     latest: dict[str, object] = {}
+    unverified = 0
     for entry in contents.entries:
+        if not entry.trusted:
+            unverified += 1
+            continue
         latest.pop(entry.decision.fingerprint, None)  # re-insert: the order is that of the latest decision
         latest[entry.decision.fingerprint] = entry.decision
     excluded = {fingerprint(e.description) for d in held_out for e in d.examples}
@@ -331,7 +344,7 @@ def review_rows(log_path: Path | str | None, held_out: list[Dataset], corpus: Da
             continue
         dup += fp in in_corpus
         examples.append(Example(f"review-{fp[:12]}", d.description, d.decided_tier, lang="review"))
-    return ReviewRows(str(log.path), check.head, check.entries, tuple(examples), left_out, dup)
+    return ReviewRows(str(log.path), check.head, check.entries, tuple(examples), left_out, dup, unverified)
 
 
 def with_reviews(data: Dataset, reviews: ReviewRows) -> Dataset:

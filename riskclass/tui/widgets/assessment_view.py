@@ -7,7 +7,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from riskclass.audit.log import WORDS, Lookup, describe_break, describe_decision
+from riskclass.audit.log import WORDS, Lookup, describe_break, describe_decision, describe_skipped
 from riskclass.engine.assessment import QUESTIONED, Assessment, CriterionHit
 from riskclass.reports.terminal import CN_ITEM
 from riskclass.rulebook.rules import Rulebook
@@ -197,20 +197,26 @@ class AssessmentView(VerticalScroll):
         self._show_sections(possible=bool(a.possible), national=bool(a.national))
 
     def _show_prior(self, a: Assessment, prior: Lookup | None, lang: str) -> None:
-        """The earlier review decision, in the words the CLI uses (riskclass.audit.describe_decision)."""
+        """The earlier review decision, in the words the CLI uses (riskclass.audit.describe_decision). Only a verified
+        one is a decision; a newer unverified entry about the description is a note, never shown as one (issue 12)."""
         widget = self.query_one("#prior-review", Static)
-        widget.display = prior is not None and prior.entry is not None
-        if prior is None or prior.entry is None:
+        widget.display = prior is not None and (prior.entry is not None or prior.skipped is not None)
+        if prior is None or not widget.display:
             return
         words = WORDS["en" if lang == "en" else "zh"]
-        entry = words["entry"].format(line=prior.entry.line)
-        heading = f"{words['heading']} ({entry})" if lang == "en" else f"{words['heading']}（{entry}）"
-        lines = describe_decision(prior.decision, a.versions, lang, current_tier=a.tier)
-        if not prior.verification.ok:
+        lines: list[str] = []
+        heading = words["heading"]
+        if prior.entry is not None:
+            entry = words["entry"].format(line=prior.entry.line)
+            heading = f"{heading} ({entry})" if lang == "en" else f"{heading}（{entry}）"
+            lines = describe_decision(prior.decision, a.versions, lang, current_tier=a.tier)
+        if prior.skipped is not None:
+            lines.append(describe_skipped(prior.skipped, lang))
+        if not prior.verification.chain_ok:
             lines.append(t("review.chain_broken", lang, problem=describe_break(prior.verification.problem, lang)))
         # No indent: a wrapped line would start at the left edge anyway, and the border marks the block.
         widget.update(Content.assemble((heading, "bold"), "\n", "\n".join(lines)))
-        widget.set_class(not prior.verification.ok, "-broken")
+        widget.set_class(not prior.verification.chain_ok or prior.skipped is not None, "-broken")
 
     def _show_sections(self, possible: bool, national: bool) -> None:
         for widget_id in ("#possible-title", "#possible"):
