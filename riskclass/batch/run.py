@@ -58,7 +58,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from riskclass.errors import ExitCode, InputError, RiskclassError
-from riskclass.tables.files import AtomicOutput
+from riskclass.tables.files import AtomicOutput, check_output_path
 from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen
 from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
 
@@ -344,11 +344,6 @@ def _check_paths(options: BatchOptions) -> None:
         return
     if out.lower().endswith((".xlsx", ".xls")):
         raise InputError(f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)")
-    if os.path.isdir(out):
-        raise InputError(f"{out} is a directory: give the output file's name")
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise InputError(f"cannot write {out}: the directory {directory} does not exist")
     if (
         options.input != "-"
         and os.path.exists(out)
@@ -356,8 +351,7 @@ def _check_paths(options: BatchOptions) -> None:
         and os.path.samefile(options.input, out)
     ):
         raise InputError(f"{out} is the input file: write the results to another file")
-    if os.path.exists(out) and not options.force:
-        raise InputError(f"{out} already exists: pass --force to replace it, or choose another name")
+    check_output_path(out, options.force)  # a missing, unwritable or /-ended OUTPUT fails now, not after the run
 
 
 def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
@@ -513,6 +507,7 @@ def run_batch(
             if rows_out != table.total:  # never expected: the promise of this command is that this cannot happen
                 raise RiskclassError(f"internal error: read {table.total} rows but wrote {rows_out}; output discarded")
             writer.close()
+            output.flush()  # a full disk shows up here, before the reports are moved into place
             if reports:
                 reports.commit()
             output.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -14,7 +13,7 @@ from typing import Any
 from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
 from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
 from riskclass.errors import ExitCode, InputError
-from riskclass.tables.files import AtomicOutput
+from riskclass.tables.files import AtomicOutput, check_output_path
 from riskclass.tables.write import _CsvWriter
 
 # ---- command line -------------------------------------------------------------------------------------------------
@@ -162,10 +161,10 @@ def _print_summary(s: BatchSummary, out: Any) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output_path(args.output, args.force)
     comparison = compare_outputs(args.compare, args.input, args.column)
     output = AtomicOutput(args.output or "-")
-    if args.output and args.output != "-" and os.path.exists(args.output) and not args.force:
-        raise InputError(f"{args.output} already exists: pass --force to replace it, or choose another name")
     with output as stream:
         writer = _CsvWriter(stream, list(COMPARE_COLUMNS), args.excel, not args.no_formula_guard)
         for c in comparison.changes:
