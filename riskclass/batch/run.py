@@ -274,6 +274,57 @@ class Classifier:
         return [outcome_of(r, self.fmt, self.lang) for r in results]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container or `taskset` allows fewer than exist)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def effective_jobs(jobs: int) -> int:
+    """Worker processes for `--jobs`: 0 means every usable core, and more workers than usable cores are capped there.
+
+    A worker holds its own copy of the model (~225 MiB measured, issue 12), and workers beyond the cores only wait
+    for a turn: more of them cost memory and buy no speed.
+    """
+    cores = usable_cores()
+    return cores if jobs == 0 else min(jobs, cores)
+
+
+# How often a worker checks that the batch that started it is still alive, when the kernel cannot tell it (not
+# Linux). One second: a user who kills a batch sees its workers gone "at once", and one getppid() a second is free.
+PARENT_POLL_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _exit_with_parent(parent_pid: int, kernel_signal: bool) -> None:
+    """Worker initializer: end this worker when the batch process that started it dies, even by SIGKILL.
+
+    Without it, a killed `batch --jobs N` left its workers (and their models) in memory for good (issue 12). On Linux
+    the kernel sends SIGKILL on the parent's death (PR_SET_PDEATHSIG), when the workers were started from the main
+    thread (the signal follows the *thread* that forked, and the terminal app runs batches in short-lived threads);
+    everywhere, a daemon thread also watches for the worker being re-parented and exits.
+    """
+    import signal
+
+    if kernel_signal and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the line above: nobody will signal us
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="riskclass-parent-watch", daemon=True).start()
+
+
 # Worker processes (--jobs N): one engine per process, built on the first chunk and kept for the next ones.
 _worker_classifiers: dict[tuple, Classifier] = {}
 
@@ -422,7 +473,7 @@ def _classified(
                 return
             yield _prepare(rows, column, _undecodable_seen[0] != start_seen)
 
-    jobs = options.jobs or os.cpu_count() or 1
+    jobs = effective_jobs(options.jobs)
     fmt = "jsonl" if options.reports else options.format  # a report needs the whole assessment, as JSONL does
     if jobs == 1:
         classify = Classifier(engine or _default_engine(options), fmt, options.lang)
@@ -430,7 +481,7 @@ def _classified(
             yield chunk, _merge(chunk, classify(chunk.descriptions), table.encoding)
         return
 
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     spec = _worker_spec(engine, options)
     pending: deque[_Chunk] = deque()
@@ -440,7 +491,9 @@ def _classified(
             pending.append(chunk)
             yield delayed(_classify_in_worker)(spec, chunk.descriptions, fmt, options.lang)
 
-    results = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")(tasks())
+    from_main_thread = threading.current_thread() is threading.main_thread()
+    with parallel_config(backend="loky", initializer=_exit_with_parent, initargs=(os.getpid(), from_main_thread)):
+        results = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")(tasks())
     try:
         for outcomes in results:
             chunk = pending.popleft()

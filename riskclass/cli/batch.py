@@ -204,6 +204,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return _cmd_compare(args)
     if not args.output:
         raise InputError("batch needs -o OUTPUT (the file to write the results to)")
+    from riskclass.batch.run import effective_jobs, usable_cores
+
+    if args.jobs > usable_cores():
+        cores = usable_cores()
+        print(f"riskclass: note: --jobs {args.jobs} capped to {cores}, the cores this process can use", file=sys.stderr)
+        args.jobs = effective_jobs(args.jobs)
     fmt = args.format or ("jsonl" if args.output.lower().endswith((".jsonl", ".ndjson")) else "csv")
     options = BatchOptions(
         input=args.input,

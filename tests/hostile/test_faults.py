@@ -224,3 +224,106 @@ def test_unwritable_output_directory_exit_2_one_line(tmp_path):
     )
     assert r.returncode == 2, r.stderr
     assert "cannot write" in _one_line(r.stderr)
+
+
+# ---- 3. a killed batch takes its workers with it; --jobs is capped at the usable cores -----------------------------
+
+# Starts `batch --jobs 2` from a thread other than the main one, as the terminal app does: there the kernel's
+# parent-death signal cannot be used and the workers' own watch on their parent must end them.
+FROM_A_THREAD = """
+import sys, threading
+from riskclass.batch.run import BatchOptions, run_batch
+options = BatchOptions(input=sys.argv[1], output=sys.argv[2], jobs=2, rules_only=True, force=True)
+t = threading.Thread(target=run_batch, args=(options,))
+t.start()
+t.join()
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found |= {int(c) for c in f.read().split()}
+    except OSError:
+        pass
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    seen: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only not yet reaped
+    except OSError:
+        return False
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="finds the workers through /proc (Linux)")
+@pytest.mark.parametrize("started_from", ["command", "thread"])
+def test_sigkill_of_batch_jobs_2_leaves_no_worker_alive(tmp_path, started_from):
+    import signal
+
+    _write_input(tmp_path / "big.csv", 20_000)  # minutes of work: the workers are surely busy when it is killed
+    if started_from == "command":
+        cmd = ["-m", "riskclass", "batch", "big.csv", "-o", "out.csv", "--jobs", "2", "--rules-only", "--no-progress"]
+    else:
+        cmd = ["-c", FROM_A_THREAD, "big.csv", "out.csv"]
+    batch = subprocess.Popen(
+        [sys.executable, *cmd], cwd=tmp_path, env=_env(), start_new_session=True, stderr=subprocess.DEVNULL
+    )
+    workers: set[int] = set()
+    try:
+        # the two workers (and joblib's resource trackers) are children of the batch process
+        assert _wait_for(lambda: len(_descendants(batch.pid)) >= 2, 120), "no workers started"
+        workers = _descendants(batch.pid)
+        os.kill(batch.pid, signal.SIGKILL)
+        batch.wait(timeout=30)
+        assert _wait_for(lambda: not any(_alive(w) for w in workers), 10), [w for w in workers if _alive(w)]
+    finally:
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
+        if batch.poll() is None:
+            os.killpg(batch.pid, signal.SIGKILL)
+            batch.wait()
+
+
+def test_jobs_above_the_usable_cores_is_capped_with_a_note(tmp_path):
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    _write_input(tmp_path / "in.csv", 30)
+    jobs = cores + 1  # one more than allowed: enough to be capped, cheap if it were not
+    r = subprocess.run(
+        [sys.executable, "-m", "riskclass", "batch", "in.csv", "-o", "out.csv", "--jobs", str(jobs), "--rules-only"],
+        cwd=tmp_path,
+        capture_output=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.decode().splitlines() if "--jobs" in line]
+    assert len(notes) == 1 and f"capped to {cores}" in notes[0]
+    with (tmp_path / "out.csv").open(encoding="utf-8") as f:
+        assert sum(1 for _ in csv.DictReader(f)) == 30
