@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import errno
+import itertools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskclass.cli.main import main as cli_main
 
@@ -327,3 +330,51 @@ def test_jobs_above_the_usable_cores_is_capped_with_a_note(tmp_path):
     assert len(notes) == 1 and f"capped to {cores}" in notes[0]
     with (tmp_path / "out.csv").open(encoding="utf-8") as f:
         assert sum(1 for _ in csv.DictReader(f)) == 30
+
+
+# ---- 4. evidence merging: a long description dense with trigger words -----------------------------------------------
+
+# Trigger words of several criteria, repeated up to MAX_DESCRIPTION_CHARS-sized text: every one is evidence, and many
+# nest (给谁放款 inside 决定给谁放款), which is what made merging them quadratic (issue 12).
+DENSE_WORDS = [
+    "简历筛选",
+    "人脸识别",
+    "决定给谁放款",
+    "给谁放款",
+    "信用评分",
+    "自动驾驶",
+    "医疗诊断",
+    "招聘",
+    "贷款审批",
+]
+
+
+def _reference_outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The definition, compared pair by pair: spans not nested inside another, sorted."""
+    return sorted(s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.tuples(st.integers(0, 60), st.integers(0, 12)).map(lambda t: (t[0], t[0] + t[1])), max_size=40))
+def test_outermost_spans_match_the_pairwise_definition(spans):
+    from riskclass.engine.decide import _outermost
+
+    assert _outermost(spans) == _reference_outermost(spans)
+
+
+def test_a_90000_character_dense_description_gets_every_piece_of_evidence_once():
+    from riskclass.engine.decide import Engine
+
+    text = ""
+    while len(text) < 90_000:
+        text += "，".join(DENSE_WORDS) + "。"
+    text = text[:90_000]
+    a = Engine(model=None).assess(text)
+    assert a.tier == "high"
+    for hit in (*a.criteria, *a.red_flags, *a.possible):
+        spans = [(e.start, e.end) for e in hit.evidence]
+        assert spans == sorted(spans)
+        assert all(b[1] > a_[1] for a_, b in itertools.pairwise(spans))  # sorted by start: none inside another
+        assert all(text[e.start : e.end] == e.text for e in hit.evidence)
+    loans = [e for h in a.criteria for e in h.evidence if "放款" in e.text]
+    assert loans and not any(e.text == "给谁放款" for e in loans)  # nested inside 决定给谁放款, never on its own
