@@ -35,7 +35,9 @@ formula guard:
   It is the only change made to an input cell; --no-formula-guard turns it off.
 safety:
   written to a hidden .partial file beside OUTPUT and renamed when complete; never
-  overwrites INPUT, nor OUTPUT without --force.
+  overwrites INPUT, nor OUTPUT without --force. An OUTPUT that cannot be written is
+  refused before the run; a full disk stops it with nothing left behind (exit 2).
+  --jobs above the usable cores is capped; workers end when the batch ends or dies.
 exit status:
   0 every row classified; 3 finished, some rows carry an error; 2 unusable input or
   arguments.
