@@ -61,7 +61,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from riskclass.errors import ExitCode, InputError, RiskclassError
-from riskclass.tables.files import AtomicOutput
+from riskclass.tables.files import AtomicOutput, check_output_path
 from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen, check_input_file
 from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
 
@@ -279,6 +279,57 @@ class Classifier:
         return [outcome_of(r, self.fmt, self.lang) for r in results]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container or `taskset` allows fewer than exist)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def effective_jobs(jobs: int) -> int:
+    """Worker processes for `--jobs`: 0 means every usable core, and more workers than usable cores are capped there.
+
+    A worker holds its own copy of the model (~225 MiB measured, issue 12), and workers beyond the cores only wait
+    for a turn: more of them cost memory and buy no speed.
+    """
+    cores = usable_cores()
+    return cores if jobs == 0 else min(jobs, cores)
+
+
+# How often a worker checks that the batch that started it is still alive, when the kernel cannot tell it (not
+# Linux). One second: a user who kills a batch sees its workers gone "at once", and one getppid() a second is free.
+PARENT_POLL_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _exit_with_parent(parent_pid: int, kernel_signal: bool) -> None:
+    """Worker initializer: end this worker when the batch process that started it dies, even by SIGKILL.
+
+    Without it, a killed `batch --jobs N` left its workers (and their models) in memory for good (issue 12). On Linux
+    the kernel sends SIGKILL on the parent's death (PR_SET_PDEATHSIG), when the workers were started from the main
+    thread (the signal follows the *thread* that forked, and the terminal app runs batches in short-lived threads);
+    everywhere, a daemon thread also watches for the worker being re-parented and exits.
+    """
+    import signal
+
+    if kernel_signal and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the line above: nobody will signal us
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="riskclass-parent-watch", daemon=True).start()
+
+
 # Worker processes (--jobs N): one engine per process, built on the first chunk and kept for the next ones.
 _worker_classifiers: dict[tuple, Classifier] = {}
 
@@ -350,11 +401,6 @@ def _check_paths(options: BatchOptions) -> None:
         return
     if out.lower().endswith((".xlsx", ".xls")):
         raise InputError(f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)")
-    if os.path.isdir(out):
-        raise InputError(f"{out} is a directory: give the output file's name")
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise InputError(f"cannot write {out}: the directory {directory} does not exist")
     if (
         options.input != "-"
         and os.path.exists(out)
@@ -362,8 +408,7 @@ def _check_paths(options: BatchOptions) -> None:
         and os.path.samefile(options.input, out)
     ):
         raise InputError(f"{out} is the input file: write the results to another file")
-    if os.path.exists(out) and not options.force:
-        raise InputError(f"{out} already exists: pass --force to replace it, or choose another name")
+    check_output_path(out, options.force)  # a missing, unwritable or /-ended OUTPUT fails now, not after the run
 
 
 def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
@@ -434,7 +479,7 @@ def _classified(
                 return
             yield _prepare(rows, column, _undecodable_seen[0] != start_seen)
 
-    jobs = options.jobs or os.cpu_count() or 1
+    jobs = effective_jobs(options.jobs)
     fmt = "jsonl" if options.reports else options.format  # a report needs the whole assessment, as JSONL does
     if jobs == 1:
         classify = Classifier(engine or _default_engine(options), fmt, options.lang)
@@ -442,7 +487,7 @@ def _classified(
             yield chunk, _merge(chunk, classify(chunk.descriptions), table.encodings_tried)
         return
 
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     spec = _worker_spec(engine, options)
     pending: deque[_Chunk] = deque()
@@ -452,7 +497,9 @@ def _classified(
             pending.append(chunk)
             yield delayed(_classify_in_worker)(spec, chunk.descriptions, fmt, options.lang)
 
-    results = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch="2*n_jobs")(tasks())
+    from_main_thread = threading.current_thread() is threading.main_thread()
+    with parallel_config(backend="loky", initializer=_exit_with_parent, initargs=(os.getpid(), from_main_thread)):
+        results = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")(tasks())
     try:
         for outcomes in results:
             chunk = pending.popleft()
@@ -519,6 +566,7 @@ def run_batch(
             if rows_out != table.total:  # never expected: the promise of this command is that this cannot happen
                 raise RiskclassError(f"internal error: read {table.total} rows but wrote {rows_out}; output discarded")
             writer.close()
+            output.flush()  # a full disk shows up here, before the reports are moved into place
             if reports:
                 reports.commit()
             output.commit()

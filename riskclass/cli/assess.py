@@ -61,9 +61,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import riskclass.reports.report as reports
-    from riskclass.tables.files import write_text_atomic
+    from riskclass.tables.files import check_output_path, write_text_atomic
 
     log = _audit_log(args)
+    if args.output:
+        check_output_path(args.output, args.force)  # before the assessment: `-o newdir/` is refused, not a file
     assessment = _assess_for(args)
     fmt = reports.format_for(args.output or "", args.format)
     lookup = _earlier_review(log, assessment)  # a decision already recorded for this description goes in the report
@@ -77,7 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return ExitCode.OK
     out = Path(args.output)
-    write_text_atomic(out, text, force=args.force)
+    write_text_atomic(args.output, text, force=args.force)
     print(f"{out} ({fmt}, {assessment.tier_title.get(args.lang)})", file=sys.stderr)
     return ExitCode.OK
 

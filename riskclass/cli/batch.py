@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -14,7 +13,7 @@ from typing import Any
 from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
 from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
 from riskclass.errors import ExitCode, InputError
-from riskclass.tables.files import AtomicOutput
+from riskclass.tables.files import AtomicOutput, check_output_path
 from riskclass.tables.read import check_input_file
 from riskclass.tables.write import _CsvWriter
 
@@ -39,7 +38,9 @@ formula guard:
   It is the only change made to an input cell; --no-formula-guard turns it off.
 safety:
   written to a hidden .partial file beside OUTPUT and renamed when complete; never
-  overwrites INPUT, nor OUTPUT without --force.
+  overwrites INPUT, nor OUTPUT without --force. An OUTPUT that cannot be written is
+  refused before the run; a full disk stops it with nothing left behind (exit 2).
+  --jobs above the usable cores is capped; workers end when the batch ends or dies.
 exit status:
   0 every row classified; 3 finished, some rows carry an error; 2 unusable input or
   arguments.
@@ -165,10 +166,10 @@ def _print_summary(s: BatchSummary, out: Any) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output_path(args.output, args.force)
     comparison = compare_outputs(args.compare, args.input, args.column)
     output = AtomicOutput(args.output or "-")
-    if args.output and args.output != "-" and os.path.exists(args.output) and not args.force:
-        raise InputError(f"{args.output} already exists: pass --force to replace it, or choose another name")
     with output as stream:
         writer = _CsvWriter(stream, list(COMPARE_COLUMNS), args.excel, not args.no_formula_guard)
         for c in comparison.changes:
@@ -208,6 +209,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return _cmd_compare(args)
     if not args.output:
         raise InputError("batch needs -o OUTPUT (the file to write the results to)")
+    from riskclass.batch.run import effective_jobs, usable_cores
+
+    if args.jobs > usable_cores():
+        cores = usable_cores()
+        print(f"riskclass: note: --jobs {args.jobs} capped to {cores}, the cores this process can use", file=sys.stderr)
+        args.jobs = effective_jobs(args.jobs)
     fmt = args.format or ("jsonl" if args.output.lower().endswith((".jsonl", ".ndjson")) else "csv")
     options = BatchOptions(
         input=args.input,

@@ -195,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_text_arguments(parser, args)
         if args.command is None:
             return cmd_app(args)
-        return int(COMMANDS[args.command](args))
+        status = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # a full disk behind standard output shows up here, inside the error handling
+        return status
     except RiskclassError as exc:
         print(f"riskclass: {exc.message}", file=sys.stderr)
         return int(exc.exit_code)
@@ -204,9 +206,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return ExitCode.OK
+    except OSError as exc:
+        from riskclass.tables.files import NO_SPACE, write_failure
+
+        if exc.errno not in NO_SPACE:
+            return _internal(exc)
+        _silence_stdout()
+        print(f"riskclass: {write_failure(exc, 'standard output')}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
     except Exception as exc:
-        print(
-            f"riskclass: internal error: {type(exc).__name__}: {exc} (please report this with the input)",
-            file=sys.stderr,
-        )
-        return ExitCode.INTERNAL
+        return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    print(
+        f"riskclass: internal error: {type(exc).__name__}: {exc} (please report this with the input)",
+        file=sys.stderr,
+    )
+    return ExitCode.INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's own flush at exit does not fail again on the
+    full disk and print a second message (the same remedy Python's documentation gives for SIGPIPE)."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass

@@ -75,8 +75,19 @@ def _weak_evidence(ids: list[str]) -> Text:
 
 
 def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted spans without those nested inside another (给谁放款 inside 决定给谁放款 is one piece of evidence)."""
-    return sorted(s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans))
+    """Sorted spans without those nested inside another (给谁放款 inside 决定给谁放款 is one piece of evidence).
+
+    One sort and one sweep, O(n log n): comparing every span with every other took 15-45 s on a 90,000-character
+    description dense with trigger words (issue 12). Ordered by start, the longest first among equal starts, a span
+    lies inside another exactly when some span before it reaches at least as far as it does.
+    """
+    kept: list[tuple[int, int]] = []
+    reach = -1  # the furthest end of the spans swept so far
+    for span in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if span[1] > reach:
+            kept.append(span)
+            reach = span[1]
+    return kept  # already in sorted order: outermost spans have distinct starts, and ends grow with them
 
 
 @lru_cache(maxsize=4)

@@ -30,7 +30,7 @@ from riskclass.engine.assessment import QUESTIONED, Assessment, CriterionHit
 from riskclass.errors import InputError
 from riskclass.reports.terminal import CN_ITEM, LABELS, marked_segments
 from riskclass.rulebook.rules import Citation, Rulebook, Text, load_rulebook
-from riskclass.tables.files import default_mode
+from riskclass.tables.files import default_mode, probe_directory, write_failure
 from riskclass.text.inert import inert
 
 REPORT_DATA_FILE = "report.yaml"
@@ -923,6 +923,7 @@ class ReportDirectory:
                 )
         elif not self.directory.parent.resolve().is_dir():
             raise InputError(f"cannot create {directory}: {self.directory.parent} does not exist")
+        probe_directory(str(self.directory.parent.resolve()), f"the reports {directory}")  # before the run, not after
         self.names = ReportNames(self.directory.parent.resolve() / self.directory.name, fmt)
         self.staging = None
         self.written = 0
@@ -938,7 +939,7 @@ class ReportDirectory:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name[:40]}.partial-", dir=parent))
             os.chmod(self.staging, default_mode(0o777))  # it becomes DIR: an ordinary directory, not mkdtemp's 0700
         except OSError as exc:
-            raise InputError(f"cannot write reports in {parent}: {exc.strerror or exc}") from None
+            raise InputError(write_failure(exc, f"reports in {parent}")) from None
         return self
 
     def write(self, raw_id: str, row: int, record: dict, description: str) -> str:
@@ -951,7 +952,7 @@ class ReportDirectory:
         try:
             (self.staging / name).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"cannot write the report of row {row} ({name}): {exc.strerror or exc}") from None
+            raise InputError(write_failure(exc, f"the report of row {row} ({name})")) from None
         self.written += 1
         return name
 
@@ -966,7 +967,7 @@ class ReportDirectory:
                     os.replace(f, self.directory / f.name)
                 self.staging.rmdir()
         except OSError as exc:
-            raise InputError(f"cannot move the reports into {self.directory}: {exc.strerror or exc}") from None
+            raise InputError(write_failure(exc, f"the reports into {self.directory}")) from None
         self.staging = None
 
     def __exit__(self, *exc_info) -> None:

@@ -6,6 +6,7 @@ Standard library only, so importing it keeps `riskclass --help` instant.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import tempfile
@@ -13,6 +14,61 @@ from pathlib import Path
 from typing import BinaryIO
 
 from riskclass.errors import InputError
+
+# Write failures that come from the user's machine, not from riskclass: a full disk, a quota, a file-size limit
+# (`ulimit -f`, a FAT32 stick's 4 GiB) or a read-only mount. They are reported as one line with exit 2 (issue 12).
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_ENVIRONMENT = NO_SPACE | {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+
+
+def is_environment_error(exc: BaseException) -> bool:
+    """True for a write failure the user's environment caused (full disk, read-only or missing directory...)."""
+    return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT
+
+
+def write_failure(exc: OSError, what: str) -> str:
+    """One line naming `what` could not be written and why, in the words a user searches for ("no space left on")."""
+    if exc.errno == errno.ENOSPC:
+        why = "no space left on the device"
+    elif exc.errno == errno.EDQUOT:
+        why = "no space left on the device: disk quota exceeded"
+    elif exc.errno == errno.EFBIG:
+        why = "no space left on the device for a file this large (file size limit reached)"
+    elif exc.errno == errno.EROFS:
+        why = "the file system is read-only"
+    else:
+        why = (exc.strerror or str(exc)).lower()
+    outcome = "the output is incomplete" if what == "standard output" else "nothing was written"
+    return f"cannot write {what}: {why}; {outcome}"
+
+
+def check_output_path(raw: str, force: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be written: a name ending in /, a directory, a missing or
+    unwritable parent, an existing file without `force`. The parent is probed by creating and removing a hidden file,
+    which is the only test root, read-only mounts and ACLs all answer truthfully."""
+    if raw == "-":
+        return
+    if raw.endswith(("/", os.sep)) or (os.altsep and raw.endswith(os.altsep)):
+        raise InputError(f"{raw} ends in a path separator: give a file name, not a directory")
+    if os.path.isdir(raw):
+        raise InputError(f"{raw} is a directory: give the output file's name")
+    directory = os.path.dirname(os.path.abspath(raw))
+    if not os.path.isdir(directory):
+        raise InputError(f"cannot write {raw}: the directory {directory} does not exist")
+    if os.path.exists(raw) and not force:
+        raise InputError(f"{raw} already exists: pass --force to replace it, or choose another name")
+    probe_directory(directory, raw)
+
+
+def probe_directory(directory: str, what: str) -> None:
+    """Create and remove a hidden file in `directory`: an InputError now rather than after the whole run."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".riskclass-probe.", suffix=".partial")
+    except OSError as exc:
+        raise InputError(write_failure(exc, f"{what} (in {directory})")) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def default_mode(mode: int) -> int:
@@ -33,22 +89,45 @@ class AtomicOutput:
     def __enter__(self) -> BinaryIO:
         if self.path == "-":
             return sys.stdout.buffer
+        check_output_path(self.path, force=True)  # a name ending in / would otherwise fail only at the rename
         directory = os.path.dirname(os.path.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial")
+        try:
+            fd, self.tmp = tempfile.mkstemp(
+                dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial"
+            )
+        except OSError as exc:
+            raise InputError(write_failure(exc, self.path)) from None
         self.stream = os.fdopen(fd, "wb")
         return self.stream
 
-    def commit(self) -> None:
+    def flush(self) -> None:
+        """Everything written so far on disk (where a full disk shows up last); `commit` then only renames."""
         if self.path == "-":
             sys.stdout.buffer.flush()
             return
         assert self.stream is not None and self.tmp is not None
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
-        self.stream.close()
-        mode = os.stat(self.path).st_mode & 0o7777 if os.path.exists(self.path) else default_mode(0o666)
-        os.chmod(self.tmp, mode)  # mkstemp makes it 0600; the output should look like any file the user writes
-        os.replace(self.tmp, self.path)
+        if self.stream.closed:
+            return
+        try:
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+        except OSError as exc:
+            self._discard()
+            raise InputError(write_failure(exc, self.path)) from None
+
+    def commit(self) -> None:
+        self.flush()
+        if self.path == "-":
+            return
+        assert self.tmp is not None
+        try:
+            mode = os.stat(self.path).st_mode & 0o7777 if os.path.exists(self.path) else default_mode(0o666)
+            os.chmod(self.tmp, mode)  # mkstemp makes it 0600; the output should look like any file the user writes
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self._discard()
+            raise InputError(write_failure(exc, self.path)) from None
         self.tmp = None
         try:
             dir_fd = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
@@ -61,26 +140,33 @@ class AtomicOutput:
         finally:
             os.close(dir_fd)
 
-    def __exit__(self, *exc: object) -> None:
+    def _discard(self) -> None:
+        """Close and remove the temporary file whatever state it is in (closing can fail again on a full disk)."""
         if self.stream is not None and not self.stream.closed:
-            self.stream.close()
+            with contextlib.suppress(OSError):
+                self.stream.close()
         if self.tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
             self.tmp = None
 
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._discard()
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:  # a write into the temporary file failed
+            where = "standard output" if self.path == "-" else self.path
+            raise InputError(write_failure(exc, where)) from None
+
 
 def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
     """Write a whole UTF-8 text file or nothing (an AtomicOutput). An existing file is kept unless `force`."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"{path} exists: pass --force to overwrite it")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory")
-    output = AtomicOutput(str(path))
+    raw = os.fspath(path)
+    if Path(raw).exists() and not force:
+        raise InputError(f"{raw} exists: pass --force to overwrite it")
+    check_output_path(raw, force=True)
+    output = AtomicOutput(raw)
     try:
         with output as stream:
             stream.write(text.encode("utf-8"))
             output.commit()
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise InputError(write_failure(exc, raw)) from None

@@ -178,6 +178,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "batch.review_yes": ("需复核", "needs review"),
     "batch.review_no": ("无需复核", "no review"),
     "batch.shown": ("显示 {shown} / {total} 行 · 回车打开", "{shown} / {total} rows · Enter opens"),
+    "batch.capped": (
+        "表格只载入前 {shown:,} 行（共 {total:,} 行）；完整结果在输出文件 {output}",
+        "the table holds the first {shown:,} of {total:,} rows; the full results are in the output file {output}",
+    ),
     "batch.no_input": ("请先选择输入文件", "choose an input file first"),
     "batch.no_column": ("请先选择描述列", "choose the description column first"),
     "batch.unavailable": ("批量模块不可用：{error}", "batch module unavailable: {error}"),

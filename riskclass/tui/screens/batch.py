@@ -47,6 +47,10 @@ SHOWN_RESULTS = ("tier", "confidence", "criteria", "red_flags", "needs_review", 
 # Rows per engine call in the TUI: smaller than the CLI's chunks so the progress bar moves and Cancel takes effect
 # within a fraction of a second; the output file is the same whatever the chunk size.
 TUI_CHUNK_ROWS = 200
+# Rows read back into the results table. Holding the whole output took about 1 GB at 200,000 rows (issue 12); nobody
+# scrolls through more than a few thousand, filters and sorts stay instant at this size, and the full results are
+# always in the output file (the screen says so). Each row kept holds only what the table shows.
+SHOWN_ROWS_MAX = 10_000
 ALL = "__all__"
 
 
@@ -62,23 +66,47 @@ def default_output(path: str) -> str:
     return str(p.with_name(f"{p.stem}.riskclass.csv"))
 
 
-def read_results(path: str, result_columns: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
-    """The batch output file as (input columns, rows): the file `riskclass batch` writes, read back.
+def read_results(
+    path: str, result_columns: tuple[str, ...], keep: str | None = None, limit: int | None = None
+) -> tuple[list[str], list[dict[str, str]], int]:
+    """The batch output file as (input columns, the first `limit` rows, the number of rows in the file).
 
     The result columns are the last `len(result_columns)` of each row (batch renames an input column that would clash).
-    Each row maps the input column names and the result column names to its cells.
+    Each row maps the result column names, and the input column `keep` (the description, cut to what the table
+    shows), to its cells; the rest of the file is only counted, so memory stays flat however long the file is.
+    `read_description` reads a whole description back when a row is opened.
     """
     n = len(result_columns)
+    limit = SHOWN_ROWS_MAX if limit is None else limit
     with open(path, encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         header = next(reader, [])
         inputs = header[:-n]
+        where = inputs.index(keep) if keep in inputs else None
         rows = []
+        total = 0
         for cells in reader:
-            row = dict(zip(inputs, cells[:-n], strict=False))
-            row.update(zip(result_columns, cells[-n:], strict=False))
+            total += 1
+            if total > limit:
+                continue
+            row = dict(zip(result_columns, cells[-n:], strict=False))
+            if where is not None and keep is not None and where < len(cells) - n:
+                row[keep] = cells[where][: DESCRIPTION_WIDTH * 2]  # room for unguard and line breaks
             rows.append(row)
-    return inputs, rows
+    return inputs, rows, total
+
+
+def read_description(path: str, index: int, column: str, result_columns: tuple[str, ...]) -> str:
+    """The whole `column` cell of data row `index` (0-based) of a batch output file, read again from the file."""
+    n = len(result_columns)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        where = header[:-n].index(column)
+        for i, cells in enumerate(reader):
+            if i == index:
+                return cells[where]
+    return ""
 
 
 def unguard(cell: str, leaders: frozenset[str]) -> str:
@@ -123,7 +151,9 @@ class BatchScreen(Screen):
         self.cancel_event: threading.Event | None = None
         self.columns: list[str] = []
         self.output_columns: list[str] = []
-        self.results: list[dict[str, str]] = []
+        self.results: list[dict[str, str]] = []  # the first SHOWN_ROWS_MAX rows of the output file (see read_results)
+        self.total_rows = 0  # rows in the output file
+        self.results_file = ""
         self.description_column: str | None = None
         self._auto_output = ""
         self._header_for = ""
@@ -408,12 +438,18 @@ class BatchScreen(Screen):
 
         self._leaders = FORMULA_LEADERS
 
+        self.description_column = s.column or self.description_column  # the column batch actually read
         try:
-            self.output_columns, self.results = read_results(s.output, RESULT_COLUMNS)
+            self.output_columns, self.results, self.total_rows = read_results(
+                s.output, RESULT_COLUMNS, self.description_column
+            )
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             self.app.notify(f"{s.output}: {exc}", severity="error")
             return
-        self.description_column = s.column or self.description_column  # the column batch actually read
+        self.results_file = s.output
+        if self.total_rows > len(self.results):
+            note = t("batch.capped", self.lang, shown=len(self.results), total=self.total_rows, output=s.output)
+            self.app.notify(note, severity="warning", timeout=12)
         self._set_filter_options()
         self._fill_table()
         self.query_one("#batch-table", DataTable).focus()
@@ -511,7 +547,12 @@ class BatchScreen(Screen):
             )
         if self._sort is not None and self._sort[0] in table.columns:
             self._apply_sort()
-        self.query_one("#batch-shown", Static).update(t("batch.shown", lang, shown=len(rows), total=len(self.results)))
+        shown = t("batch.shown", lang, shown=len(rows), total=self.total_rows or len(self.results))
+        if self.total_rows > len(self.results):
+            shown += " · " + t(
+                "batch.capped", lang, shown=len(self.results), total=self.total_rows, output=self.results_file
+            )
+        self.query_one("#batch-shown", Static).update(shown)
 
     @on(DataTable.HeaderSelected, "#batch-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
@@ -536,9 +577,14 @@ class BatchScreen(Screen):
         self.open_row(int(event.row_key.value))
 
     def open_row(self, index: int) -> None:
-        row = self.results[index]
-        text = unguard(row.get(self.description_column or "", ""), self._leaders)
-        self.post_message(OpenDescription(text))
+        from riskclass.tables.write import RESULT_COLUMNS
+
+        try:  # the table keeps only the start of each description: the whole one is in the output file
+            text = read_description(self.results_file, index, self.description_column or "", RESULT_COLUMNS)
+        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+            self.app.notify(f"{self.results_file}: {exc}", severity="error")
+            return
+        self.post_message(OpenDescription(unguard(text, self._leaders)))
 
 
 def _ids(value: str) -> list[str]:
