@@ -1,5 +1,5 @@
 """Where riskclass keeps what it derives on a user's machine, all of it safe to delete (it is rebuilt on demand):
-a model retrained for this machine's NumPy, the SQLite copy of jieba's dictionary used by one-off `classify`, the
+the SQLite copy of jieba's dictionary used by one-off `classify`, the
 marshalled jieba dictionary batch workers load (jieba-dictionary-*.marshal) and the rule-screening plan
 (rule-screen-*.marshal, keyed on the patterns and the analysis code, so a changed rulebook never reads an old one)."""
 
