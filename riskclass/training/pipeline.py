@@ -602,7 +602,7 @@ def model_card(manifest: dict) -> str:
             )
         lines += ["", "(macro-F1)"]
     if not held and not dev:
-        lines.append("Not measured for this build (retrained locally for other library versions).")
+        lines.append("Not measured for this build (exported without an evaluation).")
     lines += [
         "",
         "## Known weaknesses",

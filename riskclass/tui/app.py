@@ -89,7 +89,7 @@ class RiskclassApp(App[int]):
         self._update_status()
 
     def on_ready(self) -> None:
-        # Started once the first frame is on screen: parsing the rulebook and unpickling the model in a thread would
+        # Started once the first frame is on screen: parsing the rulebook and loading the model in a thread would
         # otherwise compete with the first paint for the interpreter.
         self.load_engine()
 
