@@ -1,4 +1,4 @@
-"""The classifier: a reproducible pipeline, a model file that is verified before it is unpickled, and drift checks."""
+"""The classifier: a reproducible pipeline, model files that are verified before they are parsed, and drift checks."""
 
 import json
 import shutil
@@ -9,7 +9,6 @@ import riskclass.model.classifier as model_mod
 import riskclass.training.pipeline as training
 from riskclass.errors import ModelError
 from riskclass.text.normalise import normalise
-from riskclass.training.shipped import shipped_model
 
 from .conftest import DATA, ROOT, run_cli
 
@@ -27,8 +26,9 @@ def tiny(tmp_path_factory):
 
 def test_pipeline_writes_model_manifest_and_card(tiny):
     data, out, manifest = tiny
-    assert (out / "tier_model.joblib").is_file()
-    assert manifest["model_sha256"] == model_mod.sha256_of(out / "tier_model.joblib")
+    assert (out / "tier_model.json").is_file() and (out / "tier_model.f64").is_file()
+    assert manifest["model_sha256"] == model_mod.sha256_of(out / "tier_model.json")
+    assert manifest["arrays_sha256"] == model_mod.sha256_of(out / "tier_model.f64")
     assert manifest["training_data"]["sha256"] == data.sha256
     assert set(manifest["versions"]) >= {"riskclass", "scikit-learn", "jieba", "numpy", "rulebook"}
     held = manifest["metrics"]["held_out"]
@@ -38,9 +38,21 @@ def test_pipeline_writes_model_manifest_and_card(tiny):
 
 
 def test_training_is_deterministic(tiny, tmp_path):
-    data, _, manifest = tiny
+    """Training again on the same data writes the same model files, byte for byte."""
+    data, out, manifest = tiny
     again = training.export(training.train(data), data, tmp_path)
     assert again["model_sha256"] == manifest["model_sha256"]
+    assert again["arrays_sha256"] == manifest["arrays_sha256"]
+    for name in ("tier_model.json", "tier_model.f64"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_exporting_the_loaded_model_again_gives_the_same_bytes(tiny, tmp_path):
+    """Reading a model and writing it back loses nothing: the format round-trips exactly."""
+    data, out, _ = tiny
+    training.export(model_mod.load_verified(out), data, tmp_path)
+    for name in ("tier_model.json", "tier_model.f64"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
 
 
 def test_verified_model_gives_probabilities_and_weighty_words(tiny):
@@ -52,17 +64,19 @@ def test_verified_model_gives_probabilities_and_weighty_words(tiny):
     assert op.top_terms and all(w > 0 for _, w in op.top_terms)
 
 
-def test_a_tampered_model_is_refused_before_unpickling(tiny, tmp_path):
+@pytest.mark.parametrize("name", ["tier_model.json", "tier_model.f64"])
+def test_a_tampered_model_is_refused_before_it_is_parsed(tiny, tmp_path, name):
     _, out, _ = tiny
     bad = tmp_path / "bad"
     shutil.copytree(out, bad)
-    blob = bytearray((bad / "tier_model.joblib").read_bytes())
+    blob = bytearray((bad / name).read_bytes())
     blob[len(blob) // 2] ^= 0xFF
-    (bad / "tier_model.joblib").write_bytes(bytes(blob))
+    (bad / name).write_bytes(bytes(blob))
     with pytest.raises(ModelError, match="does not match its manifest"):
         model_mod.load_verified(bad)
+    # A directory the user named is their input (exit 2); the shipped one failing would be an internal fault (1).
     r = run_cli("classify", "人脸识别门禁", env={"RISKCLASS_MODEL_DIR": str(bad)})
-    assert r.returncode == 1
+    assert r.returncode == 2
     err = r.stderr.decode().strip().splitlines()
     assert len(err) == 1 and "does not match its manifest" in err[0] and "Traceback" not in err[0]
     assert run_cli("classify", "人脸识别门禁", "--rules-only", env={"RISKCLASS_MODEL_DIR": str(bad)}).returncode == 0
@@ -80,15 +94,16 @@ def test_missing_or_broken_manifest_is_a_clear_error(tiny, tmp_path):
         model_mod.load_verified(d)
 
 
-def test_the_shipped_file_holds_no_scikit_learn_objects(tiny):
-    """So a scikit-learn upgrade can neither break loading nor change scores; and classify never imports it."""
-    _, out, _ = tiny
-    import joblib
+def test_the_model_files_hold_only_json_and_floats(tiny):
+    """So a scikit-learn or NumPy upgrade can neither break loading nor change scores; and nothing in them is code."""
+    import numpy as np
 
-    obj = joblib.load(out / "tier_model.joblib")
-    assert obj["format"] == model_mod.MODEL_FORMAT
-    kinds = {type(v).__module__.split(".")[0] for v in (obj["coef"], obj["intercept"], obj["word"]["idf"])}
-    assert kinds == {"numpy"}
+    _, out, manifest = tiny
+    header = json.loads((out / "tier_model.json").read_text(encoding="utf-8"))
+    assert header["format"] == model_mod.MODEL_FORMAT == manifest["format"]
+    assert header["arrays"]["dtype"] == "<f8"
+    floats = np.frombuffer((out / "tier_model.f64").read_bytes(), dtype="<f8")
+    assert len(floats) == sum(int(np.prod(a["shape"])) for a in header["arrays"]["layout"])
 
 
 def test_numpy_scorer_reproduces_the_scikit_learn_pipeline():
@@ -103,32 +118,26 @@ def test_numpy_scorer_reproduces_the_scikit_learn_pipeline():
     assert np.abs(want - got).max() < 1e-5
 
 
-def test_a_model_saved_under_another_numpy_major_is_retrained_once_not_unpickled(tiny, tmp_path, monkeypatch):
+def test_a_model_saved_under_another_numpy_is_loaded_as_it_is(tiny, tmp_path):
+    """The files are JSON and little-endian float64: the NumPy that wrote them does not matter, nothing is retrained."""
     _, out, _ = tiny
     old = tmp_path / "old"
     shutil.copytree(out, old)
     manifest = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
     manifest["versions"]["numpy"] = "1.26.4"
     (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(model_mod.IncompatibleModel, match=r"NumPy 1\.26\.4"):
-        model_mod.load_verified(old)
+    assert model_mod.load_verified(old).sha256 == manifest["model_sha256"]
 
-    monkeypatch.setenv("RISKCLASS_MODEL_DIR", str(old))
-    monkeypatch.setenv("RISKCLASS_CACHE_DIR", str(tmp_path / "cache"))
-    said = []
-    model_mod.reset_loaded_model()
-    try:
-        with pytest.raises(model_mod.IncompatibleModel):
-            model_mod.load_shipped_model(notify=said.append)  # the runtime never retrains on its own
-        model_mod.reset_loaded_model()
-        first = shipped_model(notify=said.append)
-        assert len(said) == 1 and "retraining it once" in said[0]
-        model_mod.reset_loaded_model()
-        second = model_mod.load_shipped_model(notify=said.append)  # the cached copy, without the pipeline
-        assert len(said) == 1, "the retrained model is reused from the cache"
-        assert first.sha256 == second.sha256
-    finally:
-        model_mod.reset_loaded_model()
+
+def test_a_model_of_the_old_pickle_format_is_refused_with_a_reason(tiny, tmp_path):
+    _, out, _ = tiny
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    manifest = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 2
+    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"format 2, a pickle.*riskclass train"):
+        model_mod.load_verified(old)
 
 
 # ---- the shipped model ------------------------------------------------------------------------------------------
@@ -139,6 +148,8 @@ SHIPPED = ROOT / "models"
 def test_shipped_model_matches_its_manifest():
     manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
     assert model_mod.sha256_of(SHIPPED / manifest["model_file"]) == manifest["model_sha256"]
+    assert model_mod.sha256_of(SHIPPED / manifest["arrays_file"]) == manifest["arrays_sha256"]
+    assert model_mod.load_verified(SHIPPED).sha256 == manifest["model_sha256"]
 
 
 def test_shipped_model_was_trained_on_the_committed_corpus():

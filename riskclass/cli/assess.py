@@ -86,9 +86,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _shipped_model():
     """The shipped classifier when one is installed; None means rules only (the result says so)."""
-    from riskclass.training.shipped import shipped_model
+    from riskclass.model.classifier import load_shipped_model
 
-    return shipped_model()
+    return load_shipped_model()
 
 
 def _assess_for(args: argparse.Namespace):

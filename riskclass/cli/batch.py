@@ -236,9 +236,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     check_input_file(args.input)  # before the model loads: a named pipe or a device is refused at once
     if not args.rules_only:
-        from riskclass.training.shipped import shipped_model
+        from riskclass.model.classifier import load_shipped_model
 
-        shipped_model()  # a model retrained for this machine is made here, once, before workers look for it
+        load_shipped_model()  # a model that cannot be used is reported here, before any row is read
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.no_progress else None
     # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so the temporary file is removed on the way out.
     previous = None

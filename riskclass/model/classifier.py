@@ -3,16 +3,15 @@
 Training fits a scikit-learn pipeline (TF-IDF over jieba words and characters → logistic regression). What is shipped
 is not that pipeline but its fitted numbers — vocabularies, idf weights, coefficients — and inference recomputes the
 same TF-IDF and softmax with NumPy alone. So `classify` never imports scikit-learn or SciPy (a second of start-up), and
-no scikit-learn object is ever unpickled: an upgrade of scikit-learn cannot break or silently change the model.
+an upgrade of scikit-learn cannot break or silently change the model.
 
-The file is still a joblib pickle, and loading a pickle runs code, so it is loaded only after its sha256 matches the
-manifest written beside it. A file saved under another NumPy major version or model format is never unpickled:
-riskclass retrains one from the shipped data into the user cache (saying so once) instead.
+The numbers are stored as JSON and one flat little-endian float64 file (`riskclass.model.files`): a format that cannot
+carry code, read the same by any NumPy, so nothing is ever unpickled and nothing is retrained on load. Both files are
+checked against the sha256 in the manifest written beside them before they are parsed, and parsed strictly after.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -26,26 +25,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from riskclass.cache import cache_dir
-from riskclass.errors import ModelError
+from riskclass.errors import ExitCode, ModelError
+from riskclass.model.files import ARRAYS_FILE, HEADER_FILE, MODEL_FORMAT, read_model, sha256_of
 from riskclass.model.opinion import ModelOpinion
 from riskclass.text.normalise import PIECE_CACHE_SIZE, NormalizedText, _jieba_tokenizer, normalise, tokens_of_normalised
 
-MODEL_FILE = "tier_model.joblib"
+MODEL_FILE = HEADER_FILE  # the file the manifest's model_sha256 names: the header, which holds the arrays' sha256
 MANIFEST_FILE = "manifest.json"
-MODEL_FORMAT = 2  # 2: plain arrays and lists only (no scikit-learn objects)
+__all__ = ["ARRAYS_FILE", "MANIFEST_FILE", "MODEL_FILE", "MODEL_FORMAT", "TierClassifier", "sha256_of"]
 TIERS = ("high", "medium", "low")
 TOP_TERMS = 8
 
 _lock = threading.Lock()
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def word_tokens(text: str) -> list[str]:
@@ -430,18 +421,21 @@ def runtime_versions() -> dict[str, str]:
     }
 
 
-def incompatibility(manifest: dict, versions: dict[str, str]) -> str | None:
-    """Why a model saved under `manifest` must not be unpickled here, or None when it may be.
+def incompatibility(manifest: dict) -> str | None:
+    """Why a model saved under `manifest` is not one this riskclass reads, or None when it is.
 
-    The file holds only NumPy arrays and plain lists, so only the NumPy major version and the format matter;
+    Only the format matters: the files hold JSON and little-endian float64, which every NumPy reads alike, and
     scikit-learn's version is recorded for reproducibility but cannot affect loading or scoring.
     """
-    saved = manifest.get("versions", {})
-    if manifest.get("format") != MODEL_FORMAT:
-        return f"it is model format {manifest.get('format', 1)}, this riskclass reads format {MODEL_FORMAT}"
-    if saved.get("numpy", "?").split(".")[0] != versions["numpy"].split(".")[0]:
-        return f"it was saved with NumPy {saved.get('numpy', '?')}, this is {versions['numpy']}"
-    return None
+    found = manifest.get("format", 1)
+    if found == MODEL_FORMAT:
+        return None
+    if found in (1, 2):
+        return (
+            f"it is model format {found}, a pickle, which riskclass no longer loads because loading a pickle can run "
+            f"code; this riskclass reads format {MODEL_FORMAT}: run `riskclass train`"
+        )
+    return f"it is model format {found!r}, this riskclass reads format {MODEL_FORMAT}: run `riskclass train`"
 
 
 def read_manifest(directory: Path) -> dict:
@@ -460,86 +454,49 @@ def read_manifest(directory: Path) -> dict:
 
 
 def load_verified(directory: Path) -> TierClassifier:
-    """Load the model in `directory` only if its sha256 matches the manifest and its versions match this machine."""
+    """Load the model in `directory` only if its files match the manifest's sha256 and parse as format 3."""
     manifest = read_manifest(directory)
-    path = directory / manifest.get("model_file", MODEL_FILE)
-    if not path.is_file():
-        raise ModelError(f"model file {path} is missing: reinstall riskclass or run `riskclass train`")
-    actual = sha256_of(path)
-    if actual != manifest["model_sha256"]:
+    if reason := incompatibility(manifest):
+        raise ModelError(f"model {directory} cannot be loaded: {reason}")
+    names = (manifest.get("model_file"), manifest.get("arrays_file"))
+    if names != (MODEL_FILE, ARRAYS_FILE):
         raise ModelError(
-            f"model file {path} does not match its manifest (sha256 {actual[:12]}…, expected "
-            f"{manifest['model_sha256'][:12]}…): it may have been altered, so it was not loaded; reinstall riskclass "
-            "or run `riskclass train` (or use --rules-only)"
+            f"{directory / MANIFEST_FILE} names model files {names!r}, not ({MODEL_FILE!r}, {ARRAYS_FILE!r}): "
+            "run `riskclass train`"
         )
-    if reason := incompatibility(manifest, runtime_versions()):
-        raise IncompatibleModel(f"model {path} cannot be loaded safely: {reason}")
-    import warnings
-
-    import joblib
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # an InconsistentVersionWarning is a mismatch, not a note
-        try:
-            obj = joblib.load(path)
-        except Exception as exc:  # any unpickling failure becomes one clear message
-            raise ModelError(
-                f"model file {path} could not be loaded ({type(exc).__name__}: {exc}); "
-                "run `riskclass train` or use --rules-only"
-            ) from None
-    if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT or not {"word", "char", "coef"} <= set(obj):
-        raise ModelError(f"model file {path} is not a riskclass model of format {MODEL_FORMAT}; run `riskclass train`")
-    return TierClassifier(obj, sha256=actual)
+    arrays = read_model(
+        directory, {MODEL_FILE: str(manifest["model_sha256"]), ARRAYS_FILE: str(manifest.get("arrays_sha256", ""))}
+    )
+    return TierClassifier(arrays, sha256=manifest["model_sha256"])
 
 
-class IncompatibleModel(ModelError):
-    """The model was saved under another NumPy major or format: never unpickled; retrained for this machine."""
+class UnusableModelDir(ModelError):
+    """The model directory a user named (RISKCLASS_MODEL_DIR) cannot be used: their input, so exit 2."""
+
+    exit_code = ExitCode.BAD_INPUT
 
 
 _loaded: TierClassifier | None = None
 
 
-def load_shipped_model(notify=None, retrain=None) -> TierClassifier:
-    """The shipped model, or — when it was saved by other library versions — one retrained for this machine.
+def load_shipped_model() -> TierClassifier:
+    """The shipped model (or the one in RISKCLASS_MODEL_DIR), loaded once per process.
 
-    Loaded once per process. Retraining is the training pipeline's job: a face passes `retrain` (a callable writing a
-    model into the directory it is given; `riskclass.training.pipeline.retrain_shipped`), and without it an
-    unreadable shipped model with no retrained copy in the cache raises `IncompatibleModel`. `notify` receives the
-    one-time message about retraining (default: standard error).
+    A problem with the shipped model is an installation fault (ModelError, exit 1); with a directory the user named,
+    it is unusable input (UnusableModelDir, exit 2), and the message says which setting to change.
     """
     global _loaded
     with _lock:
         if _loaded is not None:
             return _loaded
-        shipped = shipped_model_dir()
+        directory = shipped_model_dir()
         try:
-            _loaded = load_verified(shipped)
-            return _loaded
-        except IncompatibleModel as exc:
-            if retrain is None:
-                cached = _retrained_dir()
-                try:
-                    _loaded = load_verified(cached)
-                    return _loaded
-                except ModelError:
-                    raise exc from None
-            reason = str(exc)
-        target = _retrained_dir()
-        try:
-            _loaded = load_verified(target)
-            return _loaded
-        except ModelError:
-            pass
-        say = notify or (lambda m: print(m, file=sys.stderr))
-        say(f"riskclass: {reason}; retraining it once from the shipped data into {target} (a few seconds)")
-        retrain(target)
-        _loaded = load_verified(target)
+            _loaded = load_verified(directory)
+        except ModelError as exc:
+            if os.environ.get("RISKCLASS_MODEL_DIR"):
+                raise UnusableModelDir(f"RISKCLASS_MODEL_DIR: {exc.message}") from None
+            raise
         return _loaded
-
-
-def _retrained_dir() -> Path:
-    """Where a model retrained for this machine's NumPy is kept."""
-    return cache_dir() / f"model-format{MODEL_FORMAT}-numpy{runtime_versions()['numpy']}"
 
 
 def reset_loaded_model() -> None:

@@ -8,7 +8,6 @@ load with a message naming the file, the record and what to fix. Adding a rule i
 from __future__ import annotations
 
 import bisect
-import contextlib
 import difflib
 import re
 from collections.abc import Callable
@@ -345,13 +344,15 @@ def screening_plan(patterns: list[re.Pattern[str]]) -> list[tuple[list[str] | No
     most of a second, and every worker process of a batch needs them.
 
     The file is keyed by the patterns, the Python version (its parser) and the compiled code of the analysis itself,
-    so a changed rulebook or analysis never reads an old answer; an unreadable or unwritable cache only costs time.
+    so a changed rulebook or analysis never reads an old answer; the file carries its sha256 (`riskclass.cache`), so a
+    damaged one is rebuilt rather than trusted (a garbled literal would silently skip a rule); an unreadable or
+    unwritable cache only costs time.
     """
     import hashlib
     import marshal
     import sys
 
-    from riskclass.cache import cache_dir
+    from riskclass.cache import cache_dir, read_sealed, write_sealed
 
     analysis = (screening_plan, top_level_alternatives, required_literals, _weight, _summary, _both, _either, _spelled)
     key = hashlib.sha256(f"{sys.version}\0{_EXACT_STRINGS}\0{_EXACT_ALTERNATIVES}\0{_ALTERNATIVES}".encode())
@@ -360,29 +361,18 @@ def screening_plan(patterns: list[re.Pattern[str]]) -> list[tuple[list[str] | No
     for p in patterns:
         key.update(f"\0{p.flags}\0{p.pattern}".encode("utf-8", "surrogatepass"))
     path = cache_dir() / f"rule-screen-{key.hexdigest()[:16]}.marshal"
-    try:
-        found = marshal.loads(path.read_bytes())
-        if isinstance(found, list) and len(found) == len(patterns):
-            return found
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    if (payload := read_sealed(path)) is not None:
+        try:
+            found = marshal.loads(payload)
+            if isinstance(found, list) and len(found) == len(patterns):
+                return found
+        except (ValueError, EOFError, TypeError):
+            pass
     found = []
     for p in patterns:
         parts = top_level_alternatives(p)
         found.append((parts, [required_literals(s, p.flags) for s in parts] if parts else [required_literals(p)]))
-    with contextlib.suppress(OSError):
-        import os
-        import tempfile
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps(found))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+    write_sealed(path, marshal.dumps(found))
     return found
 
 

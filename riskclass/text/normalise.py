@@ -9,7 +9,6 @@ The model tokenises through `tokenize`, which is the only tokeniser used in trai
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import unicodedata
@@ -210,6 +209,22 @@ class _DiskFreq:
         return int(self._con.execute("select n from meta where k = 'total'").fetchone()[0])
 
 
+def _open_table(path) -> _DiskFreq | None:
+    """The on-disk dictionary, if the file is there and matches its checksum (else None: it is rebuilt)."""
+    import sqlite3
+
+    from riskclass.cache import file_is_intact
+
+    if not path.is_file() or not file_is_intact(path):
+        return None
+    try:
+        freq = _DiskFreq(path)
+        freq.total()
+    except sqlite3.Error:  # intact but unreadable here (another SQLite, a lock): use the in-memory dictionary
+        return None
+    return freq
+
+
 def _dictionary_table_path():
     import hashlib
 
@@ -223,26 +238,27 @@ def _dictionary_table_path():
 
 
 def _write_dictionary_table(tok, path) -> None:
-    """Dump a loaded tokenizer's dictionary to SQLite, atomically (a half-written table is never used)."""
-    import os
+    """Dump a loaded tokenizer's dictionary to SQLite, atomically and with its sha256 beside it (a half-written or
+    damaged table is never used). A cache directory that cannot take it only costs the next run time."""
     import sqlite3
-    import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
+    from riskclass.cache import write_file_with_digest
+
+    def write(tmp) -> None:
         con = sqlite3.connect(tmp)
-        con.execute("create table freq (w text primary key, n integer) without rowid")
-        con.execute("create table meta (k text primary key, n integer)")
-        con.executemany("insert into freq values (?, ?)", tok.FREQ.items())
-        con.execute("insert into meta values ('total', ?)", (tok.total,))
-        con.commit()
-        con.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        try:
+            con.execute("pragma journal_mode = off")  # a temporary file: nothing to roll back, no journal left behind
+            con.execute("create table freq (w text primary key, n integer) without rowid")
+            con.execute("create table meta (k text primary key, n integer)")
+            con.executemany("insert into freq values (?, ?)", tok.FREQ.items())
+            con.execute("insert into meta values ('total', ?)", (tok.total,))
+            con.commit()
+        except sqlite3.Error as exc:  # a full disk is "disk I/O error" here: the same as an OSError to the cache
+            raise OSError(str(exc)) from None
+        finally:
+            con.close()
+
+    write_file_with_digest(path, write)
 
 
 def _dictionary_snapshot_path():
@@ -251,7 +267,7 @@ def _dictionary_snapshot_path():
 
 def _read_dictionary_snapshot() -> tuple[dict, int] | None:
     """The in-memory dictionary (jieba's words and prefixes with riskclass's domain words, and their total) as a
-    batch run, training or the terminal app last loaded it, or None.
+    batch run, training or the terminal app last loaded it, or None (also when the file fails its checksum).
 
     jieba reads its own cached dictionary with `marshal.load` on a file, which takes ~0.8 s; reading the bytes and
     `marshal.loads` takes ~0.2 s, and each worker process of `batch --jobs N` pays it. The snapshot holds exactly
@@ -260,29 +276,25 @@ def _read_dictionary_snapshot() -> tuple[dict, int] | None:
     """
     import marshal
 
+    from riskclass.cache import read_sealed
+
+    payload = read_sealed(_dictionary_snapshot_path())
+    if payload is None:
+        return None
     try:
-        freq, total = marshal.loads(_dictionary_snapshot_path().read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        freq, total = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
         return None
     return (freq, total) if isinstance(freq, dict) and isinstance(total, int) else None
 
 
 def _write_dictionary_snapshot(tok) -> None:
-    """Dump a loaded tokenizer's dictionary with marshal, atomically (a half-written file is never read)."""
+    """Dump a loaded tokenizer's dictionary with marshal, sealed with its sha256 (see `riskclass.cache`)."""
     import marshal
-    import os
-    import tempfile
 
-    path = _dictionary_snapshot_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(marshal.dumps((tok.FREQ, tok.total)))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from riskclass.cache import write_sealed
+
+    write_sealed(_dictionary_snapshot_path(), marshal.dumps((tok.FREQ, tok.total)))
 
 
 @lru_cache(maxsize=1)
@@ -296,12 +308,13 @@ def _jieba_tokenizer():
 
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
+    # jieba logs a failure to write its own cache (a full or read-only temporary directory) with a traceback at
+    # ERROR; like riskclass's caches, that only costs time, so only CRITICAL gets through.
+    jieba.setLogLevel(logging.CRITICAL)
     tok = jieba.Tokenizer()
     with _tokenizer_lock:
         table = _dictionary_table_path() if _on_disk_dictionary else None
-        if table is not None and table.is_file():
-            freq = _DiskFreq(table)
+        if table is not None and (freq := _open_table(table)) is not None:
             tok.FREQ, tok.total, tok.initialized = freq, freq.total(), True
         elif table is None and (snapshot := _read_dictionary_snapshot()) is not None:
             tok.FREQ, tok.total = snapshot
@@ -311,11 +324,10 @@ def _jieba_tokenizer():
             with resources.files("riskclass.data").joinpath(USER_DICT).open("rb") as fh:
                 tok.load_userdict(fh)
             # An unwritable cache only costs speed: this run already has the dictionary in memory.
-            with contextlib.suppress(OSError):
-                if table is not None:
-                    _write_dictionary_table(tok, table)
-                else:
-                    _write_dictionary_snapshot(tok)
+            if table is not None:
+                _write_dictionary_table(tok, table)
+            else:
+                _write_dictionary_snapshot(tok)
 
     han, skip = jieba.re_han_default, jieba.re_skip_default
 

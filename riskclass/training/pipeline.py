@@ -495,21 +495,23 @@ def export(
     """Step 4: write the model, its manifest (hashes, versions, metrics) and the model card.
 
     `data` is the curated corpus; `reviews`, when the model was also fitted on reviewed decisions, is recorded under
-    its own key (without it the manifest is exactly what it always was)."""
-    import joblib
+    its own key (without it the manifest is exactly what it always was).
 
-    from riskclass.model.classifier import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, runtime_versions, sha256_of
+    The model is written as JSON and flat float64 (`riskclass.model.files`), never a pickle: the same fitted numbers
+    give the same bytes, so re-running training on the same data and library versions reproduces every file."""
+    from riskclass.model.classifier import ARRAYS_FILE, MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, runtime_versions
+    from riskclass.model.files import write_model
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / MODEL_FILE
-    tmp = out / (MODEL_FILE + ".tmp")
-    joblib.dump(model.arrays, tmp, compress=3)
-    os.replace(tmp, path)
+    hashes = write_model(model.arrays, out)
+    (out / "tier_model.joblib").unlink(missing_ok=True)  # format 2's pickle: nothing reads it any more
     manifest = {
         "format": MODEL_FORMAT,
         "model_file": MODEL_FILE,
-        "model_sha256": sha256_of(path),
+        "model_sha256": hashes[MODEL_FILE],
+        "arrays_file": ARRAYS_FILE,
+        "arrays_sha256": hashes[ARRAYS_FILE],
         "training_data": {
             "file": Path(data.name).name,
             "sha256": data.sha256,
@@ -544,11 +546,6 @@ def export(
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(manifest), encoding="utf-8")
     return manifest
-
-
-def retrain_shipped(target: Path) -> dict:
-    """Retrain the shipped model for this machine's library versions, from the data shipped with riskclass."""
-    return export(train(prepare()), prepare(), target)
 
 
 # ---- model card --------------------------------------------------------------------------------------------------
@@ -654,7 +651,7 @@ def model_card(manifest: dict) -> str:
             )
         lines += ["", "(macro-F1)"]
     if not held and not dev:
-        lines.append("Not measured for this build (retrained locally for other library versions).")
+        lines.append("Not measured for this build (exported without an evaluation).")
     lines += [
         "",
         "## Known weaknesses",
@@ -671,7 +668,8 @@ def model_card(manifest: dict) -> str:
         "",
         "## Build",
         "",
-        f"- model sha256 `{manifest['model_sha256']}`",
+        f"- model sha256 `{manifest['model_sha256']}` (`{manifest['model_file']}`: classes, vocabularies, layout),",
+        f"  arrays sha256 `{manifest['arrays_sha256']}` (`{manifest['arrays_file']}`: little-endian float64)",
         f"- riskclass {v['riskclass']}, rulebook {v['rulebook']}, scikit-learn {v['scikit-learn']},",
         f"  NumPy {v['numpy']}, jieba {v['jieba']}, Python {v['python']}; trained on {manifest['trained_on']}",
         f"- config: `{json.dumps(manifest['config'])}`",

@@ -23,15 +23,12 @@ EngineFactory = Callable[[], object]
 DARK, LIGHT = "textual-dark", "textual-light"
 
 
-def shipped_engine(notify: Callable[[str], None] | None = None):
-    """The default engine: rules and the shipped model (the CLI's `classify` without --rules-only).
-
-    `notify` receives the one-time note when the model has to be retrained for this machine's library versions.
-    """
+def shipped_engine():
+    """The default engine: rules and the shipped model (the CLI's `classify` without --rules-only)."""
     from riskclass.engine.decide import Engine
-    from riskclass.training.shipped import shipped_model
+    from riskclass.model.classifier import load_shipped_model
 
-    engine = Engine(model=shipped_model(notify=notify or (lambda message: None)))
+    engine = Engine(model=load_shipped_model())
     engine.assess("一款为银行筛选贷款申请人的评分模型")  # warm the tokenizer now, not on the user's first keystroke
     return engine
 
@@ -72,7 +69,7 @@ class RiskclassApp(App[int]):
         self.lang = "en" if lang == "en" else "zh"
         self.audit = AuditLog(audit_log)
         self.reviewer = ""  # the last reviewer name used in this session: the next review starts with it
-        self.engine_factory = engine_factory or self._shipped_engine
+        self.engine_factory = engine_factory or shipped_engine
         self.start_dir = start_dir or Path.cwd()
         self.engine = None
         self.engine_state = "starting"
@@ -92,7 +89,7 @@ class RiskclassApp(App[int]):
         self._update_status()
 
     def on_ready(self) -> None:
-        # Started once the first frame is on screen: parsing the rulebook and unpickling the model in a thread would
+        # Started once the first frame is on screen: parsing the rulebook and loading the model in a thread would
         # otherwise compete with the first paint for the interpreter.
         self.load_engine()
 
@@ -127,10 +124,6 @@ class RiskclassApp(App[int]):
             self.notify(t("engine.failed", self.lang, error=message.error), severity="warning", timeout=8)
         if not first and message.state in ("model", "rules-final"):
             self.assess_screen.engine_changed()
-
-    def _shipped_engine(self):
-        """shipped_engine, its retraining note shown as a notification (it runs in the loading worker's thread)."""
-        return shipped_engine(notify=lambda message: self.call_from_thread(self.notify, message, timeout=10))
 
     def wait_for_engine(self):
         """The current engine; from a worker thread, waits until the first one exists."""
