@@ -1,0 +1,158 @@
+"""The learned combination of the rules' findings and the model's probabilities into calibrated tier probabilities.
+
+Why learned: a hand-tuned cascade of thresholds (raise at 0.5, lower at 0.6, doubt under 0.15) was chosen on text our
+own writers wrote, where a rule hit is nearly always right and the model is sure; on real descriptions neither holds,
+and the cascade's "confidence" did not mean what it said. The combiner is a multinomial logistic regression over
+per-criterion rule states (strong, weak, negated, excluded) and the model's log-probabilities, fitted by
+`riskclass.training.combine` on out-of-fold model predictions, so its probabilities are calibrated on data like the
+data it meets. It only weighs evidence: the engine still applies the law around it (a strong H hit is never lowered;
+answers are facts).
+
+The fitted numbers ship as JSON (`models/combiner.json`): a list of feature names and one weight row per tier, so
+nothing in it can run code, and a feature the file does not name weighs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from riskclass.errors import ModelError
+
+TIERS = ("high", "medium", "low")
+STATES = ("strong", "weak", "negated", "excluded")
+REGISTERS = ("english", "filing")  # registers unlike the corpus's prose (see Findings)
+COMBINER_FILE = "combiner.json"
+COMBINER_FORMAT = 1
+# Model probabilities are clipped before the log: the classifier never gives exactly 0, but a saved or foreign model
+# might, and log(0) would make one feature decide alone.
+PROB_FLOOR = 1e-4
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the rules found in one description, per criterion (ids of H and M criteria; red flags play no part)."""
+
+    strong: frozenset[str] = frozenset()
+    weak: frozenset[str] = frozenset()
+    negated: frozenset[str] = frozenset()  # matched, but inside a negation (不使用人脸识别)
+    excluded: frozenset[str] = frozenset()  # matched, but an exclusion in the same phrase ruled it out
+    low_signal: bool = False  # positive evidence the output concerns things, not people
+    thin: bool = False  # too little text to judge
+    # The register the text is written in: the model was trained mostly on Chinese prose, and is less sure (and less
+    # often right) on English inventory entries and on the terse filing form; the combiner learns how much less.
+    english: bool = False
+    filing: bool = False
+
+
+def features(findings: Findings, probabilities: dict[str, float]) -> dict[str, float]:
+    """The combiner's input as named values; absent names are 0."""
+    out: dict[str, float] = {}
+    for state in STATES:
+        for cid in getattr(findings, state):
+            out[f"{cid}:{state}"] = 1.0
+    registers = [r for r in REGISTERS if getattr(findings, r)]
+    for tier in TIERS:
+        value = math.log(max(probabilities.get(tier, 0.0), PROB_FLOOR))
+        out[f"model:log_{tier}"] = value
+        # How far the model is trusted depends on how like its training prose the text is: its own weight per register.
+        for r in registers:
+            out[f"model:log_{tier}:{r}"] = value
+    if findings.low_signal:
+        out["low_signal"] = 1.0
+    if findings.thin:
+        out["thin"] = 1.0
+    if findings.english:
+        out["english"] = 1.0
+    if findings.filing:
+        out["filing"] = 1.0
+    return out
+
+
+# The algorithm-filing form: "XX算法：应用于…场景，根据…" (the register of most filing entries).
+FILING_FORM = re.compile(r"(应用于|用于)[^。；;]{0,20}场景")
+ENGLISH_SHARE = 0.5  # a text whose letters are mostly Latin is read as English (as the normaliser's own split)
+
+
+def register_of(text: str) -> tuple[bool, bool]:
+    """(english, filing) for a normalised text."""
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    letters = sum(1 for ch in text if ch.isalpha())
+    return (letters > 0 and latin / letters > ENGLISH_SHARE), bool(FILING_FORM.search(text))
+
+
+@dataclass(frozen=True)
+class Combiner:
+    names: tuple[str, ...]
+    weights: dict[str, tuple[float, ...]]  # tier → one weight per name
+    intercepts: dict[str, float]
+    meta: dict
+
+    def probabilities(self, findings: Findings, probabilities: dict[str, float]) -> dict[str, float]:
+        """Calibrated P(tier | findings, model), a softmax over the fitted scores."""
+        x = features(findings, probabilities)
+        scores = {
+            t: self.intercepts[t] + sum(w * x.get(n, 0.0) for n, w in zip(self.names, self.weights[t], strict=True))
+            for t in TIERS
+        }
+        top = max(scores.values())
+        exp = {t: math.exp(s - top) for t, s in scores.items()}
+        total = sum(exp.values())
+        return {t: exp[t] / total for t in TIERS}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = COMBINER_FILE) -> Combiner:
+        try:
+            if data.get("format") != COMBINER_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, expected {COMBINER_FORMAT}")
+            names = tuple(str(n) for n in data["features"])
+            weights = {t: tuple(float(w) for w in data["weights"][t]) for t in TIERS}
+            intercepts = {t: float(data["intercepts"][t]) for t in TIERS}
+            if any(len(w) != len(names) for w in weights.values()):
+                raise ValueError("a weight row does not have one weight per feature")
+            if not all(math.isfinite(v) for w in weights.values() for v in w) or not all(
+                math.isfinite(v) for v in intercepts.values()
+            ):
+                raise ValueError("a weight is not a finite number")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(f"{source}: not a usable combiner ({exc}); reinstall riskclass or retrain it") from None
+        return cls(names, weights, intercepts, dict(data.get("meta") or {}))
+
+    def to_dict(self) -> dict:
+        return {
+            "format": COMBINER_FORMAT,
+            "features": list(self.names),
+            "weights": {t: [round(w, 8) for w in self.weights[t]] for t in TIERS},
+            "intercepts": {t: round(self.intercepts[t], 8) for t in TIERS},
+            "meta": self.meta,
+        }
+
+
+def read_combiner(path: Path) -> Combiner:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise ModelError(f"{path}: cannot read the combiner ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: not a usable combiner (not a JSON object)")
+    return Combiner.from_dict(data, str(path))
+
+
+_shipped: Combiner | None = None
+
+
+def shipped_combiner() -> Combiner | None:
+    """The combiner that ships beside the model, or None when there is none (the engine then uses its rules-only
+    confidence and the fixed thresholds)."""
+    global _shipped
+    if _shipped is None:
+        ref = resources.files("riskclass.models").joinpath(COMBINER_FILE)
+        if not ref.is_file():
+            return None
+        with resources.as_file(ref) as path:
+            _shipped = read_combiner(Path(path))
+    return _shipped

@@ -1,0 +1,74 @@
+"""Fitting the combiner: reproducible, calibrated on what it is fitted on, and the shipped one in step with the
+rulebook and model it weighs."""
+
+import json
+from importlib import resources
+
+import pytest
+
+import riskclass.training.combine as combine
+from riskclass.engine.combine import COMBINER_FILE, Findings, read_combiner
+from riskclass.model.classifier import load_shipped_model
+from riskclass.rulebook.rules import load_rulebook
+from riskclass.training.pipeline import reliability
+
+CRITERIA = ["H1", "H5", "M1", "M2"]
+
+
+def _rows() -> list[combine.Row]:
+    """A small, hand-made set: a strong H5 hit is usually high, M1 alone medium, nothing at all usually low."""
+    rows = []
+    for i in range(30):
+        rows.append(combine.Row(f"h{i}", "high" if i % 6 else "medium", Findings(strong=frozenset({"H5"})),
+                                {"high": 0.6, "medium": 0.3, "low": 0.1}, real=i % 2 == 0))
+        rows.append(combine.Row(f"m{i}", "medium" if i % 5 else "low", Findings(strong=frozenset({"M1"})),
+                                {"high": 0.2, "medium": 0.5, "low": 0.3}, real=i % 2 == 0))
+        rows.append(combine.Row(f"l{i}", "low" if i % 4 else "medium", Findings(),
+                                {"high": 0.1, "medium": 0.3, "low": 0.6}, real=i % 2 == 0))
+    return rows
+
+
+def test_fitting_is_reproducible_and_the_result_round_trips_through_json(tmp_path):
+    names = combine.feature_names(CRITERIA)
+    first = combine.fit(_rows(), names, C=1.0, real_weight=3.0)
+    second = combine.fit(_rows(), names, C=1.0, real_weight=3.0)
+    assert json.dumps(first.to_dict()) == json.dumps(second.to_dict())
+    path = tmp_path / COMBINER_FILE
+    path.write_text(json.dumps(first.to_dict()), encoding="utf-8")
+    again = read_combiner(path)
+    f = Findings(strong=frozenset({"H5"}))
+    p = {"high": 0.6, "medium": 0.3, "low": 0.1}
+    assert again.probabilities(f, p) == pytest.approx(first.probabilities(f, p), abs=1e-6)
+
+
+def test_the_fitted_probabilities_follow_the_evidence_it_was_fitted_on():
+    names = combine.feature_names(CRITERIA)
+    c = combine.fit(_rows(), names, C=1.0, real_weight=1.0)
+    h5 = c.probabilities(Findings(strong=frozenset({"H5"})), {"high": 0.6, "medium": 0.3, "low": 0.1})
+    nothing = c.probabilities(Findings(), {"high": 0.1, "medium": 0.3, "low": 0.6})
+    # 25 of 30 H5 rows are high; 22 of 30 rows with nothing are low (i % 4 != 0): the fit lands near those shares.
+    assert h5["high"] == pytest.approx(25 / 30, abs=0.1)
+    assert nothing["low"] == pytest.approx(22 / 30, abs=0.1)
+
+
+def test_choosing_keeps_real_rows_out_of_the_combiner_that_judges_them():
+    rows = _rows()
+    names = combine.feature_names(CRITERIA)
+    pairs = combine.cross_validated(rows, names, C=1.0, real_weight=3.0)
+    judged = [i for i, _ in pairs]
+    assert sorted(judged) == sorted(i for i, r in enumerate(rows) if r.real), "every real row judged exactly once"
+    assert len({id(c) for _, c in pairs}) == combine.FOLDS
+
+
+def test_reliability_table_and_calibration_error():
+    table, ece = reliability([0.95, 0.95, 0.55, 0.55], [True, True, True, False])
+    assert [(lo, n) for lo, _, n, _, _ in table] == [(0.5, 2), (0.9, 2)]
+    assert ece == pytest.approx(0.5 * abs(0.55 - 0.5) + 0.5 * abs(0.95 - 1.0))
+
+
+def test_the_shipped_combiner_was_fitted_for_the_shipped_rulebook_and_model():
+    """Drift: a rulebook or model change without refitting (python training/combine.py) fails here."""
+    ref = resources.files("riskclass.models").joinpath(COMBINER_FILE)
+    meta = json.loads(ref.read_text(encoding="utf-8"))["meta"]
+    assert meta["rulebook"] == load_rulebook().version
+    assert meta["model_sha256"] == load_shipped_model().sha256

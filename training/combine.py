@@ -1,0 +1,132 @@
+"""Fit the combiner (after the pipeline's train step) and write models/combiner.json.
+
+    python training/combine.py [--rows-cache FILE] [--records DIR]
+
+Rows: the corpus with out-of-fold model probabilities, and the real development descriptions
+(training/data/real/dev.csv and dev-b.csv, text read from ../shared/data). The regularisation and the weight of a real
+row are chosen on two development sets: 5-fold cross-validation over the real rows, and dev2.csv (our writers' prose,
+never fitted on). The same folds then give the engine's figures on real text, a reliability table and the expected calibration error, with the review rate for each REVIEW_BELOW. No held-out
+set is read. The out-of-fold step fits the model five times (minutes): --rows-cache keeps its rows between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import riskclass.training.combine as combine  # noqa: E402
+import riskclass.training.pipeline as training  # noqa: E402
+from riskclass.engine.combine import COMBINER_FILE, Findings  # noqa: E402
+from riskclass.engine.decide import Engine  # noqa: E402
+from riskclass.model.classifier import load_shipped_model as shipped_model  # noqa: E402
+
+DATA = HERE / "data"
+REAL_DEV = ("real/dev.csv", "real/dev-b.csv")
+WRITTEN_DEV = "dev2.csv"
+OUT = HERE.parent / "models" / COMBINER_FILE
+REVIEW_CHOICES = (0.5, 0.55, 0.6, 0.65, 0.7)
+
+
+def _row_to_json(r: combine.Row) -> dict:
+    f = r.findings
+    return {
+        "id": r.id,
+        "tier": r.tier,
+        "real": r.real,
+        "p": r.probabilities,
+        "f": [sorted(f.strong), sorted(f.weak), sorted(f.negated), sorted(f.excluded), f.low_signal, f.thin, f.english,
+              f.filing],
+    }
+
+
+def _row_from_json(d: dict) -> combine.Row:
+    s, w, n, e, low, thin, english, filing = d["f"]
+    f = Findings(frozenset(s), frozenset(w), frozenset(n), frozenset(e), low, thin, english, filing)
+    return combine.Row(d["id"], d["tier"], f, d["p"], d["real"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows-cache", type=Path, help="keep the fitted rows here (JSON) and reuse them")
+    parser.add_argument("--records", help="folder of the shared records (default: ../shared/data)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    rules = Engine(model=None)
+    model = shipped_model()
+    corpus = training.prepare(DATA / training.CORPUS_FILE)
+    real_sets = [training.read_labelled_csv(DATA / name, records=args.records) for name in REAL_DEV]
+    if args.rows_cache and args.rows_cache.exists():
+        rows = [_row_from_json(d) for d in json.loads(args.rows_cache.read_text(encoding="utf-8"))]
+    else:
+        rows = combine.out_of_fold_rows(corpus, rules)
+        for data in real_sets:
+            rows += combine.rows_of(data, rules, model, real=True)
+        if args.rows_cache:
+            args.rows_cache.write_text(json.dumps([_row_to_json(r) for r in rows], ensure_ascii=False), "utf-8")
+    criteria = [c for c, crit in rules.rulebook.criteria.items() if not crit.is_red_flag]
+    names = combine.feature_names(criteria)
+    # Our writers' development set: never fitted on, it keeps the choice honest on prose (see combine.choose).
+    written = combine.rows_of(training.read_labelled_csv(DATA / WRITTEN_DEV), rules, model, real=False)
+    C, rw, grid = combine.choose(rows, names, written)
+    for c_, w_, real, ours in grid:
+        print(f"C {c_:<4} real weight {w_:<4} log-loss: real rows (cross-validated) {real:.4f}, {WRITTEN_DEV} {ours:.4f}")
+    print(f"chosen: C {C}, real weight {rw}")
+
+    # The engine on the real rows, each judged with a combiner that never saw it.
+    texts = {e.id: e.description for d in real_sets for e in d.examples}
+    pairs = combine.cross_validated(rows, names, C, rw)
+    engines: dict[int, Engine] = {}
+    results = []
+    for i, comb in pairs:
+        engine = engines.setdefault(id(comb), Engine(rulebook=rules.rulebook, model=model, combiner=comb))
+        a = engine.assess(texts[rows[i].id])
+        results.append((rows[i].tier, a.tier, a.confidence, a.needs_review))
+    truth = [r[0] for r in results]
+    m = training.metrics(truth, [r[1] for r in results])
+    table, ece = training.reliability([r[2] for r in results], [r[0] == r[1] for r in results])
+    review = sum(r[3] for r in results) / len(results)
+    print(
+        f"real development rows, cross-validated ({len(results)}): macro-F1 {m.macro_f1:.3f}, "
+        f"high recall {m.per_tier['high'].recall:.3f}, accuracy {m.accuracy:.3f}, needs_review {review:.1%}, "
+        f"ECE {ece:.3f}"
+    )
+    print("confidence bin   rows  mean confidence  accuracy")
+    for lo, hi, n, conf, acc in table:
+        print(f"{lo:.1f}–{hi:.1f}        {n:5d}  {conf:15.3f}  {acc:8.3f}")
+    for t in REVIEW_CHOICES:
+        flagged = [r for r in results if r[2] < t]
+        rest = [r for r in results if r[2] >= t]
+        acc = sum(r[0] == r[1] for r in rest) / max(1, len(rest))
+        print(f"confidence below {t}: {len(flagged) / len(results):.1%} of rows, accuracy of the rest {acc:.3f}")
+
+    final = combine.fit(
+        rows,
+        names,
+        C,
+        rw,
+        meta={
+            "rulebook": rules.rulebook.version,
+            "model_sha256": model.sha256,
+            "corpus_sha256": corpus.sha256,
+            "real_rows": sum(r.real for r in rows),
+            "corpus_rows": sum(not r.real for r in rows),
+            "cross_validated": {
+                "macro_f1": round(m.macro_f1, 4),
+                "high_recall": round(m.per_tier["high"].recall, 4),
+                "needs_review": round(review, 4),
+                "ece": round(ece, 4),
+            },
+        },
+    )
+    args.out.write_text(json.dumps(final.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
