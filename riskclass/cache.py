@@ -83,7 +83,8 @@ def _digest_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in blocks (model files and caches are checked against one)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -97,7 +98,7 @@ def file_is_intact(path: Path) -> bool:
     A damaged file and its digest are removed so the next writer starts clean."""
     try:
         want = _digest_path(path).read_text(encoding="ascii").strip()
-        if want and _sha256_file(path) == want:
+        if want and sha256_file(path) == want:
             return True
     except (OSError, UnicodeDecodeError):
         pass
@@ -111,7 +112,7 @@ def write_file_with_digest(path: Path, write: Callable[[Path], None]) -> bool:
     if not write_file_atomic(path, write):
         return False
     try:
-        digest = _sha256_file(path)
+        digest = sha256_file(path)
     except OSError:
         return False
     return write_file_atomic(_digest_path(path), lambda tmp: tmp.write_text(digest + "\n", encoding="ascii"))

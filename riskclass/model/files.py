@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from riskclass.cache import sha256_file as sha256_of
 from riskclass.errors import ModelError
 
 MODEL_FORMAT = 3  # 3: JSON header + flat little-endian float64 (2 was a joblib pickle, never read any more)
@@ -36,12 +37,6 @@ TIERS = ("high", "medium", "low")
 MAX_NGRAM = 8
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _layout(arrays: dict) -> list[tuple[str, list[int]]]:
