@@ -1,12 +1,23 @@
-"""How the rules and the model combine, with a model whose opinion the test fixes (the shipped one moves on retrain)."""
+"""How the rules and the model combine, with a model whose opinion the test fixes (the shipped one moves on retrain)
+and a combiner that passes the model's probabilities through unchanged, so each test states the weighed evidence."""
 
 from dataclasses import dataclass
 
 import pytest
 
 import riskclass.engine.decide as engine
+from riskclass.engine.combine import TIERS, Combiner, Findings, read_combiner, shipped_combiner
 from riskclass.engine.decide import Engine
+from riskclass.errors import ModelError
 from riskclass.model.opinion import ModelOpinion
+
+# softmax(log p) = p: the weighed evidence is the model's own opinion.
+PASS_THROUGH = Combiner(
+    tuple(f"model:log_{t}" for t in TIERS),
+    {t: tuple(1.0 if u == t else 0.0 for u in TIERS) for t in TIERS},
+    {t: 0.0 for t in TIERS},
+    {},
+)
 
 
 @dataclass
@@ -35,8 +46,8 @@ def rulebook():
     return Engine(model=None).rulebook
 
 
-def assess(rulebook, model, text, answers=None):
-    return Engine(rulebook=rulebook, model=model).assess(text, answers)
+def assess(rulebook, model, text, answers=None, combiner=PASS_THROUGH):
+    return Engine(rulebook=rulebook, model=model, combiner=combiner).assess(text, answers)
 
 
 def test_an_h_hit_the_model_agrees_with_is_high_without_review(rulebook):
@@ -46,7 +57,6 @@ def test_an_h_hit_the_model_agrees_with_is_high_without_review(rulebook):
 
 def test_an_h_hit_the_model_doubts_stays_high_but_is_flagged(rulebook):
     a = assess(rulebook, FixedModel(0.12, 0.6, 0.28), FACE_GATE)
-    assert engine.MODEL_DOUBT > 0.12
     assert a.tier == "high" and a.needs_review
 
 
@@ -89,7 +99,7 @@ def test_the_users_answer_restores_the_floor(rulebook):
 
 def test_the_model_raises_to_high_where_the_rules_found_less_and_says_so(rulebook):
     a = assess(rulebook, FixedModel(0.7, 0.2, 0.1), CUSTOMER_SERVICE)
-    assert a.tier == "high" and a.needs_review
+    assert a.tier == "high" and a.needs_review, "a high tier no criterion found is a person's decision"
     assert any("70%" in r.en for r in a.review_reasons)
 
 
@@ -97,13 +107,13 @@ def test_a_confident_low_lowers_medium_evidence_and_asks(rulebook):
     a = assess(rulebook, FixedModel(0.05, 0.15, 0.80), CUSTOMER_SERVICE)
     assert a.tier == "low" and a.needs_review and "M1" in {q.criterion for q in a.questions}
     assert assess(rulebook, FixedModel(0.05, 0.15, 0.80), CUSTOMER_SERVICE, {"M1": True}).tier == "medium"
-    kept = assess(rulebook, FixedModel(0.05, 0.45, 0.50), CUSTOMER_SERVICE)
-    assert kept.tier == "medium"
+    kept = assess(rulebook, FixedModel(0.05, 0.55, 0.40), CUSTOMER_SERVICE)
+    assert kept.tier == "medium" and not kept.questions
 
 
 def test_where_the_rules_are_silent_an_unsure_model_is_not_confident(rulebook):
-    a = assess(rulebook, FixedModel(0.2, 0.35, 0.45), NOTHING)
-    assert a.tier == "low" and a.confidence <= 0.5 and a.needs_review
+    a = assess(rulebook, FixedModel(0.3, 0.3, 0.4), NOTHING)
+    assert a.tier == "low" and a.confidence < engine.REVIEW_BELOW and a.needs_review
     sure = assess(rulebook, FixedModel(0.02, 0.08, 0.90), NOTHING)
     assert sure.tier == "low" and sure.confidence > 0.5 and not sure.needs_review
 
@@ -122,3 +132,54 @@ def test_a_criterion_the_tier_does_not_follow_is_marked_in_question_wherever_it_
     agreed = assess(rulebook, FixedModel(0.05, 0.8, 0.15), CUSTOMER_SERVICE)
     assert not any(agreed.questioned(h) for h in agreed.criteria)
     assert "in question" not in render(agreed, "en")
+
+
+def test_confidence_is_the_weighed_probability_of_the_tier_given():
+    """`confidence` means what it says: the combiner's probability of the suggested tier."""
+    a = assess(None, FixedModel(0.1, 0.75, 0.15), CUSTOMER_SERVICE)
+    assert a.tier == "medium" and a.confidence == pytest.approx(0.75, abs=1e-4)
+
+
+def test_answers_outrank_the_weights():
+    """A medium criterion the user confirms cannot be weighed away; a tier whose criteria were all answered no
+    cannot be reached, however much the weights favour it."""
+    assert assess(None, FixedModel(0.02, 0.08, 0.9), CUSTOMER_SERVICE, {"M1": True}).tier == "medium"
+    no_m = {f"M{i}": False for i in range(1, 6)} | {f"H{i}": False for i in range(1, 8)}
+    assert assess(None, FixedModel(0.5, 0.45, 0.05), CUSTOMER_SERVICE, no_m).tier == "low"
+
+
+def test_questions_come_most_plausible_first(rulebook):
+    """A description too thin to judge is asked about every kind of criterion, the likelier tier's first."""
+    for probs, first in (((0.1, 0.6, 0.3), "medium"), ((0.6, 0.1, 0.3), "high")):
+        a = assess(rulebook, FixedModel(*probs), "一个AI系统")
+        tiers = [rulebook.criteria[q.criterion].tier for q in a.questions]
+        assert {"high", "medium"} <= set(tiers) and tiers[0] == first
+        assert tiers == sorted(tiers, key=lambda t: t != first)
+
+
+def test_a_parking_gate_is_not_asked_about_diagnosis(rulebook):
+    """Questions only about criteria the description makes plausible: nothing here speaks of health."""
+    a = Engine(rulebook=rulebook, model=FixedModel(0.33, 0.34, 0.33), combiner=PASS_THROUGH).assess(
+        "一款不使用人脸识别的小区车辆道闸，仅识别车牌"
+    )
+    assert "H1" not in {q.criterion for q in a.questions}
+    assert a.needs_review, "but an unsure answer is still flagged"
+
+
+def test_the_shipped_combiner_loads_and_weighs_a_strong_hit_towards_its_tier():
+    shipped = shipped_combiner()
+    assert shipped is not None
+    probs = {"high": 1 / 3, "medium": 1 / 3, "low": 1 / 3}
+    hit = shipped.probabilities(Findings(strong=frozenset({"H5"})), probs)
+    none = shipped.probabilities(Findings(), probs)
+    assert hit["high"] > none["high"]
+
+
+def test_a_damaged_combiner_file_is_one_clear_error(tmp_path):
+    bad = tmp_path / "combiner.json"
+    bad.write_text('{"format": 1, "features": ["a"], "weights": {"high": [1], "medium": [1]}, "intercepts": {}}')
+    with pytest.raises(ModelError, match="not a usable combiner"):
+        read_combiner(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(ModelError, match="not a usable combiner"):
+        read_combiner(bad)

@@ -24,6 +24,7 @@ from riskclass.engine.assessment import (
     ObligationItem,
     Question,
 )
+from riskclass.engine.combine import Combiner, Findings, register_of, shipped_combiner
 from riskclass.errors import RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
 from riskclass.rulebook.rules import Rulebook, Text, compile_pattern, load_rulebook, phrases
@@ -49,6 +50,12 @@ MODEL_RAISE_MEDIUM = 0.75  # where no rule found a criterion: medium when P(medi
 MODEL_LOWER_MEDIUM = 0.60  # model probability of "low" that lowers a product the rules found only medium evidence for
 MODEL_DOUBT = 0.15  # below this model probability for the rules' tier, the result is flagged for review
 MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": confidence ≤ 0.5 and review requested
+# With the learned combiner (riskclass.engine.combine): below this calibrated probability of the chosen tier, a person
+# should look. Chosen on the 960 real development descriptions, each judged by a combiner fitted without it
+# (training/combine.py prints the trade-off), to keep review under one row in five: with an earlier fit, 0.45 flagged
+# 19.2% of them (0.5: 21.4%, 0.6: 31.0%) with conflicts, raises and lowerings also reviewed. With the shipped fit,
+# 0.45 flags 14.4%, and the tier is right for 78.8% of the rest against 52.2% of those flagged.
+REVIEW_BELOW = 0.45
 ASK_WEAK_MIN = 0.15  # weak evidence of a higher tier is asked about only if the model gives that tier at least this
 
 
@@ -108,9 +115,13 @@ def _generic_characters(terms: tuple[str, ...]) -> dict[int, None]:
 class Engine:
     """Holds a rulebook and an optional model; `assess` is safe to call from several threads."""
 
-    def __init__(self, rulebook: Rulebook | None = None, model: TierModel | None = None) -> None:
+    def __init__(
+        self, rulebook: Rulebook | None = None, model: TierModel | None = None, combiner: Combiner | None = None
+    ) -> None:
+        """`combiner`: how rules and model are weighed (the shipped one when a model is given and none is)."""
         self.rulebook = rulebook or load_rulebook()
         self.model = model
+        self.combiner = combiner if combiner is not None or model is None else shipped_combiner()
         self._screen: Screen | None = None  # built for batches (assess_many)
         self._derived: dict[tuple[str, frozenset[str]], tuple[tuple, tuple]] = {}  # see _obligations
 
@@ -164,10 +175,21 @@ class Engine:
                 out.append(exc)
         return out
 
+    def findings(self, description: str) -> tuple[Findings, NormalizedText]:
+        """What the rules alone find in a description, as the combiner sees it, and the text the model reads (negated
+        words blanked): what `riskclass.training.combine` fits the combiner on."""
+        return self._assess(normalise(check_description(description)), None, findings_only=True)
+
     def _assess(
-        self, norm: NormalizedText, answers, opinion: ModelOpinion | None = None, candidates: Candidates | None = None
+        self,
+        norm: NormalizedText,
+        answers,
+        opinion: ModelOpinion | None = None,
+        candidates: Candidates | None = None,
+        findings_only: bool = False,
     ) -> Assessment:
-        """`candidates` (from the batch screen) are the patterns that can match; None runs every pattern."""
+        """`candidates` (from the batch screen) are the patterns that can match; None runs every pattern.
+        `findings_only` stops once the rules have spoken and returns their `Findings`."""
         description = norm.original
         rb = self.rulebook
         text = norm.text
@@ -180,6 +202,8 @@ class Engine:
         exclusions: list[Exclusion] = []
         phrase_of = phrases(text)
         negated_spans: list[tuple[int, int]] = []
+        negated_ids: set[str] = set()  # criteria a rule of which matched only inside a negation
+        excluded_ids: set[str] = set()  # criteria a rule of which matched but an exclusion in its phrase ruled out
 
         # Only rules one of whose patterns can match this text, in rulebook order.
         rules = rb.rules if candidates is None else [rb.rules[i] for i in candidates.rules]
@@ -193,11 +217,13 @@ class Engine:
                     matched, cue = found.negated[0]
                     negation = Exclusion(rule.id, rule.criterion, _evidence(norm, matched), _evidence(norm, cue))
                     exclusions.append(negation)
+                    negated_ids.add(rule.criterion)
                 continue
             spans, by = rule.unexcluded(text, spans, run, phrase_of)
             if by is not None:
                 matched = _evidence(norm, found.spans[0])
                 exclusions.append(Exclusion(rule.id, rule.criterion, matched, _evidence(norm, by)))
+                excluded_ids.add(rule.criterion)
                 continue
             (strong if rule.strength == "strong" else weak).setdefault(rule.criterion, []).append((rule, spans))
 
@@ -252,7 +278,24 @@ class Engine:
             # Words a negation rules out (不使用人脸识别) are not evidence for the model either: it reads the text
             # with them blanked out (RUBRIC.md, Border decisions: negation).
             opinion = self.model.opinion(_blanked(norm, negated_spans))
-        d = self._decide(norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed, denied)
+        kept = {c for c in rb.criteria if not rb.criteria[c].is_red_flag} - denied
+        findings = Findings(
+            frozenset(h.id for h in criteria if h.source != "answer") & kept,
+            frozenset(h.id for h in possible_t) & kept,
+            frozenset(negated_ids & kept),
+            frozenset(excluded_ids & kept),
+            low_signal,
+            thin,
+            *register_of(text),
+        )
+        if findings_only:
+            return findings, (_blanked(norm, negated_spans) if negated_spans else norm)
+        if self.model is not None and self.combiner is not None:
+            d = self._combined(norm, rules_tier, criteria, possible_t, findings, silent, opinion, confirmed, denied)
+        else:
+            d = self._decide(
+                norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed, denied
+            )
         tier, reasons, ask = d.tier, d.reasons, d.ask
 
         decided_by = d.decided_by
@@ -481,6 +524,98 @@ class Engine:
         if low_signal and tier == "low":
             conf = max(conf, (conf + CONF_LOW_SIGNALS) / 2)
         return Decision(tier, conf, "model" if silent else "rules+model", view, reasons, ask, thin)
+
+    def _combined(
+        self, norm, rules_tier, criteria, possible, findings: Findings, silent, opinion, confirmed, denied
+    ) -> Decision:
+        """Tier, calibrated confidence and questions from the combiner, inside what the law and the answers allow.
+
+        The combiner weighs; the law bounds: a strong H hit (or an H answered yes) keeps the product high whatever the
+        weights say, and a disagreement is a reason for review and a question, never a lower tier. A tier whose
+        criteria the user has all answered "no" to cannot be reached, and a medium criterion answered yes cannot be
+        outweighed.
+        """
+        rb = self.rulebook
+        reasons: list[Text] = []
+        ask: list[str] = []
+        op = opinion if opinion is not None else self.model.opinion(norm)
+        p = op.probabilities
+        generic = set(rb.generic_terms)  # 一款, 系统, 模型… weigh in the model but explain nothing
+        view = ModelView(
+            True, {t: round(v, 4) for t, v in p.items()}, tuple(x for x in op.top_terms if x[0] not in generic)
+        )
+        q = self.combiner.probabilities(findings, p)
+        high_ids = [c for c in rb.criteria if c[0] == "H"]
+        medium_ids = [c for c in rb.criteria if c[0] == "M"]
+        allowed = ["low"]
+        if not all(c in denied for c in medium_ids + high_ids):
+            allowed.append("medium")
+        if not all(c in denied for c in high_ids):
+            allowed.append("high")
+        floor = rules_tier if any(h.source == "answer" or h.id in confirmed for h in criteria) else "low"
+        if rules_tier == "high":
+            floor = "high"  # the law: strong H evidence, not excluded in its phrase nor answered "no"
+        allowed = [t for t in allowed if TIER_RANK[t] >= TIER_RANK[floor]] or [floor]
+        tier = max(allowed, key=lambda t: q[t])
+        confidence = q[tier]
+        doubt = False
+        fired = [h.id for h in criteria if h.source != "answer"]
+
+        def weighed(ids):  # most plausible first: the criterion's tier as the combiner sees it, then rulebook order
+            order = list(rb.criteria)
+            return sorted(dict.fromkeys(ids), key=lambda c: (-q[rb.criteria[c].tier], order.index(c)))
+
+        if tier == "high" and rules_tier == "high" and q["high"] < 0.5:
+            # The rules found a high criterion the weighed evidence finds unlikely: ask, keep high.
+            reasons.append(
+                Text(
+                    f"规则发现高风险标准，但综合判断认为高风险的可能仅 {q['high']:.0%}：请确认",
+                    f"the rules found a high-risk criterion, but the weighed evidence gives high only {q['high']:.0%}:"
+                    " please confirm",
+                )
+            )
+            ask += weighed(c for c in fired if c[0] == "H")
+            doubt = True
+        elif TIER_RANK[tier] > TIER_RANK[rules_tier]:
+            # A tier no criterion found cannot cite its article: a person decides which criterion holds, if any.
+            reasons.append(
+                Text(
+                    f"规则未发现{'高' if tier == 'high' else '中'}风险标准，但综合判断认为该等级的可能为 {q[tier]:.0%}",
+                    f"no rule found a {tier}-risk criterion, but the weighed evidence gives {tier} {q[tier]:.0%}",
+                )
+            )
+            doubt = True
+        elif TIER_RANK[tier] < TIER_RANK[rules_tier]:
+            reasons.append(
+                Text(
+                    f"规则发现中风险证据，但综合判断认为低风险的可能为 {q['low']:.0%}：请确认",
+                    f"the rules found medium-risk evidence, but the weighed evidence gives low {q['low']:.0%}:"
+                    " please confirm",
+                )
+            )
+            ask += weighed(fired)
+            doubt = True
+        if confidence < REVIEW_BELOW:
+            reasons.append(
+                Text(f"综合判断不确定（{confidence:.0%}）", f"the weighed evidence is unsure ({confidence:.0%})")
+            )
+            doubt = True
+        # Weak evidence of a tier above the one chosen is worth a question when the result is in doubt anyway and
+        # that tier is plausible at all; a confident result is not padded with questions.
+        higher = [
+            h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied
+        ]
+        plausible = [c for c in higher if q[rb.criteria[c].tier] >= ASK_WEAK_MIN]
+        if plausible and (doubt or findings.thin):
+            reasons.append(_weak_evidence(weighed(plausible)))
+            ask += weighed(plausible)
+        if findings.thin:
+            reasons.append(Text("描述过于简略，无法判断", "the description is too thin to judge"))
+            ask += weighed(c for c in rb.thin_questions if c not in denied)
+            doubt = True
+        # "answers": every criterion above low was answered "no".
+        decided = "answers" if allowed == ["low"] and denied else "model" if silent else "rules+model"
+        return Decision(tier, confidence, decided, view, reasons, ask, doubt)
 
 
 @dataclass
