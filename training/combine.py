@@ -5,8 +5,9 @@
 Rows: the corpus with out-of-fold model probabilities, and the real development descriptions
 (training/data/real/dev.csv and dev-b.csv, text read from ../shared/data). The regularisation and the weight of a real
 row are chosen on two development sets: 5-fold cross-validation over the real rows, and dev2.csv (our writers' prose,
-never fitted on). The same folds then give the engine's figures on real text, a reliability table and the expected calibration error, with the review rate for each REVIEW_BELOW. No held-out
-set is read. The out-of-fold step fits the model five times (minutes): --rows-cache keeps its rows between runs.
+never fitted on). The same folds then give the engine's figures on real text, a reliability table and the expected
+calibration error, with the review rate for each REVIEW_BELOW. No held-out set is read. The out-of-fold step fits the
+model five times (minutes): --rows-cache keeps its rows between runs.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def main() -> int:
     written = combine.rows_of(training.read_labelled_csv(DATA / WRITTEN_DEV), rules, model, real=False)
     C, rw, grid = combine.choose(rows, names, written)
     for c_, w_, real, ours in grid:
-        print(f"C {c_:<4} real weight {w_:<4} log-loss: real rows (cross-validated) {real:.4f}, {WRITTEN_DEV} {ours:.4f}")
+        print(f"C {c_:<4} real weight {w_:<4} log-loss: real rows (cross-val.) {real:.4f}, {WRITTEN_DEV} {ours:.4f}")
     print(f"chosen: C {C}, real weight {rw}")
 
     # The engine on the real rows, each judged with a combiner that never saw it.

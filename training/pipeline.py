@@ -5,7 +5,7 @@
 
 Each step is a typed function in riskclass.training; this file only declares their order and inputs, so the shipped
 model and its manifest can be rebuilt from the committed data with one command. Data: training/data/corpus.csv
-(training), dev2.csv (choosing the engine's thresholds with training/tune.py), test.csv and test2.csv (held out,
+(training), dev2.csv (choosing how rules and model combine, with training/combine.py), test.csv and test2.csv (held out,
 reported only).
 """
 

@@ -22,7 +22,7 @@ from riskclass.text.normalise import normalise
 
 TIERS = ("high", "medium", "low")
 CORPUS_FILE = "corpus.csv"
-DEV_FILES = ("dev2.csv",)  # for choosing the engine's thresholds (training/tune.py); never trained on
+DEV_FILES = ("dev2.csv",)  # for choosing how rules and model combine (training/combine.py); never trained on
 TEST_FILE = "test.csv"
 MORE_TEST_FILES = ("test2.csv",)  # a second held-out set, written later by new writers from the rubric alone
 
@@ -641,7 +641,7 @@ def model_card(manifest: dict) -> str:
     if dev:
         lines += [
             "",
-            "On the development set used to choose the engine's thresholds (training/tune.py):",
+            "On the development set used in choosing how rules and model combine (training/combine.py):",
             "",
         ]
         lines += ["| set | rules only | model only | combined | combined high recall |", "|---|---|---|---|---|"]
