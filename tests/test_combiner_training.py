@@ -2,12 +2,11 @@
 rulebook and model it weighs."""
 
 import json
-from importlib import resources
 
 import pytest
 
 import riskclass.training.combine as combine
-from riskclass.engine.combine import COMBINER_FILE, Findings, read_combiner
+from riskclass.engine.combine import COMBINER_FILE, Findings, _combiner_path, read_combiner
 from riskclass.model.classifier import load_shipped_model
 from riskclass.rulebook.rules import load_rulebook
 from riskclass.training.pipeline import reliability
@@ -68,7 +67,6 @@ def test_reliability_table_and_calibration_error():
 
 def test_the_shipped_combiner_was_fitted_for_the_shipped_rulebook_and_model():
     """Drift: a rulebook or model change without refitting (python training/combine.py) fails here."""
-    ref = resources.files("riskclass.models").joinpath(COMBINER_FILE)
-    meta = json.loads(ref.read_text(encoding="utf-8"))["meta"]
+    meta = json.loads(_combiner_path().read_text(encoding="utf-8"))["meta"]
     assert meta["rulebook"] == load_rulebook().version
     assert meta["model_sha256"] == load_shipped_model().sha256

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -145,14 +146,27 @@ def read_combiner(path: Path) -> Combiner:
 _shipped: Combiner | None = None
 
 
+def _combiner_path() -> Path | None:
+    """combiner.json in RISKCLASS_MODEL_DIR (a team's own model may bring its own), else the shipped one: inside an
+    installed wheel (`riskclass/models`) or beside the package in a checkout (`models/`)."""
+    if env := os.environ.get("RISKCLASS_MODEL_DIR"):
+        own = Path(env) / COMBINER_FILE
+        if own.is_file():
+            return own
+    try:
+        shipped = Path(str(resources.files("riskclass.models"))) / COMBINER_FILE
+    except ModuleNotFoundError:
+        shipped = Path(__file__).resolve().parents[2] / "models" / COMBINER_FILE
+    return shipped if shipped.is_file() else None
+
+
 def shipped_combiner() -> Combiner | None:
-    """The combiner that ships beside the model, or None when there is none (the engine then uses its rules-only
-    confidence and the fixed thresholds)."""
+    """The combiner that goes with the model, or None when there is none (the engine then falls back to the
+    hand-set thresholds)."""
     global _shipped
     if _shipped is None:
-        ref = resources.files("riskclass.models").joinpath(COMBINER_FILE)
-        if not ref.is_file():
+        path = _combiner_path()
+        if path is None:
             return None
-        with resources.as_file(ref) as path:
-            _shipped = read_combiner(Path(path))
+        _shipped = read_combiner(path)
     return _shipped
