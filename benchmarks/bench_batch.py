@@ -12,7 +12,7 @@ usage: python benchmarks/bench_batch.py [--rows 100000] [--seed 0] [--keep DIR]
      read with the csv module and each row's probabilities predicted and written one row at a time (its training
      time is reported but not counted in its rows/s, which favours it).
 3. Reports rows/s, the speed-up over the plain pipeline, and peak memory: the largest single process
-   (`ru_maxrss` of the waited-for children) and the whole process tree (RSS summed over the child and its workers,
+   (`ru_maxrss` of the waited-for children) and the whole process tree (PSS summed over the child and its workers,
    sampled every 0.2 s).
 4. Profiles chunks of the generated rows in-process to show where a row's time goes (tokeniser, rules, model), the
    first chunks of a run (which build the rules' batch screen) apart from the next ones.
@@ -146,7 +146,7 @@ print(json.dumps({"rows": n, "train_s": trained, "loop_s": time.perf_counter() -
 
 
 def _tree_rss(pid: int) -> int:
-    """Resident memory (bytes) of `pid` and all its descendants, from /proc."""
+    """Memory (bytes) of `pid` and all its descendants, from /proc: proportional set size where available."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -165,14 +165,27 @@ def _tree_rss(pid: int) -> int:
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total += _pss(p, rss.get(p, 0))
         todo += children.get(p, [])
     return total
 
 
+def _pss(pid: int, rss: int) -> int:
+    """Proportional set size of `pid` (pages shared with forked workers counted once across the tree), or its RSS
+    where the kernel does not say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss
+
+
 def run(cmd: list[str]) -> dict:
     """Run `cmd`: wall seconds, its stdout, its peak RSS (`wait4`: the largest of it and its waited-for children)
-    and the peak RSS of its whole process tree (sampled)."""
+    and the peak PSS of its whole process tree (sampled)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -280,11 +293,11 @@ def main() -> None:
             if i > args.rows // 10:
                 break
             w.writerow(row)
-    r = run([py, "-m", "riskclass.batch.run", str(small), "-o", str(tmp / "out-tenth.csv"), "--force"])
+    r = run([py, "-m", "riskclass", "batch", str(small), "-o", str(tmp / "out-tenth.csv"), "--force"])
     results[f"riskclass batch --jobs 1 ({args.rows // 10:,} rows)"] = (args.rows // 10 / r["wall"], r)
     for jobs in (1, 2):
         out = tmp / f"out-jobs{jobs}.csv"
-        r = run([py, "-m", "riskclass.batch.run", str(src), "-o", str(out), "--force", "--jobs", str(jobs)])
+        r = run([py, "-m", "riskclass", "batch", str(src), "-o", str(out), "--force", "--jobs", str(jobs)])
         results[f"riskclass batch --jobs {jobs}"] = (args.rows / r["wall"], r)
     a = (tmp / "out-jobs1.csv").read_bytes()
     b = (tmp / "out-jobs2.csv").read_bytes()
@@ -307,7 +320,7 @@ def main() -> None:
         f"(plain: training {stats['train_s']:.1f} s not counted; riskclass: whole command, start-up and model "
         f"loading included; --jobs 1 and --jobs 2 outputs {same})"
     )
-    print("peak MiB: largest single process (ru_maxrss); tree MiB: all processes of the run together (sampled)")
+    print("peak MiB: largest single process (ru_maxrss); tree MiB: all processes of the run, PSS (sampled)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if not args.no_profile:
         profile_chunk(src)
