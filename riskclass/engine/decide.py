@@ -586,6 +586,9 @@ class Engine:
                 )
             )
             doubt = True
+            # Which criterion of that tier, if any, holds is the question; weak evidence of one is asked below.
+            if not any(rb.criteria[h.id].tier == tier for h in possible):
+                ask += [c for c in rb.thin_questions if rb.criteria[c].tier == tier and c not in denied]
         elif TIER_RANK[tier] < TIER_RANK[rules_tier]:
             reasons.append(
                 Text(
