@@ -76,7 +76,12 @@ def test_article_command():
     out = r.stdout.decode()
     assert out.startswith("第四十六条（分类监管）") and "事前披露、事后控制" in out
     r = run_cli("article", "99")
-    assert r.returncode != 0 and "第五十一条" in _one_line_error(r)
+    assert r.returncode == 2 and "第五十一条" in _one_line_error(r), "a usage error"
+
+
+def test_an_answer_to_an_unknown_criterion_is_a_usage_error():
+    r = run_cli("classify", "AI简历筛选", "--answer", "H9=yes", "--rules-only")
+    assert r.returncode == 2 and "H9" in _one_line_error(r) and "H7" in _one_line_error(r)
 
 
 def test_rules_list_and_check():

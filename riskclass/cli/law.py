@@ -10,9 +10,13 @@ from riskclass.errors import ExitCode
 
 
 def cmd_article(args: argparse.Namespace) -> int:
+    from riskclass.errors import InputError, LawError
     from riskclass.law.draft import load_draft
 
-    article = load_draft().article(args.number)
+    try:
+        article = load_draft().article(args.number)
+    except LawError as exc:  # the number is the user's input: a usage error (exit 2), not a broken draft
+        raise InputError(str(exc)) from None
     if args.json:
         print(
             json.dumps(

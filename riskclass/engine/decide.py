@@ -25,7 +25,7 @@ from riskclass.engine.assessment import (
     Question,
 )
 from riskclass.engine.combine import Combiner, Findings, register_of, shipped_combiner
-from riskclass.errors import RiskclassError
+from riskclass.errors import InputError, RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
 from riskclass.rulebook.rules import Rulebook, Text, compile_pattern, load_rulebook, phrases
 from riskclass.rulebook.screen import Candidates, Screen, _first_affirmed
@@ -196,7 +196,11 @@ class Engine:
         text = norm.text
         answers = {k: v for k, v in (answers or {}).items() if v is not None}
         for cid in answers:
-            rb.criterion(cid)  # unknown ids fail loudly with the valid ones listed
+            if cid not in rb.criteria:  # an answer is the user's input: a usage error, with the valid ids listed
+                try:
+                    rb.criterion(cid)
+                except RiskclassError as exc:
+                    raise InputError(f"answer to {exc}") from None
 
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}
