@@ -320,7 +320,12 @@ def _jieba_tokenizer():
             tok.FREQ, tok.total = snapshot
             tok.initialized = True
         else:
-            tok.initialize()
+            # jieba's own cache (jieba.cache in the shared temporary directory, writable by every user of the machine
+            # and never checked) is not read: the prefix dictionary is built from jieba's packaged file, and
+            # riskclass's own checksummed cache keeps the result.
+            with tok.get_dict_file() as fh:
+                tok.FREQ, tok.total = tok.gen_pfdict(fh)
+            tok.initialized = True
             with resources.files("riskclass.data").joinpath(USER_DICT).open("rb") as fh:
                 tok.load_userdict(fh)
             # An unwritable cache only costs speed: this run already has the dictionary in memory.

@@ -144,3 +144,24 @@ def test_a_cache_directory_that_cannot_be_written_only_costs_time(warm, tmp_path
     finally:
         if fault == "read-only":
             _writable_again(cache)
+
+
+def test_a_jieba_cache_planted_in_the_shared_temporary_directory_changes_nothing(warm, tmp_path):
+    """jieba keeps its own cache in the temporary directory every user of the machine can write; riskclass builds its
+    dictionary without reading it, so a planted one (here: a dictionary that knows one word) changes no answer."""
+    import marshal
+
+    command, _, expected = warm
+    planted = tmp_path / "tmp"
+    planted.mkdir()
+    (planted / "jieba.cache").write_bytes(marshal.dumps(({"人": 1}, 1)))
+    os.environ["TMPDIR"], saved = str(planted), os.environ.get("TMPDIR")
+    try:
+        r, output = _run(command, tmp_path / "cold-cache", tmp_path)  # a cold cache: the dictionary is built now
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
+    assert r.returncode == 0, r.stderr
+    assert output == expected
