@@ -101,15 +101,21 @@ def _garble(b: bytes) -> bytes:
     ids=["truncated", "garbled", "too long", "empty"],
 )
 def test_a_damaged_array_file_with_a_matching_manifest_is_one_line(tmp_path, damage):
+    _damaged_copy_is_refused(tmp_path, "arrays_file", "arrays_sha256", damage)
+
+
+def _damaged_copy_is_refused(tmp_path, file_key: str, sha_key: str, damage) -> None:
+    """A copy of the shipped model with one file damaged and its hash in the manifest updated to match: `classify`
+    refuses it with one line naming that file."""
     d = tmp_path / "model"
     shutil.copytree(SHIPPED, d)
     manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-    arrays = d / manifest["arrays_file"]
-    arrays.write_bytes(damage(arrays.read_bytes()))
-    manifest["arrays_sha256"] = _sha(arrays)
+    damaged = d / manifest[file_key]
+    damaged.write_bytes(damage(damaged.read_bytes()))
+    manifest[sha_key] = _sha(damaged)
     (d / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     line = _one_line_refusal(_classify(d, tmp_path))
-    assert manifest["arrays_file"] in line
+    assert manifest[file_key] in line
 
 
 def _edit(change):
@@ -135,15 +141,7 @@ def _edit(change):
     ids=["truncated", "missing key", "bad n-gram range", "one term short", "object dtype"],
 )
 def test_a_damaged_header_with_a_matching_manifest_is_one_line(tmp_path, damage):
-    d = tmp_path / "model"
-    shutil.copytree(SHIPPED, d)
-    manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-    header = d / manifest["model_file"]
-    header.write_bytes(damage(header.read_bytes()))
-    manifest["model_sha256"] = _sha(header)
-    (d / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    line = _one_line_refusal(_classify(d, tmp_path))
-    assert manifest["model_file"] in line
+    _damaged_copy_is_refused(tmp_path, "model_file", "model_sha256", damage)
 
 
 def test_the_shipped_model_directory_holds_no_pickle():
