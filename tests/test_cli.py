@@ -190,3 +190,12 @@ def test_review_and_audit_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and b"--accept" in r.stderr  # one of --accept / --tier is required (argparse)
     help_text = run_cli("audit", "verify", "--help").stdout.decode()
     assert "cannot show entries cut off at the end" in " ".join(help_text.split())
+
+
+def test_lang_before_the_command_is_honoured_and_after_it_wins():
+    first = run_cli("--lang", "en", "classify", "AI简历筛选", "--rules-only", "--color", "never")
+    assert first.returncode == 0 and first.stdout.decode().startswith("[High risk]")
+    both = run_cli("--lang", "en", "classify", "AI简历筛选", "--rules-only", "--lang", "zh", "--color", "never")
+    assert both.stdout.decode().startswith("[高风险]")
+    report = run_cli("--lang", "en", "report", "AI简历筛选", "--rules-only", "--format", "md")
+    assert report.returncode == 0 and "High risk" in report.stdout.decode()

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from riskclass.cli.common import _audit_log_arg, _keyring_arg, _paren, _warn
+from riskclass.cli.common import _audit_log_arg, _keyring_arg, _out_lang, _paren, _warn
 from riskclass.errors import ExitCode, InputError, RiskclassError
 
 
@@ -37,7 +37,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     assessment = _assess_description(args)
     review = _earlier_review(log, assessment)  # issue 6: a decision already recorded for this description
     if args.json:
-        data = {**assessment.to_dict(args.lang), "description": assessment.description}  # so it can be reported
+        data = {**assessment.to_dict(_out_lang(args)), "description": assessment.description}  # so it can be reported
         if review is not None and review.entry is not None:
             from riskclass.audit.log import review_json
 
@@ -51,9 +51,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     else:
         from riskclass.reports.terminal import print_rendered
 
-        print_rendered(assessment, args.lang, args.color)
+        print_rendered(assessment, _out_lang(args), args.color)
         if review is not None and review.entry is not None:
-            _print_earlier_review(review, assessment, args.lang)
+            _print_earlier_review(review, assessment, _out_lang(args))
     return ExitCode.OK
 
 
@@ -74,13 +74,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         import riskclass.audit.log as audit
 
         review = audit.review_json(lookup, assessment.versions)
-    text = reports.render_report(reports.build_report(assessment, args.lang, review=review), fmt)
+    text = reports.render_report(reports.build_report(assessment, _out_lang(args), review=review), fmt)
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return ExitCode.OK
     out = Path(args.output)
     write_text_atomic(args.output, text, force=args.force)
-    print(f"{out} ({fmt}, {assessment.tier_title.get(args.lang)})", file=sys.stderr)
+    print(f"{out} ({fmt}, {assessment.tier_title.get(_out_lang(args))})", file=sys.stderr)
     return ExitCode.OK
 
 

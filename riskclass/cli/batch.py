@@ -12,6 +12,7 @@ from typing import Any
 
 from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
 from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
+from riskclass.cli.common import _out_lang
 from riskclass.errors import ExitCode, InputError
 from riskclass.tables.files import AtomicOutput, check_output_path
 from riskclass.tables.read import check_input_file
@@ -64,7 +65,9 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--delimiter", metavar="CHAR", help="force the input delimiter: , ; or tab (default: sniffed)")
     p.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx input (default: the active one)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of questions and JSON texts")
+    p.add_argument(
+        "--lang", choices=["zh", "en"], help="language of questions and JSON texts (default: the top-level --lang, zh)"
+    )
     p.add_argument("--rules-only", action="store_true", help="do not consult the model")
     p.add_argument("--no-formula-guard", action="store_true", help="write cells starting with = + - @ unchanged")
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
@@ -225,7 +228,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         encoding=args.encoding,
         force=args.force,
-        lang=args.lang,
+        lang=_out_lang(args),
         rules_only=args.rules_only,
         delimiter=args.delimiter,
         sheet=args.sheet,

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="assess one description", description="Assess one AI product description.")
     p.add_argument("description", help="the description, or - to read it from standard input")
     p.add_argument("--json", action="store_true", help="print one JSON object (CONTRACT.md)")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the output (default zh)")
+    p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
     _add_assessment_options(p, "answer a follow-up question as a fact, e.g. --answer H4=no (repeatable)")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour the output")
     p.add_argument("--audit-log", metavar="PATH", help="shows an earlier review decision from this log (see `audit`)")
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the extension (.md, .html, .json) unless --format says",
     )
     p.add_argument("--format", choices=["md", "html", "json"], help="report format")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the report (default zh)")
+    p.add_argument("--lang", choices=["zh", "en"], help="language of the report (default: the top-level --lang, zh)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
     p.add_argument("--keyring", metavar="PATH", help="verify that decision's signature against this keyring (`audit`)")
@@ -191,6 +191,8 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "lang", "") is None:  # `riskclass --lang en classify …` and `riskclass classify … --lang en` alike
+        args.lang = args.ui_lang
     try:
         check_text_arguments(parser, args)
         if args.command is None:
