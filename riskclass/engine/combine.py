@@ -136,6 +136,8 @@ class Combiner:
 def read_combiner(path: Path) -> Combiner:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: the combiner is missing; reinstall riskclass or run training/combine.py") from None
     except (OSError, UnicodeError, ValueError) as exc:
         raise ModelError(f"{path}: cannot read the combiner ({exc})") from None
     if not isinstance(data, dict):
@@ -146,7 +148,7 @@ def read_combiner(path: Path) -> Combiner:
 _shipped: Combiner | None = None
 
 
-def _combiner_path() -> Path | None:
+def _combiner_path() -> Path:
     """combiner.json in RISKCLASS_MODEL_DIR (a team's own model may bring its own), else the shipped one: inside an
     installed wheel (`riskclass/models`) or beside the package in a checkout (`models/`)."""
     if env := os.environ.get("RISKCLASS_MODEL_DIR"):
@@ -154,19 +156,14 @@ def _combiner_path() -> Path | None:
         if own.is_file():
             return own
     try:
-        shipped = Path(str(resources.files("riskclass.models"))) / COMBINER_FILE
+        return Path(str(resources.files("riskclass.models"))) / COMBINER_FILE
     except ModuleNotFoundError:
-        shipped = Path(__file__).resolve().parents[2] / "models" / COMBINER_FILE
-    return shipped if shipped.is_file() else None
+        return Path(__file__).resolve().parents[2] / "models" / COMBINER_FILE
 
 
-def shipped_combiner() -> Combiner | None:
-    """The combiner that goes with the model, or None when there is none (the engine then falls back to the
-    hand-set thresholds)."""
+def shipped_combiner() -> Combiner:
+    """The combiner that goes with the model (a missing or unusable file is a ModelError, as for the model)."""
     global _shipped
     if _shipped is None:
-        path = _combiner_path()
-        if path is None:
-            return None
-        _shipped = read_combiner(path)
+        _shipped = read_combiner(_combiner_path())
     return _shipped

@@ -1,8 +1,9 @@
 """The assessment engine: rules carry the law, an optional model generalises, answers to questions are facts.
 
 Decision (RUBRIC.md "Decision order"): any H criterion → high; else any M → medium; else low. A strong rule hit sets
-that floor. The model (when given) decides where the rules are silent and can raise a tier the rules left lower;
-every disagreement between them sets `needs_review`. Answers to follow-up questions override what the text suggests.
+that floor. With a model, the combiner (riskclass.engine.combine) weighs the rules' findings and the model's opinion
+into calibrated tier probabilities inside what the law allows (`_combined`); without one, the rules decide alone
+(`_decide`). Answers to follow-up questions override what the text suggests.
 """
 
 from __future__ import annotations
@@ -40,17 +41,6 @@ CONF_NOTHING = 0.40  # nothing matched: low is only the default, so stay under 0
 CONF_STEP = 0.04
 CONF_WEAK_PENALTY = 0.10  # weak evidence of a higher tier makes the chosen tier less certain
 
-# The hand-tuned cascade, used only when no combiner ships (models/combiner.json; see _combined). Chosen with a
-# since-retired replay script on the
-# development set training/data/dev2.csv, never on a held-out test set: the rules were written against the corpus, so
-# cross-validation there would flatter them. With the 3,416-row corpus (model trained on it, replayed on dev2): raising
-# at 0.5 keeps high recall at 0.973 (0.6 drops it to 0.925); letting a confident model (low ≥ 0.6) lower medium
-# evidence and turning an H hit the model gives under 10% into a question took macro-F1 from 0.907 to 0.931.
-MODEL_RAISE_HIGH = 0.50  # model probability of "high" that lifts a product the rules left medium or low
-MODEL_RAISE_MEDIUM = 0.75  # where no rule found a criterion: medium when P(medium) + P(high) reaches this, else low
-MODEL_LOWER_MEDIUM = 0.60  # model probability of "low" that lowers a product the rules found only medium evidence for
-MODEL_DOUBT = 0.15  # below this model probability for the rules' tier, the result is flagged for review
-MODEL_SURE = 0.60  # below this, a decision the model makes alone is "unsure": confidence ≤ 0.5 and review requested
 # With the learned combiner (riskclass.engine.combine): below this calibrated probability of the chosen tier, a person
 # should look. Chosen on the 960 real development descriptions, each judged by a combiner fitted without it
 # (training/combine.py prints the trade-off), to keep review under one row in five: with an earlier fit, 0.45 flagged
@@ -119,7 +109,8 @@ class Engine:
     def __init__(
         self, rulebook: Rulebook | None = None, model: TierModel | None = None, combiner: Combiner | None = None
     ) -> None:
-        """`combiner`: how rules and model are weighed (the shipped one when a model is given and none is)."""
+        """`combiner`: how rules and model are weighed (the shipped one when a model is given and none is); a model
+        is never used without one."""
         self.rulebook = rulebook or load_rulebook()
         self.model = model
         self.combiner = combiner if combiner is not None or model is None else shipped_combiner()
@@ -279,28 +270,27 @@ class Engine:
         silent = not criteria and not possible_t and not low_signal
         confirmed = frozenset(cid for cid, yes in answers.items() if yes)
         denied = frozenset(cid for cid, yes in answers.items() if not yes)
-        if negated_spans and self.model is not None:
+        if findings_only or self.model is not None:
+            kept = {c for c in rb.criteria if not rb.criteria[c].is_red_flag} - denied
+            findings = Findings(
+                frozenset(h.id for h in criteria if h.source != "answer") & kept,
+                frozenset(h.id for h in possible_t) & kept,
+                frozenset(negated_ids & kept),
+                frozenset(excluded_ids & kept),
+                low_signal,
+                thin,
+                *register_of(text),
+            )
             # Words a negation rules out (不使用人脸识别) are not evidence for the model either: it reads the text
             # with them blanked out (RUBRIC.md, Border decisions: negation).
-            opinion = self.model.opinion(_blanked(norm, negated_spans))
-        kept = {c for c in rb.criteria if not rb.criteria[c].is_red_flag} - denied
-        findings = Findings(
-            frozenset(h.id for h in criteria if h.source != "answer") & kept,
-            frozenset(h.id for h in possible_t) & kept,
-            frozenset(negated_ids & kept),
-            frozenset(excluded_ids & kept),
-            low_signal,
-            thin,
-            *register_of(text),
-        )
-        if findings_only:
-            return findings, (_blanked(norm, negated_spans) if negated_spans else norm)
-        if self.model is not None and self.combiner is not None:
+            model_text = _blanked(norm, negated_spans) if negated_spans else norm
+            if findings_only:
+                return findings, model_text
+            if negated_spans:
+                opinion = self.model.opinion(model_text)
             d = self._combined(norm, rules_tier, criteria, possible_t, findings, silent, opinion, confirmed, denied)
         else:
-            d = self._decide(
-                norm, rules_tier, criteria, possible_t, low_signal, thin, silent, opinion, confirmed, denied
-            )
+            d = self._decide(rules_tier, criteria, possible_t, low_signal, thin, silent)
         tier, reasons, ask = d.tier, d.reasons, d.ask
 
         decided_by = d.decided_by
@@ -385,20 +375,8 @@ class Engine:
             known = self._derived[(tier, ids)] = (obligations, national)
         return known
 
-    def _decide(
-        self,
-        norm,
-        rules_tier,
-        criteria,
-        possible,
-        low_signal,
-        thin,
-        silent,
-        opinion=None,
-        confirmed=frozenset(),
-        denied=frozenset(),
-    ) -> Decision:
-        """Tier, confidence and what to ask, from the rules' findings and (when given) the model's opinion."""
+    def _decide(self, rules_tier, criteria, possible, low_signal, thin, silent) -> Decision:
+        """Tier, confidence and what to ask from the rules alone (no model loaded)."""
         rb = self.rulebook
         reasons: list[Text] = []
         ask: list[str] = []
@@ -416,119 +394,20 @@ class Engine:
         if thin:
             reasons.append(Text("描述过于简略，无法判断", "the description is too thin to judge"))
             ask += thin_ask
-
-        if self.model is None:
-            if higher:
-                reasons.append(_weak_evidence(higher))
-                ask += higher
-            if silent and not thin:
-                reasons.append(
-                    Text(
-                        "规则未找到任何依据，“低风险”只是默认结论",
-                        "no rule found any evidence: 'low' is only the default",
-                    )
+        if higher:
+            reasons.append(_weak_evidence(higher))
+            ask += higher
+        if silent and not thin:
+            reasons.append(
+                Text(
+                    "规则未找到任何依据，“低风险”只是默认结论",
+                    "no rule found any evidence: 'low' is only the default",
                 )
-                ask += thin_ask
-            return Decision(
-                rules_tier,
-                rule_conf,
-                "rules",
-                ModelView(False, note="no model loaded: rules only"),
-                reasons,
-                ask,
-                False,
             )
-
-        op = opinion if opinion is not None else self.model.opinion(norm)
-        p = op.probabilities
-        generic = set(rb.generic_terms)  # 一款, 系统, 模型… weigh in the model but explain nothing
-        view = ModelView(
-            True, {t: round(v, 4) for t, v in p.items()}, tuple(x for x in op.top_terms if x[0] not in generic)
+            ask += thin_ask
+        return Decision(
+            rules_tier, rule_conf, "rules", ModelView(False, note="no model loaded: rules only"), reasons, ask, False
         )
-        # Weak evidence is worth a question only when the model finds that tier plausible too.
-        plausible = [c for c in higher if p[rb.criteria[c].tier] >= ASK_WEAK_MIN]
-        if plausible:
-            reasons.append(_weak_evidence(plausible))
-            ask += plausible
-        fired = [h.id for h in criteria if h.source != "answer"]
-        # The user's own facts (a criterion answered yes, found by the rules or not) are not second-guessed.
-        answered = any(h.source == "answer" or h.id in confirmed for h in criteria)
-        if rules_tier == "high":
-            if p["high"] < MODEL_DOUBT:
-                reasons.append(
-                    Text(
-                        f"模型与规则不一致：模型认为高风险的可能仅 {p['high']:.0%}",
-                        f"the model disagrees with the rules: it gives high only {p['high']:.0%}",
-                    )
-                )
-                ask += [c for c in fired if c[0] == "H"]
-                return Decision("high", min(rule_conf, 0.6), "rules+model", view, reasons, ask, True)
-            return Decision(
-                "high",
-                min(0.97, (rule_conf + max(p["high"], 0.5)) / 2 + 0.05),
-                "rules+model",
-                view,
-                reasons,
-                ask,
-                False,
-            )
-        # Answers are facts: the model may not lift a product to a tier whose criteria the user has all answered "no"
-        # to, nor on the strength of criteria the user has denied (the questions it would rest on).
-        high_ids = [c for c in rb.criteria if c[0] == "H"]
-        medium_ids = [c for c in rb.criteria if c[0] == "M"]
-        raise_on = plausible or [c for c in thin_ask if c[0] == "H"]
-        may_raise_high = not all(c in denied for c in high_ids) and not (raise_on and set(raise_on) <= denied)
-        may_raise_medium = not all(c in denied for c in medium_ids + high_ids)
-        if p["high"] >= MODEL_RAISE_HIGH and may_raise_high:
-            reasons.append(
-                Text(
-                    f"规则未发现高风险标准，但模型认为高风险的可能为 {p['high']:.0%}",
-                    f"no rule found a high-risk criterion, but the model gives high {p['high']:.0%}",
-                )
-            )
-            ask += plausible or [c for c in thin_ask if c[0] == "H"]
-            return Decision("high", p["high"] * 0.9, "rules+model" if criteria else "model", view, reasons, ask, True)
-        if rules_tier == "medium" and p["low"] >= MODEL_LOWER_MEDIUM and not answered:
-            # Medium evidence is often one word in a context that concerns things, not people (持卡人数据 in a card
-            # factory's camera QC): when the model is confident of low, low is suggested and the criterion asked about.
-            reasons.append(
-                Text(
-                    f"规则发现中风险证据，但模型认为低风险的可能为 {p['low']:.0%}：请确认",
-                    f"the rules found medium-risk evidence, but the model gives low {p['low']:.0%}: please confirm",
-                )
-            )
-            ask += fired
-            return Decision("low", min(p["low"], 0.6), "rules+model", view, reasons, ask, True)
-        if rules_tier == "medium":
-            doubt = p["low"] > 1 - MODEL_DOUBT
-            if doubt:
-                reasons.append(
-                    Text(
-                        f"模型与规则不一致：模型倾向低风险（{p['low']:.0%}）",
-                        f"the model disagrees with the rules: it leans low ({p['low']:.0%})",
-                    )
-                )
-                ask += fired
-            conf = min(rule_conf, 0.6) if doubt else min(0.95, (rule_conf + p["medium"] + p["high"]) / 2)
-            return Decision("medium", conf, "rules+model", view, reasons, ask, doubt)
-        lift = p["medium"] + p["high"] >= MODEL_RAISE_MEDIUM and may_raise_medium
-        tier = "medium" if lift else "low"
-        conf = p["medium"] + p["high"] if tier == "medium" else p["low"]
-        if not may_raise_medium:
-            return Decision("low", max(conf, 0.5), "answers", view, reasons, [], False)
-        if conf < MODEL_SURE and not (low_signal and tier == "low"):
-            reasons.append(
-                Text(
-                    f"规则未命中任何标准，模型也不确定（{conf:.0%}）",
-                    f"no rule found a criterion and the model is unsure ({conf:.0%})",
-                )
-            )
-            if not thin:
-                ask += thin_ask
-            return Decision(tier, min(conf, 0.5), "model", view, reasons, ask, True)
-        if low_signal and tier == "low":
-            conf = max(conf, (conf + CONF_LOW_SIGNALS) / 2)
-        return Decision(tier, conf, "model" if silent else "rules+model", view, reasons, ask, thin)
 
     def _combined(
         self, norm, rules_tier, criteria, possible, findings: Findings, silent, opinion, confirmed, denied
