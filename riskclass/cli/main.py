@@ -191,8 +191,6 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "lang", "") is None:  # `riskclass --lang en classify …` and `riskclass classify … --lang en` alike
-        args.lang = args.ui_lang
     try:
         check_text_arguments(parser, args)
         if args.command is None:

@@ -79,11 +79,14 @@ FILING_FORM = re.compile(r"(应用于|用于)[^。；;]{0,20}场景")
 ENGLISH_SHARE = 0.5  # a text whose letters are mostly Latin is read as English (as the normaliser's own split)
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+
+
 def register_of(text: str) -> tuple[bool, bool]:
-    """(english, filing) for a normalised text."""
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    letters = sum(1 for ch in text if ch.isalpha())
-    return (letters > 0 and latin / letters > ENGLISH_SHARE), bool(FILING_FORM.search(text))
+    """(english, filing) for a normalised text. Most texts have no Latin letter: they skip the count of all letters."""
+    latin = len(_LATIN.findall(text))
+    english = latin > 0 and latin / sum(map(str.isalpha, text)) > ENGLISH_SHARE
+    return english, bool(FILING_FORM.search(text))
 
 
 @dataclass(frozen=True)

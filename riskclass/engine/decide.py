@@ -187,11 +187,10 @@ class Engine:
         text = norm.text
         answers = {k: v for k, v in (answers or {}).items() if v is not None}
         for cid in answers:
-            if cid not in rb.criteria:  # an answer is the user's input: a usage error, with the valid ids listed
-                try:
-                    rb.criterion(cid)
-                except RiskclassError as exc:
-                    raise InputError(f"answer to {exc}") from None
+            try:
+                rb.criterion(cid)
+            except RiskclassError as exc:  # an answer is the user's input: a usage error, with the valid ids listed
+                raise InputError(f"answer to {exc}") from None
 
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}
