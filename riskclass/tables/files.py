@@ -15,15 +15,9 @@ from typing import BinaryIO
 
 from riskclass.errors import InputError
 
-# Write failures that come from the user's machine, not from riskclass: a full disk, a quota, a file-size limit
-# (`ulimit -f`, a FAT32 stick's 4 GiB) or a read-only mount. They are reported as one line with exit 2 (issue 12).
+# Write failures that mean the disk is full, not a fault of riskclass: no space, a quota, a file-size limit
+# (`ulimit -f`, a FAT32 stick's 4 GiB). They are reported as one line with exit 2 (issue 12).
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-_ENVIRONMENT = NO_SPACE | {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
-
-
-def is_environment_error(exc: BaseException) -> bool:
-    """True for a write failure the user's environment caused (full disk, read-only or missing directory...)."""
-    return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT
 
 
 def write_failure(exc: OSError, what: str) -> str:

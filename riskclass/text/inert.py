@@ -32,10 +32,6 @@ def inert(text: str) -> str:
     return _ACTIVE.sub(_visible, text)
 
 
-def has_active(text: str) -> bool:
-    return _ACTIVE.search(text) is not None
-
-
 def inert_json(dumped: str) -> str:
     """JSON text (from json.dumps(..., ensure_ascii=False)) with the same characters written as \\uXXXX escapes: the
     same value for a parser, nothing active for a terminal. json already escapes C0 controls, not DEL, C1, bidi
