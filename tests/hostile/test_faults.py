@@ -38,6 +38,13 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
 
 
+def _riskclass(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`riskclass ARGS` run in `cwd`, as a user would, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "riskclass", *args], cwd=cwd, capture_output=True, env=_env(), timeout=300
+    )
+
+
 def _run_limited(limit: int, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", LIMITED, str(limit), *args], cwd=cwd, capture_output=True, env=_env(), timeout=300
@@ -191,13 +198,7 @@ def test_output_ending_in_a_separator_is_refused_before_the_run(tmp_path, name):
 def test_output_ending_in_a_separator_exit_2_and_no_file(tmp_path, command):
     _write_input(tmp_path / "in.csv", 3)
     args = ["batch", "in.csv"] if command == "batch" else ["report", "简历筛选系统"]
-    r = subprocess.run(
-        [sys.executable, "-m", "riskclass", *args, "-o", "newdir/", "--rules-only"],
-        cwd=tmp_path,
-        capture_output=True,
-        env=_env(),
-        timeout=300,
-    )
+    r = _riskclass(tmp_path, *args, "-o", "newdir/", "--rules-only")
     assert r.returncode == 2, r.stderr
     assert "newdir/" in _one_line(r.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
@@ -218,13 +219,7 @@ def test_unwritable_output_directory_is_refused_before_the_run(tmp_path):
 def test_unwritable_output_directory_exit_2_one_line(tmp_path):
     locked = _unwritable_directory(tmp_path)
     _write_input(tmp_path / "in.csv", 3)
-    r = subprocess.run(
-        [sys.executable, "-m", "riskclass", "batch", "in.csv", "-o", str(locked / "out.csv"), "--rules-only"],
-        cwd=tmp_path,
-        capture_output=True,
-        env=_env(),
-        timeout=300,
-    )
+    r = _riskclass(tmp_path, "batch", "in.csv", "-o", str(locked / "out.csv"), "--rules-only")
     assert r.returncode == 2, r.stderr
     assert "cannot write" in _one_line(r.stderr)
 
@@ -318,13 +313,7 @@ def test_jobs_above_the_usable_cores_is_capped_with_a_note(tmp_path):
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     _write_input(tmp_path / "in.csv", 30)
     jobs = cores + 1  # one more than allowed: enough to be capped, cheap if it were not
-    r = subprocess.run(
-        [sys.executable, "-m", "riskclass", "batch", "in.csv", "-o", "out.csv", "--jobs", str(jobs), "--rules-only"],
-        cwd=tmp_path,
-        capture_output=True,
-        env=_env(),
-        timeout=300,
-    )
+    r = _riskclass(tmp_path, "batch", "in.csv", "-o", "out.csv", "--jobs", str(jobs), "--rules-only")
     assert r.returncode == 0, r.stderr
     notes = [line for line in r.stderr.decode().splitlines() if "--jobs" in line]
     assert len(notes) == 1 and f"capped to {cores}" in notes[0]
