@@ -18,11 +18,17 @@ class RiskclassError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
     title: str = "error"
 
-    def __init__(self, message: str, title: str | None = None) -> None:
+    def __init__(self, message: str, title: str | None = None, *, zh: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh
         if title is not None:
             self.title = title
+
+    def text(self, lang: str) -> str:
+        """The message in the user's language: every raise site gives the English text and, with `zh=`, the
+        Chinese one (issue 13: one language at a time); a message without a Chinese text falls back to English."""
+        return self.zh if lang == "zh" and self.zh else self.message
 
     def __str__(self) -> str:
         return self.message

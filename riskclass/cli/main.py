@@ -199,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk behind standard output shows up here, inside the error handling
         return status
     except RiskclassError as exc:
-        print(f"riskclass: {exc.message}", file=sys.stderr)
+        from riskclass.cli.common import _out_lang
+
+        print(f"riskclass: {exc.text(_out_lang(args))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("riskclass: interrupted", file=sys.stderr)
