@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
     p.add_argument("--keyring", metavar="PATH", help="verify that decision's signature against this keyring (`audit`)")
     _add_assessment_options(p, "answer a follow-up question as a fact (repeatable)")
+    product = p.add_argument_group("the product (shown at the top of the report; empty fields are left to complete)")
+    product.add_argument("--id", metavar="ID", help="the product's id in your inventory, e.g. AI-0026")
+    product.add_argument("--name", metavar="NAME", help="the product's name")
+    product.add_argument("--provider", metavar="NAME", help="who provides or runs it")
+    product.add_argument("--owner", metavar="NAME", help="who owns it in your organisation")
 
     from riskclass.cli.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
