@@ -637,7 +637,7 @@ def _compare_rows(r: Report) -> list[tuple[str, str, str]]:
             ),
             _people(d.reviewer),
         ),
-        (rows["date"], r.generated, d.date or "—"),
+        (rows["date"], r.generated, _people(d.date) or "—"),
         (
             rows["reason"],
             H["criteria_found"].format(ids=sep.join(ids)) if ids else H["no_criteria"],
@@ -814,7 +814,7 @@ def to_markdown(
     lines += [f"- {k if _PLAIN_KEY.fullmatch(k) else _md(k)}: {_md(v)}" for k, v in a.versions.items()]
     lines += ["", f"## {H['sign_off']}", "", f"*{H['sign_off_note']}*", "", _md_row(H["sign_off_columns"])]
     lines.append("| --- | --- | --- | --- |")
-    lines += [_md_row((s.title, s.name or BLANK, s.date or BLANK, BLANK)) for s in r.sign_off]
+    lines += [_md_row((s.title, _people(s.name) or BLANK, _people(s.date) or BLANK, BLANK)) for s in r.sign_off]
     lines += ["", "---", "", L["disclaimer"], ""]
     return "\n".join(lines)
 
@@ -1026,7 +1026,7 @@ def to_html(
     ]
     out += [
         f'<tr data-role="{s.role}"><th scope="row">{_e(s.title)}</th><td>{_e(_people(s.name))}</td>'
-        f"<td>{_e(s.date)}</td><td></td></tr>"
+        f"<td>{_e(_people(s.date))}</td><td></td></tr>"
         for s in r.sign_off
     ]
     out += ["</table></section>", f'<footer id="disclaimer">{_e(L["disclaimer"])}</footer>', "</main></body></html>"]

@@ -64,6 +64,8 @@ def test_a_hostile_reviewer_and_reason_stay_inert(rules_engine, kind):
     for raw in RAW:
         assert raw not in md and raw not in html, ascii(raw)
     assert "\n# 伪造的标题" not in md
+    if kind == "formula":  # the comparison table and the sign-off: no cell a spreadsheet would run
+        assert "| =HYPERLINK" not in md and ">=HYPERLINK" not in html and "| '=HYPERLINK" in md
 
 
 def test_a_report_with_identity_and_decision_reads_back_as_a_saved_assessment(tmp_path, capsys):
