@@ -217,6 +217,7 @@ def test_a_decision_passed_in_is_shown_as_not_signed(engine):
         (lambda: reports.TierDecision("extreme", "张三"), "one of high, medium, low"),
         (lambda: reports.TierDecision("high", "  "), "reviewer's name"),
         (lambda: reports.TierDecision("high", "张三", signature="trust me"), "signature"),
+        (lambda: reports.TierDecision("high", "张三", reason=None), "reason must be text"),
         (lambda: reports.ProductIdentity(id=26), "must be text"),
     ],
 )

@@ -216,6 +216,10 @@ class DisclosureField:
     source: str = "to_complete"  # description | assessment | identity | to_complete
 
 
+IDENTITY_FIELDS = ("id", "name", "provider", "owner")
+SIGNATURES = ("verified", "unsigned")
+
+
 @dataclass(frozen=True)
 class ProductIdentity:
     """Which product a report is about, as the team's register (or `report --id --name --provider --owner`) names
@@ -239,10 +243,6 @@ class ProductIdentity:
 
     def to_dict(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in IDENTITY_FIELDS}
-
-
-IDENTITY_FIELDS = ("id", "name", "provider", "owner")
-SIGNATURES = ("verified", "unsigned")
 
 
 @dataclass(frozen=True)
@@ -273,6 +273,13 @@ class TierDecision:
             object.__setattr__(self, "suggested_tier", None)  # unknown then: shown as not known, never guessed
         if not isinstance(self.reviewer, str) or not self.reviewer.strip():
             raise InputError("a decision needs the reviewer's name", zh="复核决定必须写明复核人")
+        for name in ("date", "reason", "key"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise InputError(
+                    f"a decision's {name} must be text, not {type(value).__name__}",
+                    zh=f"复核决定的 {name} 必须是文本，而不是 {type(value).__name__}",
+                )
         if self.signature not in SIGNATURES:
             raise InputError(
                 f"a decision's signature is one of {', '.join(SIGNATURES)}, not {self.signature!r}",
