@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="write a report: checklist or disclosure draft, as Markdown, HTML or JSON",
         description="Write a self-contained report of one assessment: the tier and why, with the articles quoted; "
-        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline.",
+        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline — of the "
+        "tier a reviewer decided when the audit log holds a verified decision, shown beside the suggestion. "
+        "The product's identity heads the report and a sign-off block ends it.",
     )
     p.add_argument("description", nargs="?", help="the product description, or - to read it from standard input")
     p.add_argument("--from-json", metavar="FILE", help="report a saved assessment (classify --json or report JSON)")
