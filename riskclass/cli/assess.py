@@ -74,13 +74,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         import riskclass.audit.log as audit
 
         review = audit.review_json(lookup, assessment.versions)
-    text = reports.render_report(reports.build_report(assessment, _out_lang(args), review=review), fmt)
+    identity = reports.ProductIdentity(
+        id=args.id or "", name=args.name or "", provider=args.provider or "", owner=args.owner or ""
+    )
+    report = reports.build_report(assessment, _out_lang(args), review=review, identity=identity)
+    text = reports.render_report(report, fmt)
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return ExitCode.OK
     out = Path(args.output)
     write_text_atomic(args.output, text, force=args.force)
-    print(f"{out} ({fmt}, {assessment.tier_title.get(_out_lang(args))})", file=sys.stderr)
+    from riskclass.engine.assessment import TIER_TITLES
+
+    print(f"{out} ({fmt}, {TIER_TITLES[report.tier].get(_out_lang(args))})", file=sys.stderr)  # the paperwork's
     return ExitCode.OK
 
 

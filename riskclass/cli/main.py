@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="write a report: checklist or disclosure draft, as Markdown, HTML or JSON",
         description="Write a self-contained report of one assessment: the tier and why, with the articles quoted; "
-        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline.",
+        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline — of the "
+        "tier a reviewer decided when the audit log holds a verified decision, shown beside the suggestion. "
+        "The product's identity heads the report and a sign-off block ends it.",
     )
     p.add_argument("description", nargs="?", help="the product description, or - to read it from standard input")
     p.add_argument("--from-json", metavar="FILE", help="report a saved assessment (classify --json or report JSON)")
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
     p.add_argument("--keyring", metavar="PATH", help="verify that decision's signature against this keyring (`audit`)")
     _add_assessment_options(p, "answer a follow-up question as a fact (repeatable)")
+    product = p.add_argument_group("the product (shown at the top of the report; empty fields are left to complete)")
+    product.add_argument("--id", metavar="ID", help="the product's id in your inventory, e.g. AI-0026")
+    product.add_argument("--name", metavar="NAME", help="the product's name")
+    product.add_argument("--provider", metavar="NAME", help="who provides or runs it")
+    product.add_argument("--owner", metavar="NAME", help="who owns it in your organisation")
 
     from riskclass.cli.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
