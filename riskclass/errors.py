@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -10,6 +11,20 @@ class ExitCode(IntEnum):
     INTERNAL = 1
     BAD_INPUT = 2
     PARTIAL = 3  # batch finished but some rows carry an error
+
+
+class Text(NamedTuple):
+    """A message built where the language is not known (a core module, a batch summary note): both texts travel
+    together and the face that prints it picks one (issue 13: one language at a time)."""
+
+    en: str
+    zh: str
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.en
+
+    def __str__(self) -> str:
+        return self.en
 
 
 class RiskclassError(Exception):

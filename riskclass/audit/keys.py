@@ -30,9 +30,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskclass.config import CONFIG_ENV, config_dir, settings
 from riskclass.errors import AuditError, InputError, RiskclassError
 
-CONFIG_ENV = "RISKCLASS_CONFIG_DIR"
+__all__ = ["CONFIG_ENV", "config_dir"]  # where the key lives is the config directory `riskclass.config` defines
 KEYRING_ENV = "RISKCLASS_KEYRING"
 KEY_FILE = "review_key.pem"
 KEYRING_FILE = "keyring.txt"
@@ -41,25 +42,14 @@ SIGNATURE_DOMAIN = b"riskclass-audit-signature/1\n"  # so an entry signature nev
 MAX_KEYRING_BYTES = 1 << 20  # 1 MiB: ~10,000 keyring lines, far more than a team has reviewers; refuse anything larger
 
 
-def config_dir() -> Path:
-    """$RISKCLASS_CONFIG_DIR, else $XDG_CONFIG_HOME/riskclass, else ~/.config/riskclass (the XDG place for settings)."""
-    if env := os.environ.get(CONFIG_ENV):
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or (Path.home() / ".config")
-    return Path(base).expanduser() / "riskclass"
-
-
 def key_path() -> Path:
     return config_dir() / KEY_FILE
 
 
 def keyring_path(explicit: str | os.PathLike | None = None) -> Path:
-    """`explicit` (the --keyring option), else $RISKCLASS_KEYRING, else keyring.txt in the config directory."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if env := os.environ.get(KEYRING_ENV):
-        return Path(env).expanduser()
-    return config_dir() / KEYRING_FILE
+    """`explicit` (the --keyring option), else $RISKCLASS_KEYRING, else `keyring` in config.toml, else keyring.txt in
+    the config directory (`riskclass.config`)."""
+    return settings(keyring=explicit).keyring
 
 
 def key_fingerprint(raw_public: bytes) -> str:
@@ -166,7 +156,6 @@ def init_key(name: str, path: Path | None = None) -> tuple[Path, str]:
         raise AuditError(f"cannot write the signing key {path}: {exc.strerror or exc}") from None
     os.close(fd)
     return path, keyring_line(_raw_public(key.public_key()), name)
-
 
 
 def load_signer(path: Path | None = None) -> Signer:

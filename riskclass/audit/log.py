@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskclass.audit import keys
+from riskclass.config import settings
 from riskclass.errors import AuditError, InputError
 
 SCHEMA = "riskclass-audit/1"  # in every entry: tells our lines from anyone else's, and lets the format evolve
@@ -62,14 +63,9 @@ VERSION_KEYS = ("riskclass", "rulebook", "model_sha256")
 
 
 def audit_log_path(explicit: str | os.PathLike | None = None) -> Path:
-    """The log to use: `explicit` (the --audit-log option), else RISKCLASS_AUDIT_LOG, else
-    $XDG_DATA_HOME/riskclass/audit.jsonl, else ~/.local/share/riskclass/audit.jsonl (data, not cache: XDG_DATA_HOME)."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if env := os.environ.get("RISKCLASS_AUDIT_LOG"):
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or (Path.home() / ".local" / "share")
-    return Path(base) / "riskclass" / LOG_NAME
+    """The log to use: `explicit` (the --audit-log option), else RISKCLASS_AUDIT_LOG, else `audit_log` in config.toml,
+    else $XDG_DATA_HOME/riskclass/audit.jsonl, else ~/.local/share/riskclass/audit.jsonl (data, not cache)."""
+    return settings(audit_log=explicit).audit_log
 
 
 # ---- what ----------------------------------------------------------------------------------------------------------
@@ -417,8 +413,10 @@ def _trust(obj: dict, decision: Decision, kind: str | None, keyring: keys.Keyrin
     if problem is None:
         return "verified", ""
     if problem == "unknown_key":
-        where = f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})" if keyring.missing else (
-            f"not in the keyring {keyring.path}"
+        where = (
+            f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})"
+            if keyring.missing
+            else (f"not in the keyring {keyring.path}")
         )
         return problem, f"it is signed by key {fp[:16]}…, {where}"
     if problem == "wrong_reviewer":
