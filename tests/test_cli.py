@@ -133,11 +133,13 @@ def test_review_then_classify_shows_the_earlier_decision(tmp_path):
     # a broken log does not stop classify: one warning line, the result as usual. The edited entry is no longer
     # shown as a decision (issue 12: its signature does not match), only named as unverified.
     log.write_text(log.read_text(encoding="utf-8").replace("张三", "李四"), encoding="utf-8")
-    r = run_cli("classify", LOAN, "--rules-only", "--json", env=env)
+    r = run_cli("classify", LOAN, "--rules-only", "--json", "--lang", "en", env=env)
     data = json.loads(r.stdout)
     assert r.returncode == 0 and "review" not in data and data["unverified_review"]["entry"] == 1
     warning = _one_line_error(r)
     assert warning.startswith("riskclass: warning:") and "entry 1" in warning and "edited" in warning
+    warning = _one_line_error(run_cli("classify", LOAN, "--rules-only", "--json", env=env))  # zh, the default
+    assert warning.startswith("riskclass: 警告：") and "第 1 条" in warning and "内容被修改" in warning
 
 
 def test_review_from_a_saved_assessment_and_audit_commands(tmp_path, capsys, monkeypatch):

@@ -76,4 +76,3 @@ def cmd_rules(args: argparse.Namespace) -> int:
             f"[{' '.join(dict.fromkeys(c.article for c in r.articles))}]"
         )
     return ExitCode.OK
-

@@ -223,11 +223,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
     check = contents.verification
     if args.audit_command == "list":
         if not check.chain_ok:
-            _warn(f"the audit log is broken at {audit.describe_break(check.problem, 'en')}: see `audit verify`")
-        if check.unverified is not None:
+            where = audit.describe_break(check.problem, lang)
             _warn(
-                f"{check.entries - check.verified} entries are unverified, the first at "
-                f"{audit.describe_break(check.unverified, 'en')}: they are marked and are not decisions"
+                f"the audit log is broken at {where}: see `audit verify`"
+                if lang == "en"
+                else f"审计日志在{where}处损坏：见 `audit verify`",
+                lang,
+            )
+        if check.unverified is not None:
+            n, where = check.entries - check.verified, audit.describe_break(check.unverified, lang)
+            _warn(
+                f"{n} entries are unverified, the first at {where}: they are marked and are not decisions"
+                if lang == "en"
+                else f"{n} 条未验证，第一条在{where}：已标出，它们不是复核决定",
+                lang,
             )
         if args.json:
             rows = [
@@ -302,4 +311,3 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(W["expect_found"].format(line=found, more=check.entries - found))
     print(W["truncation"])
     return ExitCode.OK
-

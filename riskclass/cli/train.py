@@ -127,4 +127,3 @@ def _review_rows_for_training(args: argparse.Namespace, training, data, held_out
             file=sys.stderr,
         )
     return reviews
-
