@@ -111,4 +111,3 @@ def compare_outputs(previous: str, new: str, column: str | None = None) -> Compa
     gone = [(r, d, t, c) for d, q in earlier.items() for r, t, c in q]
     changes += [TierChange(None, r, d, t, "", c, "") for r, d, t, c in sorted(gone)]
     return Comparison(rows, previous_rows, changes)
-

@@ -60,9 +60,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from riskclass.errors import ExitCode, InputError, RiskclassError
+from riskclass.errors import ExitCode, InputError, RiskclassError, Text
 from riskclass.tables.files import AtomicOutput, check_output_path
-from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen, check_input_file
+from riskclass.tables.read import _UNDECODABLE, Table, _count, _count_zh, _undecodable_seen, check_input_file
 from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
 
 if TYPE_CHECKING:
@@ -98,7 +98,10 @@ class BatchOptions:
     format: str = "csv"
     """csv | jsonl"""
     excel: bool = False
-    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly."""
+    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly (also without it when the input came
+    from Excel: `Table.from_excel`)."""
+    no_bom: bool = False
+    """Never a byte-order mark, even for an input that came from Excel (for tools that dislike one)."""
     jobs: int = 1
     """Worker processes (joblib/loky, each loading the model once); 1 classifies in this process, 0 uses every core."""
     encoding: str | None = None
@@ -138,8 +141,9 @@ class BatchSummary:
     column: str = ""
     blank_lines: int = 0
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)  # in both languages: the face that prints them picks one
     reports: int = 0  # report files written (--reports)
+    bom: str = ""  # why the CSV output starts with a UTF-8 byte-order mark: "excel" (--excel), "input" (from Excel)
     """What was changed or skipped on the way (renamed headers, padded rows, blank lines, replaced bytes)."""
     failed_rows: list[tuple[int, str]] = field(default_factory=list)
     """The first few failed rows: (1-based data row, error)."""
@@ -152,7 +156,6 @@ class BatchSummary:
 
 
 # ---- reading ------------------------------------------------------------------------------------------------------
-
 
 
 # ---- classifying --------------------------------------------------------------------------------------------------
@@ -380,7 +383,6 @@ def _default_engine(options: BatchOptions) -> Engine:
     return _engine_from_spec("rules" if options.rules_only else "shipped")
 
 
-
 # ---- the run ------------------------------------------------------------------------------------------------------
 
 
@@ -388,7 +390,12 @@ def _check_paths(options: BatchOptions) -> None:
     if options.format not in ("csv", "jsonl"):
         raise InputError(f"--format must be csv or jsonl, not {options.format!r}")
     if options.excel and options.format != "csv":
-        raise InputError("--excel applies to CSV output only")
+        raise InputError("--excel applies to CSV output only", zh="--excel 只适用于 CSV 输出")
+    if options.excel and options.no_bom:
+        raise InputError(
+            "--excel adds a byte-order mark and --no-bom leaves it out: give one of them",
+            zh="--excel 添加字节顺序标记（BOM），--no-bom 不加：二者只能选一个",
+        )
     if options.jobs < 0:
         raise InputError(f"--jobs must be 1 or more (0: every core), not {options.jobs}")
     if options.chunk_rows < 1:
@@ -534,15 +541,15 @@ def run_batch(
         if progress is not None:
             progress(0, table.total)
         output = AtomicOutput(options.output)
+        bom = "" if options.format != "csv" else "excel" if options.excel else "input" if table.from_excel else ""
+        bom = "" if options.no_bom else bom
         with output as stream, reports or contextlib.nullcontext():
             writer: _CsvWriter | _JsonlWriter
             if options.format == "jsonl":
                 writer = _JsonlWriter(stream, table.names)
             else:
                 extra = ["report"] if reports else []
-                writer = _CsvWriter(
-                    stream, [*table.names, *RESULT_COLUMNS, *extra], options.excel, options.formula_guard
-                )
+                writer = _CsvWriter(stream, [*table.names, *RESULT_COLUMNS, *extra], bool(bom), options.formula_guard)
             for chunk, outcomes in _classified(table, column, engine, options, cancel):
                 replaced += chunk.replaced
                 for (_, cells), oc in zip(chunk.rows, outcomes, strict=True):
@@ -572,7 +579,12 @@ def run_batch(
             output.commit()
         notes = list(table.notes)
         if replaced:
-            notes.append(f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written as \\xNN")
+            notes.append(
+                Text(
+                    f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written as \\xNN",
+                    f"{_count_zh(replaced, 'cell')}含有在 {table.encoding} 中无效的字节：写作 \\xNN",
+                )
+            )
         summary = BatchSummary(
             rows_in=table.total,
             rows_out=rows_out,
@@ -589,9 +601,15 @@ def run_batch(
             failed_rows=failed_rows,
             reports=reports.written if reports else 0,
             mixed_encodings=table.mixed_encodings,
+            bom=bom,
         )
         if reports and errors:
-            summary.notes.append(f"{_count(errors, 'row')} with an error: no report (see the error column)")
+            summary.notes.append(
+                Text(
+                    f"{_count(errors, 'row')} with an error: no report (see the error column)",
+                    f"{_count_zh(errors, 'row')}出错：没有报告（见 error 列）",
+                )
+            )
     return summary
 
 
@@ -617,4 +635,3 @@ def _with_report(
         return replace(oc, cells=(*oc.cells, ""), record=None)
     name = reports.write(cells[id_index] if id_index is not None else "", row, oc.record, cells[column])
     return replace(oc, cells=(*oc.cells, name), record={**oc.record, "report": name} if fmt == "jsonl" else None)
-

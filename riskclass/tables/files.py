@@ -86,9 +86,7 @@ class AtomicOutput:
         check_output_path(self.path, force=True)  # a name ending in / would otherwise fail only at the rename
         directory = os.path.dirname(os.path.abspath(self.path))
         try:
-            fd, self.tmp = tempfile.mkstemp(
-                dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial"
-            )
+            fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial")
         except OSError as exc:
             raise InputError(write_failure(exc, self.path)) from None
         self.stream = os.fdopen(fd, "wb")

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from riskclass.errors import InputError
+from riskclass.errors import InputError, Text
 
 # Looked for (in this order, case-insensitively, ignoring spaces, `_` and `-`) when --column is not given.
 DESCRIPTION_NAMES = (
@@ -81,6 +81,13 @@ codecs.register_error(ERROR_HANDLER, _escape_undecodable)
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+ZH_NOUNS = {"line": "行", "row": "行", "blank line": "个空行", "cell": "个单元格"}
+
+
+def _count_zh(n: int, noun: str) -> str:
+    return f"{n:,} {ZH_NOUNS.get(noun, noun)}"
 
 
 def _norm_name(name: str) -> str:
@@ -379,25 +386,32 @@ class LineDecoder:
     def detach(self) -> None:
         """Nothing to let go: the binary file is closed by its owner (as TextIOWrapper.detach leaves it open)."""
 
-    def summary(self) -> str | None:
+    def summary(self) -> Text | None:
         """A note when lines disagree about the encoding or decode in none, for the run's summary; else None."""
         read_in = {c: n for c, n in self.counts.items() if c != "undecodable"}
         bad = self.counts.get("undecodable", 0)
         if len(read_in) <= 1 and not bad:
             return None
-        parts = [f"{_count(n, 'line')} read as {c}" for c, n in sorted(read_in.items(), key=lambda kv: -kv[1])]
+        ordered = sorted(read_in.items(), key=lambda kv: -kv[1])
+        parts = [f"{_count(n, 'line')} read as {c}" for c, n in ordered]
+        parts_zh = [f"{_count_zh(n, 'line')}按 {c} 读取" for c, n in ordered]
         note = "lines disagree about the encoding: " + ", ".join(parts) if len(read_in) > 1 else ""
+        zh = "各行编码不一致：" + "，".join(parts_zh) if len(read_in) > 1 else ""
         if self.minority:
             more = ", …" if len(self.minority) == 5 else ""
-            note += f" (not {self.main}: lines {', '.join(map(str, self.minority))}{more})"
+            lines = ", ".join(map(str, self.minority)) + more
+            note += f" (not {self.main}: lines {lines})"
+            zh += f"（不是 {self.main} 的行：{lines}）"
         if bad:
             note += "; " if note else ""
-            note += (
-                f"{_count(bad, 'line')} valid in no encoding tried (lines {', '.join(map(str, self.undecodable))}"
-                f"{', …' if bad > len(self.undecodable) else ''}): bytes written as \\xNN"
-            )
+            zh += "；" if zh else ""
+            lines = ", ".join(map(str, self.undecodable)) + (", …" if bad > len(self.undecodable) else "")
+            note += f"{_count(bad, 'line')} valid in no encoding tried (lines {lines}): bytes written as \\xNN"
+            zh += f"{_count_zh(bad, 'line')}在所试的编码中都无效（第 {lines} 行）：这些字节写作 \\xNN"
         if len(read_in) > 1:
             note += "; check those rows and save the file in one encoding (UTF-8)"
+            zh += "；请检查这些行，并把文件存为同一种编码（UTF-8）"
+        return Text(note, zh)
         return note
 
     @property
@@ -408,6 +422,12 @@ class LineDecoder:
 
 _BEYOND_U07FF = re.compile("[\u0800-\U0010ffff]")
 _LINE_ENDS = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+# Encodings that say a CSV came from Excel on a Chinese Windows: "CSV UTF-8" (with a BOM), the legacy "CSV" (the ANSI
+# code page: GBK/GB18030 on 简体, Big5 on 繁體 systems) and "Unicode Text" (UTF-16 with a BOM). Output for such a file
+# gets a BOM so it opens right in Excel again (issue 13); codec names as `codecs.lookup` spells them.
+EXCEL_ENCODINGS = frozenset({"utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "cp950", "utf-16"})
 
 
 def _resolve_encoding(name: str, fh: BinaryIO) -> str:
@@ -458,10 +478,10 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[str]]:
+def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[Text]]:
     """Output names for the input columns (header plus extras), and notes on every name that had to change."""
     names: list[str] = []
-    notes: list[str] = []
+    notes: list[Text] = []
     from riskclass.tables.write import RESULT_COLUMNS  # the columns a result table adds
 
     taken = {c.casefold() for c in RESULT_COLUMNS}
@@ -481,14 +501,24 @@ def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[str]]:
         given = raw[i]
         if not given.strip():
             name = claim(f"column_{i + 1}")
-            notes.append(f"column {i + 1} has no name: called {name!r}")
+            notes.append(Text(f"column {i + 1} has no name: called {name!r}", f"第 {i + 1} 列没有列名：称为 {name!r}"))
         elif given.strip().casefold() in taken:
             name = claim(f"input_{given.strip()}")
-            notes.append(f"input column {given!r} renamed {name!r} (the result column has that name)")
+            notes.append(
+                Text(
+                    f"input column {given!r} renamed {name!r} (the result column has that name)",
+                    f"输入列 {given!r} 改名为 {name!r}（结果列用了这个名字）",
+                )
+            )
         else:
             name = claim(given)
             if name != given:
-                notes.append(f"column {i + 1} repeats the name {given!r}: called {name!r}")
+                notes.append(
+                    Text(
+                        f"column {i + 1} repeats the name {given!r}: called {name!r}",
+                        f"第 {i + 1} 列与前面的列同名 {given!r}：称为 {name!r}",
+                    )
+                )
         names.append(name)
     return names, notes
 
@@ -532,7 +562,7 @@ class Table:
         self.mode = "lenient"  # how quotes are read: see _raw_records
         self.raw_header: list[str] = []
         self.names: list[str] = []
-        self.notes: list[str] = []
+        self.notes: list[Text] = []  # for the run's summary, in both languages
         self.total = 0
         self.blank_lines = 0
         self.short_rows = 0
@@ -542,6 +572,11 @@ class Table:
         self._lines: LineDecoder | None = None  # set when the file is decoded line by line
         self._workbooks: list[Any] = []
         self._sheets: list[Any] = []
+
+    @property
+    def from_excel(self) -> bool:
+        """Whether the input looks like Excel wrote it (a workbook, or an encoding in EXCEL_ENCODINGS)."""
+        return self.kind == "xlsx" or (self.encoding or "").lower() in EXCEL_ENCODINGS
 
     # -- opening --
 
@@ -718,7 +753,12 @@ class Table:
                 raise InputError(f"{self.label}: not readable as CSV ({exc})") from None
             if verbatim.header is not None and verbatim.consistency >= lenient.consistency:
                 self.mode, shape = "verbatim", verbatim
-                self.notes.append("quotes in this file are not CSV quoting: cells read exactly as written")
+                self.notes.append(
+                    Text(
+                        "quotes in this file are not CSV quoting: cells read exactly as written",
+                        "此文件中的引号不是 CSV 的引用符：单元格按原样读取",
+                    )
+                )
             else:
                 shape = lenient
                 if shape.last and any("\n" in c or "\r" in c for c in shape.last):
@@ -734,13 +774,26 @@ class Table:
         self.notes += notes
         if self.long_rows:
             extra = ", ".join(self.names[len(self.raw_header) :])
-            self.notes.append(f"{_count(self.long_rows, 'row')} with more fields than the header: kept in {extra}")
+            self.notes.append(
+                Text(
+                    f"{_count(self.long_rows, 'row')} with more fields than the header: kept in {extra}",
+                    f"{_count_zh(self.long_rows, 'row')}的字段比表头多：保存在 {extra}",
+                )
+            )
         if self.short_rows:
             self.notes.append(
-                f"{_count(self.short_rows, 'row')} with fewer fields than the header: padded with empty cells"
+                Text(
+                    f"{_count(self.short_rows, 'row')} with fewer fields than the header: padded with empty cells",
+                    f"{_count_zh(self.short_rows, 'row')}的字段比表头少：用空单元格补齐",
+                )
             )
         if self.blank_lines:
-            self.notes.append(f"{_count(self.blank_lines, 'blank line')} skipped (not rows)")
+            self.notes.append(
+                Text(
+                    f"{_count(self.blank_lines, 'blank line')} skipped (not rows)",
+                    f"跳过 {_count_zh(self.blank_lines, 'blank line')}（不算行）",
+                )
+            )
         if self._lines is not None and (note := self._lines.summary()):
             self.notes.append(note)
 
@@ -865,4 +918,3 @@ def read_table_header(path: str, encoding: str | None = None) -> tuple[list[str]
             return list(table.names), table.names[table.find_column(None)]
         except InputError:
             return list(table.names), None
-

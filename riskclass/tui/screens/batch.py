@@ -433,7 +433,7 @@ class BatchScreen(Screen):
             )
         )
         for note in s.notes:
-            self.app.notify(note, timeout=8)
+            self.app.notify(note.text(self.lang), timeout=8)  # notes carry both languages
         from riskclass.tables.write import FORMULA_LEADERS, RESULT_COLUMNS
 
         self._leaders = FORMULA_LEADERS
