@@ -33,7 +33,9 @@ class RiskclassError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
     title: str = "error"
 
-    def __init__(self, message: str, title: str | None = None, *, zh: str | None = None) -> None:
+    def __init__(self, message: str | Text, title: str | None = None, *, zh: str | None = None) -> None:
+        if isinstance(message, Text):  # a message built in both languages (e.g. tables.files.write_failure)
+            message, zh = message.en, zh or message.zh
         super().__init__(message)
         self.message = message
         self.zh = zh

@@ -211,20 +211,29 @@ def _controls(text: str, allowed: str = "") -> bool:
 def check_reviewer(name: object) -> str:
     """A reviewer name: required, one line, no control characters (they could disguise it on a terminal)."""
     if not isinstance(name, str) or not name.strip():
-        raise InputError("a reviewer name is required (--reviewer NAME): every decision must be owned by someone")
+        raise InputError(
+            "a reviewer name is required (--reviewer NAME): every decision must be owned by someone",
+            zh="需要复核人姓名（--reviewer 姓名）：每个决定都必须有人负责",
+        )
     name = name.strip()
     if len(name.splitlines()) > 1:
-        raise InputError("the reviewer name must be one line")
+        raise InputError("the reviewer name must be one line", zh="复核人姓名必须是一行")
     if _controls(name):
-        raise InputError("the reviewer name must not contain control characters")
+        raise InputError("the reviewer name must not contain control characters", zh="复核人姓名不能含控制字符")
     if len(name) > MAX_REVIEWER_CHARS:
-        raise InputError(f"the reviewer name has {len(name)} characters; at most {MAX_REVIEWER_CHARS}")
+        raise InputError(
+            f"the reviewer name has {len(name)} characters; at most {MAX_REVIEWER_CHARS}",
+            zh=f"复核人姓名有 {len(name)} 个字符；最多 {MAX_REVIEWER_CHARS}",
+        )
     return name
 
 
 def check_tier(tier: object) -> str:
     if tier not in TIERS:
-        raise InputError(f"the decided tier must be one of {', '.join(TIERS)}, not {tier!r}")
+        raise InputError(
+            f"the decided tier must be one of {', '.join(TIERS)}, not {tier!r}",
+            zh=f"决定的等级只能是 {', '.join(TIERS)} 之一，而不是 {tier!r}",
+        )
     return tier  # type: ignore[return-value]
 
 
@@ -234,12 +243,16 @@ def check_reason(reason: object, suggested: str, decided: str) -> str:
     if not reason and decided != suggested:
         raise InputError(
             f"a reason is required when the decided tier ({decided}) differs from the suggestion ({suggested}): "
-            "add --reason TEXT"
+            "add --reason TEXT",
+            zh=f"决定的等级（{decided}）与建议（{suggested}）不同时必须说明理由：请加 --reason 文字",
         )
     if _controls(reason, allowed="\n\t"):
-        raise InputError("the reason must not contain control characters")
+        raise InputError("the reason must not contain control characters", zh="理由不能含控制字符")
     if len(reason) > MAX_REASON_CHARS:
-        raise InputError(f"the reason has {len(reason):,} characters; at most {MAX_REASON_CHARS:,}")
+        raise InputError(
+            f"the reason has {len(reason):,} characters; at most {MAX_REASON_CHARS:,}",
+            zh=f"理由有 {len(reason):,} 个字符；最多 {MAX_REASON_CHARS:,}",
+        )
     return reason
 
 
@@ -247,7 +260,10 @@ def _check_utf8(text: str, what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"the {what} contains bytes that are not valid text (undecodable input)") from None
+        raise InputError(
+            f"the {what} contains bytes that are not valid text (undecodable input)",
+            zh=f"{what} 含有不是有效文本的字节（无法解码的输入）",
+        ) from None
 
 
 # ---- reading and verifying ------------------------------------------------------------------------------------------
@@ -496,7 +512,9 @@ def _verify(
     if lines and not ours and problem is not None and problem.kind != "torn":
         raise AuditError(
             f"{path} is not a riskclass audit log (no line is a {SCHEMA} entry): "
-            "choose the log with --audit-log PATH or RISKCLASS_AUDIT_LOG"
+            "choose the log with --audit-log PATH or RISKCLASS_AUDIT_LOG",
+            zh=f"{path} 不是 riskclass 审计日志（没有一行是 {SCHEMA} 条目）：请用 --audit-log PATH 或 "
+            "RISKCLASS_AUDIT_LOG 指定日志",
         )
     return entries, Verification(
         str(path), len(lines), intact, expected, problem, unverified, verified, blocking, str(keyring.path)
@@ -511,10 +529,14 @@ def _check_regular(path: Path) -> None:
     except OSError:  # missing, or a path through a file: opening it says so in the caller's words
         return
     if stat.S_ISDIR(st.st_mode):
-        raise AuditError(f"the audit log {path} is a directory: give a file path with --audit-log")
+        raise AuditError(
+            f"the audit log {path} is a directory: give a file path with --audit-log",
+            zh=f"审计日志 {path} 是目录：请用 --audit-log 给出文件路径",
+        )
     if not stat.S_ISREG(st.st_mode):
         raise AuditError(
-            f"the audit log {path} is not a regular file (a pipe, device or socket): give a file with --audit-log"
+            f"the audit log {path} is not a regular file (a pipe, device or socket): give a file with --audit-log",
+            zh=f"审计日志 {path} 不是普通文件（是管道、设备或套接字）：请用 --audit-log 给出文件",
         )
 
 
@@ -568,26 +590,41 @@ class AuditLog:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             raise AuditError(
-                f"no audit log at {self.path} (nothing reviewed yet, or it is elsewhere: --audit-log)"
+                f"no audit log at {self.path} (nothing reviewed yet, or it is elsewhere: --audit-log)",
+                zh=f"{self.path} 处没有审计日志（还没有复核记录，或日志在别处：--audit-log）",
             ) from None
         except IsADirectoryError:
-            raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log") from None
+            raise AuditError(
+                f"the audit log {self.path} is a directory: give a file path with --audit-log",
+                zh=f"审计日志 {self.path} 是目录：请用 --audit-log 给出文件路径",
+            ) from None
         except OSError as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from None
+            raise AuditError(
+                f"cannot read the audit log {self.path}: {exc.strerror or exc}",
+                zh=f"无法读取审计日志 {self.path}：{exc.strerror or exc}",
+            ) from None
         try:
             with _locked(fd, exclusive=False):
                 st = os.fstat(fd)
                 if stat.S_ISDIR(st.st_mode):
-                    raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log")
+                    raise AuditError(
+                        f"the audit log {self.path} is a directory: give a file path with --audit-log",
+                        zh=f"审计日志 {self.path} 是目录：请用 --audit-log 给出文件路径",
+                    )
                 if not stat.S_ISREG(st.st_mode):
-                    raise AuditError(f"the audit log {self.path} is not a regular file")
+                    raise AuditError(
+                        f"the audit log {self.path} is not a regular file", zh=f"审计日志 {self.path} 不是普通文件"
+                    )
                 key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, ring_version)
                 with self._cache_lock:
                     if self._cache is not None and self._cache[0] == key:
                         return self._cache[1]
                 data = _read_all(fd)
         except OSError as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from None
+            raise AuditError(
+                f"cannot read the audit log {self.path}: {exc.strerror or exc}",
+                zh=f"无法读取审计日志 {self.path}：{exc.strerror or exc}",
+            ) from None
         finally:
             os.close(fd)
         lines = data.split(b"\n")
@@ -678,16 +715,24 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
         except IsADirectoryError:
-            raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log") from None
+            raise AuditError(
+                f"the audit log {self.path} is a directory: give a file path with --audit-log",
+                zh=f"审计日志 {self.path} 是目录：请用 --audit-log 给出文件路径",
+            ) from None
         except OSError as exc:
             raise AuditError(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc} "
-                "(choose another with --audit-log PATH or RISKCLASS_AUDIT_LOG)"
+                "(choose another with --audit-log PATH or RISKCLASS_AUDIT_LOG)",
+                zh=f"无法写入审计日志 {self.path}：{exc.strerror or exc}（可用 --audit-log PATH 或 RISKCLASS_AUDIT_LOG "
+                "另选）",
             ) from None
         try:
             with _locked(fd, exclusive=True):
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise AuditError(f"the audit log {self.path} is not a regular file: give a file with --audit-log")
+                    raise AuditError(
+                        f"the audit log {self.path} is not a regular file: give a file with --audit-log",
+                        zh=f"审计日志 {self.path} 不是普通文件：请用 --audit-log 给出文件",
+                    )
                 count, last, newline_needed = _tail(fd)
                 prev = GENESIS if last is None else self._intact_last(last, count)
                 if last is not None:
@@ -699,7 +744,10 @@ class AuditLog:
                 _write_all(fd, (b"\n" if newline_needed else b"") + line.encode("utf-8"))
                 os.fsync(fd)
         except OSError as exc:
-            raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror or exc}") from None
+            raise AuditError(
+                f"cannot write the audit log {self.path}: {exc.strerror or exc}",
+                zh=f"无法写入审计日志 {self.path}：{exc.strerror or exc}",
+            ) from None
         finally:
             os.close(fd)
         if created:
@@ -727,15 +775,22 @@ class AuditLog:
         if ring.missing:
             raise AuditError(
                 f"no keyring at {ring.path} (--keyring or {keys.KEYRING_ENV}): the team keeps its reviewers' public "
-                f"keys there; add yours: {line}"
+                f"keys there; add yours: {line}",
+                zh=f"{ring.path} 处没有密钥环（--keyring 或 {keys.KEYRING_ENV}）：团队在那里保存复核人的公钥；"
+                f"请加入你的：{line}",
             )
         names = ring.names(signer.fingerprint)
         if names is None:
-            raise AuditError(f"your signing key is not in the keyring {ring.path}: add this line to it: {line}")
+            raise AuditError(
+                f"your signing key is not in the keyring {ring.path}: add this line to it: {line}",
+                zh=f"你的签名密钥不在密钥环 {ring.path} 中：请把这一行加进去：{line}",
+            )
         if reviewer not in names:
             raise AuditError(
                 f"your signing key is in the keyring {ring.path} as {', '.join(sorted(names))}, not as {reviewer}: "
-                "review under that name, or have the keyring list you under this one"
+                "review under that name, or have the keyring list you under this one",
+                zh=f"你的签名密钥在密钥环 {ring.path} 中登记为 {'、'.join(sorted(names))}，而不是 {reviewer}："
+                "请以该姓名复核，或让密钥环把你登记为此姓名",
             )
         return ring, version
 
@@ -751,7 +806,9 @@ class AuditLog:
         if bad is not None:
             raise AuditError(
                 f"{self.path} is broken at {describe_break(bad, 'en')}; nothing was appended: "
-                f"run `riskclass audit verify --audit-log {self.path}`"
+                f"run `riskclass audit verify --audit-log {self.path}`",
+                zh=f"{self.path} 在{describe_break(bad, 'zh')}处损坏；未追加任何内容：请运行 `riskclass "
+                f"audit verify --audit-log {self.path}`",
             )
 
     def _intact_last(self, raw: bytes, line: int) -> str:
@@ -761,12 +818,16 @@ class AuditLog:
         except (UnicodeDecodeError, ValueError):
             raise AuditError(
                 f"{self.path}: line {line} (the last) is not JSON — a torn write, or not a riskclass audit log; "
-                f"nothing was appended: run `riskclass audit verify --audit-log {self.path}`"
+                f"nothing was appended: run `riskclass audit verify --audit-log {self.path}`",
+                zh=f"{self.path}：第 {line} 行（最后一行）不是 JSON——写入被中断，或不是 riskclass 审计日志；"
+                f"未追加任何内容：请运行 `riskclass audit verify --audit-log {self.path}`",
             ) from None
         if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
             raise AuditError(
                 f"{self.path} is not a riskclass audit log (line {line} is not a {SCHEMA} entry): "
-                "choose another file with --audit-log PATH"
+                "choose another file with --audit-log PATH",
+                zh=f"{self.path} 不是 riskclass 审计日志（第 {line} 行不是 {SCHEMA} 条目）：请用 --audit-log "
+                "PATH 另选文件",
             )
         try:
             intact = isinstance(obj.get("hash"), str) and entry_hash(obj) == obj["hash"]
@@ -775,7 +836,9 @@ class AuditLog:
         if not intact:
             raise AuditError(
                 f"{self.path}: the last entry (line {line}) does not match its hash — it was changed; nothing was "
-                f"appended: run `riskclass audit verify --audit-log {self.path}`"
+                f"appended: run `riskclass audit verify --audit-log {self.path}`",
+                zh=f"{self.path}：最后一条（第 {line} 行）与其哈希不符——已被改动；未追加任何内容：请运行 "
+                f"`riskclass audit verify --audit-log {self.path}`",
             )
         return obj["hash"]
 

@@ -278,7 +278,12 @@ class Classifier:
                 try:
                     results.extend(self.engine.assess_many([d]))
                 except Exception as exc:
-                    results.append(RiskclassError(f"internal error on this row: {type(exc).__name__}: {exc}"))
+                    results.append(
+                        RiskclassError(
+                            f"internal error on this row: {type(exc).__name__}: {exc}",
+                            zh=f"此行出现内部错误：{type(exc).__name__}: {exc}",
+                        )
+                    )
         return [outcome_of(r, self.fmt, self.lang) for r in results]
 
 
@@ -388,7 +393,10 @@ def _default_engine(options: BatchOptions) -> Engine:
 
 def _check_paths(options: BatchOptions) -> None:
     if options.format not in ("csv", "jsonl"):
-        raise InputError(f"--format must be csv or jsonl, not {options.format!r}")
+        raise InputError(
+            f"--format must be csv or jsonl, not {options.format!r}",
+            zh=f"--format 只能是 csv 或 jsonl，而不是 {options.format!r}",
+        )
     if options.excel and options.format != "csv":
         raise InputError("--excel applies to CSV output only", zh="--excel 只适用于 CSV 输出")
     if options.excel and options.no_bom:
@@ -397,24 +405,35 @@ def _check_paths(options: BatchOptions) -> None:
             zh="--excel 添加字节顺序标记（BOM），--no-bom 不加：二者只能选一个",
         )
     if options.jobs < 0:
-        raise InputError(f"--jobs must be 1 or more (0: every core), not {options.jobs}")
+        raise InputError(
+            f"--jobs must be 1 or more (0: every core), not {options.jobs}",
+            zh=f"--jobs 必须是 1 或更大（0：全部核心），而不是 {options.jobs}",
+        )
     if options.chunk_rows < 1:
-        raise InputError("chunk_rows must be at least 1")
+        raise InputError("chunk_rows must be at least 1", zh="chunk_rows 至少为 1")
     if options.lang not in ("zh", "en"):
-        raise InputError(f"--lang must be zh or en, not {options.lang!r}")
+        raise InputError(
+            f"--lang must be zh or en, not {options.lang!r}", zh=f"--lang 只能是 zh 或 en，而不是 {options.lang!r}"
+        )
     check_input_file(options.input)
     out = options.output
     if out == "-":
         return
     if out.lower().endswith((".xlsx", ".xls")):
-        raise InputError(f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)")
+        raise InputError(
+            f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)",
+            zh=f"{out}：batch 只写 CSV 或 JSONL；请把输出命名为 .csv（加 --excel 以便在 Excel 中打开）",
+        )
     if (
         options.input != "-"
         and os.path.exists(out)
         and os.path.exists(options.input)
         and os.path.samefile(options.input, out)
     ):
-        raise InputError(f"{out} is the input file: write the results to another file")
+        raise InputError(
+            f"{out} is the input file: write the results to another file",
+            zh=f"{out} 就是输入文件：请把结果写到另一个文件",
+        )
     check_output_path(out, options.force)  # a missing, unwritable or /-ended OUTPUT fails now, not after the run
 
 
@@ -569,9 +588,12 @@ def run_batch(
                 if cancel is not None and cancel.is_set():
                     break
             if cancel is not None and cancel.is_set():
-                raise BatchCancelled("cancelled: no output file was written")
+                raise BatchCancelled("cancelled: no output file was written", zh="已取消：没有写出输出文件")
             if rows_out != table.total:  # never expected: the promise of this command is that this cannot happen
-                raise RiskclassError(f"internal error: read {table.total} rows but wrote {rows_out}; output discarded")
+                raise RiskclassError(
+                    f"internal error: read {table.total} rows but wrote {rows_out}; output discarded",
+                    zh=f"内部错误：读入 {table.total} 行却写出 {rows_out} 行；已丢弃输出",
+                )
             writer.close()
             output.flush()  # a full disk shows up here, before the reports are moved into place
             if reports:

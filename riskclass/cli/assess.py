@@ -18,7 +18,8 @@ def _read_description(arg: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"standard input is not UTF-8 text (byte {exc.start}); convert it, e.g. iconv -f GBK -t UTF-8"
+            f"standard input is not UTF-8 text (byte {exc.start}); convert it, e.g. iconv -f GBK -t UTF-8",
+            zh=f"标准输入不是 UTF-8 文本（第 {exc.start} 字节）；请先转换，例如 iconv -f GBK -t UTF-8",
         ) from None
 
 
@@ -98,10 +99,16 @@ def _shipped_model():
 def _assess_for(args: argparse.Namespace):
     """The assessment a command works on: a fresh one of the description, or a saved one (--from-json)."""
     if (args.description is None) == (args.from_json is None):
-        raise InputError("give a description (or -) or --from-json FILE, not both and not neither")
+        raise InputError(
+            "give a description (or -) or --from-json FILE, not both and not neither",
+            zh="请给出描述（或 -）或 --from-json FILE，二者选一",
+        )
     if args.from_json:
         if args.answer or args.rules_only:
-            raise InputError("--answer and --rules-only re-assess: they do not apply to a saved assessment")
+            raise InputError(
+                "--answer and --rules-only re-assess: they do not apply to a saved assessment",
+                zh="--answer 和 --rules-only 会重新评估：不适用于已保存的评估",
+            )
         from riskclass.reports.report import load_saved_assessment
 
         return load_saved_assessment(args.from_json)

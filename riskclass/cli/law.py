@@ -16,7 +16,7 @@ def cmd_article(args: argparse.Namespace) -> int:
     try:
         article = load_draft().article(args.number)
     except LawError as exc:  # the number is the user's input: a usage error (exit 2), not a broken draft
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), zh=exc.zh) from None
     if args.json:
         print(
             json.dumps(

@@ -121,7 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_app(args: argparse.Namespace) -> int:
     """No command: the full-screen terminal app, which needs an interactive terminal."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise InputError("the terminal app needs an interactive terminal; for scripts use a command (riskclass --help)")
+        raise InputError(
+            "the terminal app needs an interactive terminal; for scripts use a command (riskclass --help)",
+            zh="终端应用需要交互式终端；脚本中请使用命令（riskclass --help）",
+        )
     from riskclass.tui import run
 
     return run(lang=args.lang, audit_log=args.app_audit_log)
@@ -196,7 +199,9 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
             raise InputError(
                 f"the {name} argument is not {sys.getfilesystemencoding()} text: it holds the bytes {shown}; "
                 "convert it (e.g. iconv -f GBK -t UTF-8)"
-                + (", or give the description on standard input with -" if dest == "description" else "")
+                + (", or give the description on standard input with -" if dest == "description" else ""),
+                zh=f"参数 {name} 不是 {sys.getfilesystemencoding()} 文本：含有字节 {shown}；请先转换（例如 "
+                "iconv -f GBK -t UTF-8）" + ("，或用 - 从标准输入给出描述" if dest == "description" else ""),
             )
 
 
@@ -225,12 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return ExitCode.OK
     except OSError as exc:
-        from riskclass.tables.files import NO_SPACE, write_failure
+        from riskclass.tables.files import NO_SPACE, STDOUT, write_failure
 
         if exc.errno not in NO_SPACE:
             return _internal(exc, _lang(args))
         _silence_stdout()
-        failure = write_failure(exc, "standard output")
+        failure = write_failure(exc, STDOUT)
         print(f"riskclass: {failure.text(_lang(args))}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     except Exception as exc:

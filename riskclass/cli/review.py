@@ -159,7 +159,10 @@ def _init_key(args: argparse.Namespace) -> int:
     from riskclass.audit.log import check_reviewer
 
     if args.description is not None or args.from_json:
-        raise InputError("--init-key creates your signing key; it takes no description (review one afterwards)")
+        raise InputError(
+            "--init-key creates your signing key; it takes no description (review one afterwards)",
+            zh="--init-key 用于创建你的签名密钥，不接受描述（之后再复核）",
+        )
     name = check_reviewer(args.reviewer)
     path, line = keys.init_key(name)
     W = REVIEW_WORDS[_out_lang(args)]
@@ -175,7 +178,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.init_key:
         return _init_key(args)
     if not args.accept and not args.tier:
-        raise InputError("one of --accept or --tier TIER is required (or --init-key to create your signing key)")
+        raise InputError(
+            "one of --accept or --tier TIER is required (or --init-key to create your signing key)",
+            zh="需要 --accept 或 --tier TIER 之一（或用 --init-key 创建签名密钥）",
+        )
     reviewer = audit.check_reviewer(args.reviewer)  # before assessing: a missing name should not cost a model load
     log = audit.AuditLog(_audit_log_arg(args), _keyring_arg(args))
     log.check_usable()
@@ -272,7 +278,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.expect_head:
         want = args.expect_head.strip().lower()
         if len(want) < 12 or any(ch not in "0123456789abcdef" for ch in want):
-            raise InputError("--expect-head takes a head hash printed by `riskclass audit verify` (12+ hex digits)")
+            raise InputError(
+                "--expect-head takes a head hash printed by `riskclass audit verify` (12+ hex digits)",
+                zh="--expect-head 需要 `riskclass audit verify` 打印的链头哈希（12 位以上十六进制）",
+            )
         found = next((e.line for e in contents.entries if e.decision.hash.startswith(want)), None)
     if args.json:
         p = check.problem

@@ -21,14 +21,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.out and "site-packages" in str(out):
         raise InputError(
             "riskclass is installed, not run from a checkout: pass --out DIR for the new model "
-            "(then RISKCLASS_MODEL_DIR=DIR riskclass classify …)"
+            "(then RISKCLASS_MODEL_DIR=DIR riskclass classify …)",
+            zh="riskclass 是安装版，不是在源码目录中运行：请用 --out DIR 指定新模型的目录"
+            "（之后 RISKCLASS_MODEL_DIR=DIR riskclass classify …）",
         )
     log = sys.stderr
     print("prepare: reading the corpus", file=log)
     data = training.prepare(args.data)
     test = training.read_labelled_csv(args.test or training.training_data_dir() / training.TEST_FILE)
     if data.sha256 == test.sha256:
-        raise InputError("the training data and the held-out data are the same file: pass a different --test")
+        raise InputError(
+            "the training data and the held-out data are the same file: pass a different --test",
+            zh="训练数据与留出数据是同一个文件：请用 --test 另给一个",
+        )
     more = [] if args.test else training.more_held_out_sets()
     reviews = _review_rows_for_training(args, training, data, [test, *more]) if args.with_reviews else None
     fit_on = training.with_reviews(data, reviews) if reviews is not None else data

@@ -190,7 +190,7 @@ class Engine:
             try:
                 rb.criterion(cid)
             except RiskclassError as exc:  # an answer is the user's input: a usage error, with the valid ids listed
-                raise InputError(f"answer to {exc}") from None
+                raise InputError(f"answer to {exc}", zh=f"--answer 中有{exc.text('zh')}") from None
 
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}
@@ -488,9 +488,7 @@ class Engine:
             doubt = True
         # Weak evidence of a tier above the one chosen is worth a question when the result is in doubt anyway and
         # that tier is plausible at all; a confident result is not padded with questions.
-        higher = [
-            h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied
-        ]
+        higher = [h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied]
         plausible = [c for c in higher if q[rb.criteria[c].tier] >= ASK_WEAK_MIN]
         if plausible and (doubt or findings.thin):
             reasons.append(_weak_evidence(weighed(plausible)))

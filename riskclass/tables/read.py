@@ -434,7 +434,10 @@ def _resolve_encoding(name: str, fh: BinaryIO) -> str:
     try:
         codec = codecs.lookup(name).name
     except LookupError:
-        raise InputError(f"unknown encoding {name!r} (try utf-8, gb18030, gbk, big5, utf-16)") from None
+        raise InputError(
+            f"unknown encoding {name!r} (try utf-8, gb18030, gbk, big5, utf-16)",
+            zh=f"未知的编码 {name!r}（可试 utf-8、gb18030、gbk、big5、utf-16）",
+        ) from None
     if codec == "utf-8":
         fh.seek(0)
         if fh.read(3) == codecs.BOM_UTF8:
@@ -612,7 +615,10 @@ class Table:
             self._open_xlsx()
             return
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            raise InputError(f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8")
+            raise InputError(
+                f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8",
+                zh=f"{self.label} 是旧的 Excel .xls 工作簿：请另存为 .xlsx 或“CSV UTF-8”",
+            )
         detection = None
         if self.forced_encoding:
             self.encoding = _resolve_encoding(self.forced_encoding, self._binary)
@@ -629,7 +635,10 @@ class Table:
                 self.forced_delimiter, self.forced_delimiter
             )
             if len(delim) != 1:
-                raise InputError(f"--delimiter must be one character (or tab), not {self.forced_delimiter!r}")
+                raise InputError(
+                    f"--delimiter must be one character (or tab), not {self.forced_delimiter!r}",
+                    zh=f"--delimiter 必须是一个字符（或 tab），而不是 {self.forced_delimiter!r}",
+                )
             self.delimiter = delim
         else:
             sample = self._text.read(SNIFF_CHARS)
@@ -643,7 +652,9 @@ class Table:
         except ImportError:
             raise InputError(
                 f"{self.label} is an Excel workbook: install openpyxl (pip install openpyxl) to read it, "
-                "or save it as CSV UTF-8"
+                "or save it as CSV UTF-8",
+                zh=f"{self.label} 是 Excel 工作簿：请安装 openpyxl（pip install openpyxl）以读取它，或另存为“CSV "
+                "UTF-8”",
             ) from None
         self._check_xlsx_size()
         # Two read-only views: the values Excel cached (what the user sees) and, for cells without a cached value
@@ -654,11 +665,15 @@ class Table:
                 self._workbooks.append(openpyxl.load_workbook(self._binary, read_only=True, data_only=data_only))
             except Exception as exc:  # a damaged or non-Excel zip: one line, not a traceback
                 raise InputError(
-                    f"{self.label} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+                    f"{self.label} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
+                    zh=f"{self.label} 不是可读的 .xlsx 工作簿（{type(exc).__name__}: {exc}）",
                 ) from None
         names = self._workbooks[0].sheetnames
         if self.sheet is not None and self.sheet not in names:
-            raise InputError(f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}")
+            raise InputError(
+                f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}",
+                zh=f"{self.label} 中没有工作表 {self.sheet!r}；现有工作表：{', '.join(names)}",
+            )
         for wb in self._workbooks:
             self._sheets.append(wb[self.sheet] if self.sheet is not None else (wb.active or wb.worksheets[0]))
 
@@ -674,21 +689,29 @@ class Table:
             with zipfile.ZipFile(self._binary) as book:
                 parts = book.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise InputError(f"{self.label} is not a readable .xlsx workbook ({exc})") from None
+            raise InputError(
+                f"{self.label} is not a readable .xlsx workbook ({exc})",
+                zh=f"{self.label} 不是可读的 .xlsx 工作簿（{exc}）",
+            ) from None
         finally:
             self._binary.seek(0)
         total = sum(p.file_size for p in parts)
         if total > XLSX_MAX_EXPANDED:
             raise InputError(
                 f"{self.label}: this workbook expands to {total / 2**20:,.0f} MiB, more than the "
-                f"{XLSX_MAX_EXPANDED // 2**20} MiB riskclass reads: save it as CSV UTF-8, or split it"
+                f"{XLSX_MAX_EXPANDED // 2**20} MiB riskclass reads: save it as CSV UTF-8, or split it",
+                zh=f"{self.label}：此工作簿解压后有 {total / 2**20:,.0f} MiB，超过 riskclass 读取的上限 "
+                f"{XLSX_MAX_EXPANDED // 2**20} MiB：请另存为“CSV UTF-8”，或拆分",
             )
         for p in parts:
             if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
                 raise InputError(
                     f"{self.label}: {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
                     f"(to {p.file_size / 2**20:,.0f} MiB): not a workbook a spreadsheet program writes; "
-                    "save it as CSV UTF-8"
+                    "save it as CSV UTF-8",
+                    zh=f"{self.label}：{p.filename} 解压后膨胀 {p.file_size // max(p.compress_size, 1):,} "
+                    f"倍（到 {p.file_size / 2**20:,.0f} MiB）：不是电子表格程序写出的工作簿；请另存为“CSV "
+                    "UTF-8”",
                 )
 
     # -- the two passes --
@@ -750,7 +773,9 @@ class Table:
             try:
                 lenient, verbatim = self._count("lenient"), self._count("verbatim")
             except csv.Error as exc:
-                raise InputError(f"{self.label}: not readable as CSV ({exc})") from None
+                raise InputError(
+                    f"{self.label}: not readable as CSV ({exc})", zh=f"{self.label}：无法按 CSV 读取（{exc}）"
+                ) from None
             if verbatim.header is not None and verbatim.consistency >= lenient.consistency:
                 self.mode, shape = "verbatim", verbatim
                 self.notes.append(
@@ -764,7 +789,10 @@ class Table:
                 if shape.last and any("\n" in c or "\r" in c for c in shape.last):
                     self._check_last_record_closed(shape.last_line)
         if shape.header is None:
-            raise InputError(f"{self.label} is empty: expected a header row, then one row per product")
+            raise InputError(
+                f"{self.label} is empty: expected a header row, then one row per product",
+                zh=f"{self.label} 是空的：应先有一行表头，然后每个产品一行",
+            )
         self.raw_header = shape.header
         if self.raw_header and self.raw_header[0].startswith("\ufeff"):
             self.raw_header[0] = self.raw_header[0][1:]
@@ -823,7 +851,9 @@ class Table:
             if "unexpected end of data" in str(exc):
                 raise InputError(
                     f'{self.label}: line {line}: a quoted cell starts here and never ends (a stray " ?): '
-                    "fix the quote, or every later row would be merged into this cell"
+                    "fix the quote, or every later row would be merged into this cell",
+                    zh=f'{self.label}：第 {line} 行：一个带引号的单元格从这里开始却没有结束（多了一个 " ？）：'
+                    "请修正引号，否则之后的每一行都会并入这个单元格",
                 ) from None
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
@@ -858,12 +888,18 @@ class Table:
                 return int(want) - 1
             close = difflib.get_close_matches(want, header + self.names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"{self.label}: no column {requested!r}{hint}; columns seen: {seen}")
+            hint_zh = f"（是不是 {close[0]!r}？）" if close else ""
+            raise InputError(
+                f"{self.label}: no column {requested!r}{hint}; columns seen: {seen}",
+                zh=f"{self.label}：没有列 {requested!r}{hint_zh}；现有的列：{seen}",
+            )
         if (found := description_column(header)) is not None:
             return header.index(found)
         raise InputError(
             f"{self.label}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
-            f"columns seen: {seen}; name the column with --column NAME"
+            f"columns seen: {seen}; name the column with --column NAME",
+            zh=f"{self.label}：没有描述列（查找了 {', '.join(DESCRIPTION_NAMES)}）；现有的列：{seen}；"
+            "请用 --column NAME 指定",
         )
 
 
@@ -875,14 +911,20 @@ def check_input_file(path: str) -> None:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"cannot read {path}: no such file") from None
+        raise InputError(f"cannot read {path}: no such file", zh=f"无法读取 {path}：文件不存在") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"cannot read {path}: it is a directory")
+        raise InputError(f"cannot read {path}: it is a directory", zh=f"无法读取 {path}：它是目录")
     if not stat.S_ISREG(mode):
         kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise InputError(f"cannot read {path}: it is {kind}, not a file; to read a stream, pass - and redirect it")
+        kind_zh = "命名管道（FIFO）" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备"
+        raise InputError(
+            f"cannot read {path}: it is {kind}, not a file; to read a stream, pass - and redirect it",
+            zh=f"无法读取 {path}：它是{kind_zh}，不是文件；要读取数据流，请给出 - 并重定向",
+        )
 
 
 def _open_binary(path: str) -> BinaryIO:
@@ -899,11 +941,13 @@ def _open_binary(path: str) -> BinaryIO:
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise InputError(f"cannot read {path}: no such file") from None
+        raise InputError(f"cannot read {path}: no such file", zh=f"无法读取 {path}：文件不存在") from None
     except IsADirectoryError:
-        raise InputError(f"cannot read {path}: it is a directory") from None
+        raise InputError(f"cannot read {path}: it is a directory", zh=f"无法读取 {path}：它是目录") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
 
 
 def read_table_header(path: str, encoding: str | None = None) -> tuple[list[str], str | None]:
@@ -912,7 +956,9 @@ def read_table_header(path: str, encoding: str | None = None) -> tuple[list[str]
     Reads the whole file once (to count rows and columns). Raises InputError for an unusable file.
     """
     if path == "-":
-        raise InputError("read_table_header needs a file, not standard input")
+        raise InputError(
+            "read_table_header needs a file, not standard input", zh="read_table_header 需要文件，不能是标准输入"
+        )
     with Table(path, encoding) as table:
         try:
             return list(table.names), table.names[table.find_column(None)]
