@@ -47,7 +47,7 @@ from pathlib import Path
 
 from riskclass.audit import keys
 from riskclass.config import settings
-from riskclass.errors import AuditError, InputError
+from riskclass.errors import AuditError, InputError, Text
 
 SCHEMA = "riskclass-audit/1"  # in every entry: tells our lines from anyone else's, and lets the format evolve
 GENESIS = "0" * 64  # `prev` of the first entry
@@ -281,6 +281,7 @@ class Break:
     detail: str  # one line, English, says what does not match
     timestamp: str | None = None  # of the broken entry, when it can be read
     reviewer: str | None = None
+    detail_zh: str = ""  # the same in Chinese (issue 13: audit messages in the chosen language)
 
 
 @dataclass(frozen=True)
@@ -369,7 +370,7 @@ def _locked(fd: int, exclusive: bool) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _parse(lines: list[bytes], torn_last: bool) -> list[tuple[dict | None, Decision | None, str | None, str]]:
+def _parse(lines: list[bytes], torn_last: bool) -> list[tuple[dict | None, Decision | None, str | None, Text]]:
     """Per line: (JSON object or None, Decision or None, the problem kind or None, its detail)."""
     out = []
     for i, raw in enumerate(lines, 1):
@@ -377,81 +378,116 @@ def _parse(lines: list[bytes], torn_last: bool) -> list[tuple[dict | None, Decis
             obj = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             if i == len(lines) and torn_last:
-                out.append((None, None, "torn", "the last line is incomplete (a write cut short) and is not JSON"))
+                why = Text(
+                    "the last line is incomplete (a write cut short) and is not JSON",
+                    "最后一行不完整（写入被中断），不是 JSON",
+                )
+                out.append((None, None, "torn", why))
             else:
-                out.append((None, None, "not_json", "the line is not JSON" if raw.strip() else "the line is empty"))
+                why = (
+                    Text("the line is not JSON", "这一行不是 JSON")
+                    if raw.strip()
+                    else Text("the line is empty", "这一行为空")
+                )
+                out.append((None, None, "not_json", why))
             continue
         try:
             decision = Decision.from_dict(obj)
         except ValueError as exc:
-            out.append((obj if isinstance(obj, dict) else None, None, "malformed", str(exc)))
+            out.append((obj if isinstance(obj, dict) else None, None, "malformed", Text(str(exc), str(exc))))
             continue
         try:
             mismatch = entry_hash(obj) != decision.hash
         except ValueError:  # NaN or Infinity: json reads them, canonical JSON (and riskclass) never writes them
-            out.append((obj, None, "malformed", "it holds a number JSON does not allow (NaN or Infinity)"))
+            why = Text(
+                "it holds a number JSON does not allow (NaN or Infinity)", "含有 JSON 不允许的数（NaN 或 Infinity）"
+            )
+            out.append((obj, None, "malformed", why))
             continue
         if mismatch:
-            out.append((obj, decision, "edited", "its content does not match its hash: the entry was changed"))
+            out.append((obj, decision, "edited", EDITED))
             continue
-        out.append((obj, decision, None, ""))
+        out.append((obj, decision, None, NO_DETAIL))
     return out
 
 
-def _chain_break(i: int, prev: str, hashes: list[str | None], seen_before: set[str]) -> tuple[str, str]:
+EDITED = Text("its content does not match its hash: the entry was changed", "内容与其哈希不符：条目被改动过")
+NO_DETAIL = Text("", "")
+
+
+def _chain_break(i: int, prev: str, hashes: list[str | None], seen_before: set[str]) -> tuple[str, Text]:
     """Why entry i's `prev` is not the hash of entry i-1 (hashes: every line's stored hash, 0-based)."""
     later = prev in hashes[i:]
     if later:
-        return "reordered", "its prev is the hash of a later entry: entries were reordered"
+        return "reordered", Text(
+            "its prev is the hash of a later entry: entries were reordered", "其 prev 是后面某条的哈希：条目顺序被调换"
+        )
     if prev == GENESIS:
-        return "restarted", "a new chain starts here: entries were inserted, or another log was appended"
+        return "restarted", Text(
+            "a new chain starts here: entries were inserted, or another log was appended",
+            "此处开始了一条新链：有条目被插入，或接上了另一份日志",
+        )
     if i == 1:
-        return "deleted", "the first entry does not start the chain: the entries before it were deleted"
+        return "deleted", Text(
+            "the first entry does not start the chain: the entries before it were deleted",
+            "第一条不是链的开头：它之前的条目被删除了",
+        )
     if prev in seen_before:
-        return "inserted", f"its prev is the hash of an earlier entry, not of line {i - 1}: line {i - 1} was inserted"
-    return (
-        "deleted",
+        return "inserted", Text(
+            f"its prev is the hash of an earlier entry, not of line {i - 1}: line {i - 1} was inserted",
+            f"其 prev 是更早某条的哈希，而不是第 {i - 1} 行的：第 {i - 1} 行是插入的",
+        )
+    return "deleted", Text(
         f"its prev matches no entry: the entry before it was deleted (or line {i - 1} was edited and re-hashed)",
+        f"其 prev 与任何条目都不符：前一条被删除了（或第 {i - 1} 行被改动后重算了哈希）",
     )
 
 
-def _trust(obj: dict, decision: Decision, kind: str | None, keyring: keys.Keyring) -> tuple[str, str]:
+def _trust(obj: dict, decision: Decision, kind: str | None, keyring: keys.Keyring) -> tuple[str, Text]:
     """("verified", "") or (one of TRUST_KINDS, a one-line detail): does the entry's signature hold?"""
     if kind == "edited":
-        return "edited", "its content does not match its hash: the entry was changed"
+        return "edited", EDITED
     if not decision.key and not decision.signature:
-        return "unsigned", (
+        return "unsigned", Text(
             "it carries no signature, so anyone who can write the log could have written it "
-            "(written before signing, or forged); it is not shown as a decision"
+            "(written before signing, or forged); it is not shown as a decision",
+            "它没有签名，任何能写这份日志的人都可能写下它（签名功能之前写的，或伪造的）；不作为复核决定显示",
         )
     fp = decision.key
     problem = keyring.check(signed_bytes(obj), fp, decision.signature, decision.reviewer)
     if problem is None:
-        return "verified", ""
+        return "verified", NO_DETAIL
     if problem == "unknown_key":
-        where = (
-            f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})"
-            if keyring.missing
-            else (f"not in the keyring {keyring.path}")
-        )
-        return problem, f"it is signed by key {fp[:16]}…, {where}"
+        if keyring.missing:
+            where = f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})"
+            where_zh = f"{keyring.path} 处没有密钥环（--keyring 或 {keys.KEYRING_ENV}）"
+        else:
+            where, where_zh = f"not in the keyring {keyring.path}", f"不在密钥环 {keyring.path} 中"
+        return problem, Text(f"it is signed by key {fp[:16]}…, {where}", f"签名密钥为 {fp[:16]}…，{where_zh}")
     if problem == "wrong_reviewer":
         names = ", ".join(sorted(keyring.names(fp) or ()))
-        return problem, f"it is signed with the key of {names}, not of {decision.reviewer}"
-    return problem, "its signature does not match its content: changed after signing, or forged"
-
-
-def _break(i: int, obj: dict | None, kind: str, detail: str) -> Break:
-    return Break(
-        i,
-        kind,
-        detail,
-        obj.get("timestamp") if obj and isinstance(obj.get("timestamp"), str) else None,
-        obj.get("reviewer") if obj and isinstance(obj.get("reviewer"), str) else None,
+        return problem, Text(
+            f"it is signed with the key of {names}, not of {decision.reviewer}",
+            f"签名用的是 {names} 的密钥，而不是 {decision.reviewer} 的",
+        )
+    return problem, Text(
+        "its signature does not match its content: changed after signing, or forged",
+        "签名与内容不符：签名后被改动，或是伪造的",
     )
 
 
-LineCache = dict[bytes, tuple[dict, Decision, "str | None", str, str, str]]
+def _break(i: int, obj: dict | None, kind: str, detail: Text) -> Break:
+    return Break(
+        i,
+        kind,
+        detail.en,
+        obj.get("timestamp") if obj and isinstance(obj.get("timestamp"), str) else None,
+        obj.get("reviewer") if obj and isinstance(obj.get("reviewer"), str) else None,
+        detail.zh,
+    )
+
+
+LineCache = dict[bytes, tuple[dict, Decision, "str | None", Text, str, Text]]
 
 
 def _verify(
@@ -459,14 +495,16 @@ def _verify(
 ) -> tuple[list[Entry], Verification]:
     """Walk the chain and check every signature. `cache` maps a line's bytes to its parsed entry and signature verdict
     (for one keyring): an append re-verifies the whole log, and parsing and Ed25519 checks are the costly part."""
-    parsed: list[tuple[dict | None, Decision | None, str | None, str]] = []
-    trusts: list[tuple[str, str]] = []
+    parsed: list[tuple[dict | None, Decision | None, str | None, Text]] = []
+    trusts: list[tuple[str, Text]] = []
     todo = [i for i, raw in enumerate(lines) if cache is None or raw not in cache]
     fresh = dict(zip(todo, _parse([lines[i] for i in todo], torn_last and todo[-1:] == [len(lines) - 1]), strict=True))
     for i, raw in enumerate(lines):
         if i in fresh:
             obj, decision, kind, detail = fresh[i]
-            trust = _trust(obj, decision, kind, keyring) if decision is not None and obj is not None else ("", "")
+            trust = (
+                _trust(obj, decision, kind, keyring) if decision is not None and obj is not None else ("", NO_DETAIL)
+            )
             if cache is not None and decision is not None and obj is not None:
                 cache[raw] = (obj, decision, kind, detail, *trust)
         else:
@@ -499,7 +537,7 @@ def _verify(
             continue
         if kind is None and decision is not None:
             if decision.hash in seen:
-                kind, detail = "duplicated", "it is a copy of an earlier entry"
+                kind, detail = "duplicated", Text("it is a copy of an earlier entry", "它是前面某条的副本")
             elif decision.prev != expected:
                 kind, detail = _chain_break(i, decision.prev, hashes, seen - {expected})
         if kind is not None:
@@ -1059,4 +1097,4 @@ def describe_break(b: Break, lang: str = "zh") -> str:
     who = ", ".join(printable(x) for x in (b.timestamp, b.reviewer) if x)
     if lang == "en":
         return f"entry {b.line}{f' ({who})' if who else ''}: {BREAK_WORDS['en'][b.kind]} — {b.detail}"
-    return f"第 {b.line} 条{f'（{who}）' if who else ''}：{BREAK_WORDS['zh'][b.kind]} — {b.detail}"
+    return f"第 {b.line} 条{f'（{who}）' if who else ''}：{BREAK_WORDS['zh'][b.kind]} — {b.detail_zh or b.detail}"
