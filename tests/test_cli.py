@@ -88,6 +88,8 @@ def test_rules_list_and_check():
     r = run_cli("rules")
     assert r.returncode == 0 and b"h4-credit" in r.stdout
     r = run_cli("rules", "--check")
+    assert r.returncode == 0 and "个示例符合声明" in r.stdout.decode()
+    r = run_cli("rules", "--check", "--lang", "en")
     assert r.returncode == 0 and b"examples behave as declared" in r.stdout
 
 
