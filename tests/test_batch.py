@@ -105,7 +105,8 @@ def keyword_engine(monkeypatch):
 
 
 def run_main(*argv: str) -> int:
-    return batch_cli.main(list(argv))
+    """`riskclass batch ARGV --lang en`: these tests read the English summary (zh, the default: test_lang_config)."""
+    return batch_cli.main([*argv, "--lang", "en"])
 
 
 def read_csv(path: Path, encoding: str = "utf-8") -> list[list[str]]:

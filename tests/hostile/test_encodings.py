@@ -34,7 +34,8 @@ ENGLISH = ["a scoring model that screens loan applicants", "a chatbot answering 
 
 
 def run_main(*argv: str) -> int:
-    return batch_cli.main(list(argv))
+    """`riskclass batch ARGV --lang en`: these tests read the English summary (zh, the default: test_lang_config)."""
+    return batch_cli.main([*argv, "--lang", "en"])
 
 
 def table_bytes(rows: list[str], encoding: str, header: str = "id,description") -> bytes:
