@@ -19,7 +19,6 @@ and line (exit 2), since guessing what a damaged file meant would act on setting
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -28,11 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from riskclass.errors import InputError, Text
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 reads TOML with tomli, the library tomllib was taken from
-    import tomli as tomllib
 
 CONFIG_ENV = "RISKCLASS_CONFIG_DIR"
 CONFIG_FILE = "config.toml"
@@ -202,6 +196,11 @@ def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, int], bool, list[T
             f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); TOML files are UTF-8",
             zh=f"{path} 第 {line} 行：不是 UTF-8 文本（字节 0x{data[exc.start]:02x}）；TOML 文件须为 UTF-8",
         ) from None
+    if sys.version_info >= (3, 11):  # imported only when there is a file: most runs have none and skip the import
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 reads TOML with tomli, the library tomllib was taken from
+        import tomli as tomllib
+
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -220,6 +219,8 @@ def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, int], bool, list[T
     for key in table:
         if key in known:
             continue
+        import difflib
+
         close = difflib.get_close_matches(key, known, n=1)
         where = f"{path}, line {lines.get(key, '?')}"
         where_zh = f"{path} 第 {lines.get(key, '?')} 行"

@@ -210,13 +210,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     moves = ", ".join(f"{a}→{b} {n:,}" for (a, b), n in comparison.moves.most_common())
     only_new = sum(1 for c in comparison.changes if c.previous_row is None)
     only_old = sum(1 for c in comparison.changes if c.row is None)
-    print(
-        f"riskclass batch --compare: {comparison.rows:,} rows (previous {comparison.previous_rows:,}); "
-        f"{sum(comparison.moves.values()):,} changed tier{': ' + moves if moves else ''}"
-        + (f"; {only_new:,} only in {args.input}" if only_new else "")
-        + (f"; {only_old:,} only in {args.compare}" if only_old else ""),
-        file=sys.stderr,
-    )
+    changed = sum(comparison.moves.values())
+    if _out_lang(args) == "zh":
+        line = (
+            f"riskclass batch --compare：{comparison.rows:,} 行（之前 {comparison.previous_rows:,} 行）；"
+            f"{changed:,} 行等级有变{'：' + moves if moves else ''}"
+            + (f"；{only_new:,} 行只在 {args.input} 中" if only_new else "")
+            + (f"；{only_old:,} 行只在 {args.compare} 中" if only_old else "")
+        )
+    else:
+        line = (
+            f"riskclass batch --compare: {comparison.rows:,} rows (previous {comparison.previous_rows:,}); "
+            f"{changed:,} changed tier{': ' + moves if moves else ''}"
+            + (f"; {only_new:,} only in {args.input}" if only_new else "")
+            + (f"; {only_old:,} only in {args.compare}" if only_old else "")
+        )
+    print(line, file=sys.stderr)
     return ExitCode.OK
 
 
