@@ -338,6 +338,11 @@ def test_batch_summary_in_the_chosen_language(tmp_path, capsys):
     assert main(["batch", str(src), "-o", str(tmp_path / "en.csv"), "--rules-only", "--lang", "en"]) == 0
     err = capsys.readouterr().err
     assert "riskclass batch: 2 rows in, 2 rows out" in err and "high 1 · medium 0 · low 1" in err
+    src.write_bytes(_csv_bytes("utf-8", [*ROWS, ["3", "   "]]))  # a row that cannot be classified
+    assert main(["batch", str(src), "-o", str(tmp_path / "zh2.csv"), "--rules-only"]) == 3
+    assert "第 3 行：描述为空" in capsys.readouterr().err
+    out = list(csv.DictReader((tmp_path / "zh2.csv").open(encoding="utf-8", newline="")))
+    assert out[2]["error"].startswith("the description is empty")  # the column is for scripts: English
 
 
 # ---- progress ------------------------------------------------------------------------------------------------------

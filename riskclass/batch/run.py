@@ -145,7 +145,7 @@ class BatchSummary:
     reports: int = 0  # report files written (--reports)
     bom: str = ""  # why the CSV output starts with a UTF-8 byte-order mark: "excel" (--excel), "input" (from Excel)
     """What was changed or skipped on the way (renamed headers, padded rows, blank lines, replaced bytes)."""
-    failed_rows: list[tuple[int, str]] = field(default_factory=list)
+    failed_rows: list[tuple[int, Text]] = field(default_factory=list)  # the first few, in both languages
     """The first few failed rows: (1-based data row, error)."""
     mixed_encodings: bool = False
     """Lines of the input were read in different encodings (see the notes): the run is partial, rows need a look."""
@@ -167,26 +167,27 @@ class Outcome:
 
     tier: str  # "" when the row failed
     needs_review: bool
-    error: str
+    error: str  # English in the `error` column: the column is for scripts, like the tier ids
     cells: tuple[str, ...]  # CSV result columns, in RESULT_COLUMNS order
     record: dict | None = None  # JSONL: Assessment.to_dict(lang); None for CSV output or a failed row
+    error_zh: str = ""  # the error in Chinese, for the run's summary (issue 13)
 
 
 def _number(x: float) -> str:
     return repr(round(float(x), 4))
 
 
-def failed(message: str) -> Outcome:
+def failed(message: str, zh: str = "") -> Outcome:
     cells = [""] * len(RESULT_COLUMNS)
     cells[RESULT_COLUMNS.index("needs_review")] = "true"
     cells[ERROR_INDEX] = message
-    return Outcome("", True, message, tuple(cells))
+    return Outcome("", True, message, tuple(cells), error_zh=zh)
 
 
 def outcome_of(result: Any, fmt: str, lang: str) -> Outcome:
     """The Outcome of one `Engine.assess_many` item (an Assessment or a RiskclassError)."""
     if isinstance(result, RiskclassError):
-        return failed(result.message)
+        return failed(result.message, result.zh or "")
     a = result
     cells = (
         a.tier,
@@ -451,7 +452,9 @@ def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[lis
 def _undecodable_error(encoding: str | None) -> Outcome:
     return failed(
         f"the description has bytes that are not valid {encoding or 'text'} (kept as \\xNN, not classified): "
-        "fix them, or pass --encoding if the whole file is in another encoding"
+        "fix them, or pass --encoding if the whole file is in another encoding",
+        f"描述中有在 {encoding or '文本'} 中无效的字节（保留为 \\xNN，未评估）：请修正，"
+        "或在整个文件是另一种编码时用 --encoding 指定",
     )
 
 
@@ -552,7 +555,7 @@ def run_batch(
     started = time.monotonic()
     tiers = dict.fromkeys(TIERS, 0)
     rows_out = needs_review = errors = replaced = 0
-    failed_rows: list[tuple[int, str]] = []
+    failed_rows: list[tuple[int, Text]] = []
     with Table(options.input, options.encoding, options.delimiter, options.sheet) as table:
         column = table.find_column(options.column)
         reports = _report_directory(options)
@@ -579,7 +582,7 @@ def run_batch(
                     if oc.error:
                         errors += 1
                         if len(failed_rows) < 5:
-                            failed_rows.append((rows_out, oc.error))
+                            failed_rows.append((rows_out, Text(oc.error, oc.error_zh or oc.error)))
                     else:
                         tiers[oc.tier] += 1
                         needs_review += oc.needs_review

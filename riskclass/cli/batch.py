@@ -177,7 +177,7 @@ def _print_summary(s: BatchSummary, out: Any, lang: str = "zh") -> None:
     if s.reports:
         print(W["reports"].format(n=s.reports), file=out)
     for row, message in s.failed_rows:
-        print(W["row"].format(row=row, message=message), file=out)
+        print(W["row"].format(row=row, message=message.text(lang) if isinstance(message, Text) else message), file=out)
     if s.errors > len(s.failed_rows):
         print(W["more"].format(n=s.errors - len(s.failed_rows)), file=out)
     for note in s.notes:

@@ -34,7 +34,7 @@ ENGLISH = ["a scoring model that screens loan applicants", "a chatbot answering 
 
 
 def run_main(*argv: str) -> int:
-    """`riskclass batch ARGV --lang en`: these tests read the English summary (zh, the default: test_lang_config)."""
+    """`riskclass batch ARGV --lang en`: these tests read the English summary (Chinese is the default)."""
     return batch_cli.main([*argv, "--lang", "en"])
 
 
@@ -43,7 +43,8 @@ def table_bytes(rows: list[str], encoding: str, header: str = "id,description") 
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    """An output's rows by column; the BOM an input from Excel gets (test_lang_config.py) is not part of a name."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
