@@ -105,7 +105,6 @@ ENV_VARS: dict[str, str] = {
     "audit_log": "RISKCLASS_AUDIT_LOG",
     "keyring": "RISKCLASS_KEYRING",
 }
-PATH_SETTINGS = frozenset({"export_dir", "register", "audit_log", "keyring"})
 CHOICES = {"lang": LANGS, "theme": THEMES}
 
 
@@ -126,11 +125,13 @@ def settings(**options: str | os.PathLike | None) -> Settings:
     sources: dict[str, str] = {}
     for name, env_var in ENV_VARS.items():
         if options.get(name) not in (None, ""):
-            raw, source, where = options[name], OPTION, f"--{name.replace('_', '-')}"
+            option = f"--{name.replace('_', '-')}"
+            raw, source, where = options[name], OPTION, Text(option, option)
         elif os.environ.get(env_var):
-            raw, source, where = os.environ[env_var], ENV, env_var
+            raw, source, where = os.environ[env_var], ENV, Text(env_var, env_var)
         elif name in table:
-            raw, source, where = table[name], FILE, f"{path}, line {lines.get(name, '?')}"
+            line = lines.get(name, "?")
+            raw, source, where = table[name], FILE, Text(f"{path}, line {line}", f"{path} 第 {line} 行")
         else:
             sources[name] = DEFAULT
             continue
@@ -139,25 +140,25 @@ def settings(**options: str | os.PathLike | None) -> Settings:
     return Settings(**values, path=path, exists=exists, sources=sources, warnings=tuple(warnings))
 
 
-def _value(name: str, raw: object, where: str, from_file: bool) -> Any:
+def _value(name: str, raw: object, where: Text, from_file: bool) -> Any:
     """The typed value of one setting, or an InputError naming where the bad value was given."""
     if not isinstance(raw, (str, os.PathLike)):
         raise InputError(
-            f"{where}: {name} must be a string (in quotes), not {type(raw).__name__} {raw!r}",
-            zh=f"{where}：{name} 必须是字符串（加引号），而不是 {type(raw).__name__} {raw!r}",
+            f"{where.en}: {name} must be a string (in quotes), not {type(raw).__name__} {raw!r}",
+            zh=f"{where.zh}：{name} 必须是字符串（加引号），而不是 {type(raw).__name__} {raw!r}",
         )
     if name in CHOICES:
         value = str(raw).strip().lower()
         if value not in CHOICES[name]:
             choices = ", ".join(CHOICES[name])
             raise InputError(
-                f"{where}: {name} must be one of {choices}, not {raw!r}",
-                zh=f"{where}：{name} 只能是 {choices} 之一，而不是 {raw!r}",
+                f"{where.en}: {name} must be one of {choices}, not {raw!r}",
+                zh=f"{where.zh}：{name} 只能是 {choices} 之一，而不是 {raw!r}",
             )
         return value
     text = os.fspath(raw)
     if not str(text).strip():
-        raise InputError(f"{where}: {name} is empty: give a path", zh=f"{where}：{name} 为空：请给出路径")
+        raise InputError(f"{where.en}: {name} is empty: give a path", zh=f"{where.zh}：{name} 为空：请给出路径")
     path = Path(text).expanduser()
     if from_file and not path.is_absolute():
         path = config_dir() / path  # a relative path in the file means the same wherever riskclass is run from

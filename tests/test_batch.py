@@ -105,6 +105,12 @@ def keyword_engine(monkeypatch):
 
 
 def run_main(*argv: str) -> int:
+    """`riskclass batch ARGV --lang en`: these tests read the English messages (Chinese, the default, is tested in
+    test_lang_config.py and by the golden files, whose questions column is in the default language)."""
+    return batch_cli.main([*argv, "--lang", "en"])
+
+
+def run_main_default_language(*argv: str) -> int:
     return batch_cli.main(list(argv))
 
 
@@ -148,7 +154,7 @@ GOLDEN = [
 @pytest.mark.parametrize(("source", "golden", "code"), GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_golden_outputs(tmp_path, capsys, keyword_engine, source, golden, code):
     out = tmp_path / "out.csv"
-    assert run_main(str(DATA / source), "-o", str(out)) == code
+    assert run_main_default_language(str(DATA / source), "-o", str(out)) == code
     check_golden(out.read_bytes(), golden)
     err = capsys.readouterr().err
     rows = read_csv(out)[1:]
@@ -158,7 +164,7 @@ def test_golden_outputs(tmp_path, capsys, keyword_engine, source, golden, code):
 
 def test_golden_jsonl(tmp_path, keyword_engine):
     out = tmp_path / "out.jsonl"
-    assert run_main(str(DATA / "newlines.csv"), "-o", str(out)) == 0
+    assert run_main_default_language(str(DATA / "newlines.csv"), "-o", str(out)) == 0
     check_golden(out.read_bytes(), "newlines.jsonl")
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["row"] for r in records] == [1, 2, 3]
@@ -204,10 +210,10 @@ def test_the_golden_cases_say_what_they_promise(tmp_path):
 
 def test_missing_description_column_exits_2_naming_the_columns(tmp_path, capsys):
     out = tmp_path / "out.csv"
-    assert run_main(str(DATA / "missing_column.csv"), "-o", str(out), "--lang", "en") == 2
+    assert run_main(str(DATA / "missing_column.csv"), "-o", str(out)) == 2
     err = capsys.readouterr().err
     assert "columns seen: id, name, owner" in err and "--column" in err and err.count("\n") == 1
-    assert run_main(str(DATA / "missing_column.csv"), "-o", str(out)) == 2
+    assert run_main_default_language(str(DATA / "missing_column.csv"), "-o", str(out)) == 2
     assert "现有的列：id, name, owner" in capsys.readouterr().err  # Chinese by default (issue 13)
     assert not out.exists()
     assert run_main(str(DATA / "missing_column.csv"), "-o", str(out), "--column", "nmae") == 2
@@ -408,7 +414,7 @@ def test_never_overwrites_the_input_or_an_existing_output(tmp_path, capsys):
     src = tmp_path / "in.csv"
     src.write_bytes((DATA / "bom.csv").read_bytes())
     before = src.read_bytes()
-    assert run_main(str(src), "-o", str(src), "--force", "--lang", "en") == 2
+    assert run_main(str(src), "-o", str(src), "--force") == 2
     assert "is the input file" in capsys.readouterr().err and src.read_bytes() == before
     link = tmp_path / "link.csv"
     link.symlink_to(src)
@@ -419,7 +425,7 @@ def test_never_overwrites_the_input_or_an_existing_output(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err and out.read_text(encoding="utf-8") == "keep me"
     assert run_main(str(src), "-o", str(out), "--force", "--rules-only") == 0
     assert read_csv(out, "utf-8")[0][0] == "\ufeffdescription"  # a BOM input (Excel's CSV UTF-8) keeps its BOM
-    assert run_main(str(src), "-o", str(tmp_path / "nodir" / "out.csv"), "--lang", "en") == 2
+    assert run_main(str(src), "-o", str(tmp_path / "nodir" / "out.csv")) == 2
     assert "does not exist" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
 

@@ -53,13 +53,13 @@ def test_empty_description_exits_2_with_one_line():
 
 
 def test_huge_description_exits_2():
-    r = run_cli("classify", "-", "--rules-only", input=("人脸识别" * 300_000).encode())
+    r = run_cli("classify", "-", "--rules-only", "--lang", "en", input=("人脸识别" * 300_000).encode())
     assert r.returncode == 2
     assert "at most" in _one_line_error(r)
 
 
 def test_non_utf8_standard_input_exits_2():
-    r = run_cli("classify", "-", input="人脸识别门禁".encode("gbk"))
+    r = run_cli("classify", "-", "--lang", "en", input="人脸识别门禁".encode("gbk"))
     assert r.returncode == 2
     assert "not UTF-8" in _one_line_error(r)
 
@@ -109,7 +109,7 @@ def test_review_then_classify_shows_the_earlier_decision(tmp_path):
     log = tmp_path / "audit.jsonl"
     env = {"RISKCLASS_AUDIT_LOG": str(log)}
     r = run_cli("review", LOAN, "--reviewer", "张三", "--tier", "medium", "--rules-only", env=env)
-    assert r.returncode == 2 and "a reason is required" in _one_line_error(r)
+    assert r.returncode == 2 and "不同时必须说明理由" in _one_line_error(r)  # in Chinese, the default
     assert not log.exists()  # nothing recorded
     r = run_cli(
         "review", "-", "--reviewer", "张三", "--tier", "medium", "--reason", "只给参考分，最终由信贷员决定",
@@ -183,7 +183,8 @@ def test_review_from_a_saved_assessment_and_audit_commands(tmp_path, capsys, mon
     assert not result["ok"] and result["problem"]["line"] == 1 and result["problem"]["kind"] == "deleted"
 
 
-def test_review_and_audit_errors_are_one_line(tmp_path):
+def test_review_and_audit_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKCLASS_LANG", "en")  # the English messages are checked (Chinese: test_lang_config.py)
     r = run_cli("review", LOAN, "--reviewer", "  ", "--accept", "--audit-log", str(tmp_path / "a.jsonl"))
     assert r.returncode == 2 and "reviewer name is required" in _one_line_error(r)
     r = run_cli("review", LOAN, "--reviewer", "张三", "--accept", "--rules-only", "--audit-log", str(tmp_path))
