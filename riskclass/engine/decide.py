@@ -196,7 +196,7 @@ class Engine:
             try:
                 rb.criterion(cid)
             except RiskclassError as exc:  # an answer is the user's input: a usage error, with the valid ids listed
-                raise InputError(f"answer to {exc}") from None
+                raise InputError(f"answer to {exc}", zh=f"--answer 中有{exc.text('zh')}") from None
 
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}

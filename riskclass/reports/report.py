@@ -28,6 +28,7 @@ from typing import Any
 
 from riskclass.engine.assessment import QUESTIONED, TIER_TITLES, TIERS, Assessment, CriterionHit, ObligationItem
 from riskclass.errors import InputError
+from riskclass.errors import Text as Message  # a message in both languages (rulebook.Text is a title's)
 from riskclass.reports.terminal import CN_ITEM, LABELS, marked_segments
 from riskclass.rulebook.rules import Citation, Rulebook, Text, load_rulebook
 from riskclass.tables.files import default_mode, probe_directory, write_failure
@@ -1155,7 +1156,10 @@ def format_for(path: str, explicit: str | None = None) -> str:
     """The report format: --format if given, else from the file's extension (Markdown when it says nothing)."""
     if explicit:
         if explicit not in FORMATS:
-            raise InputError(f"unknown report format {explicit!r}: use one of {', '.join(FORMATS)}")
+            raise InputError(
+                f"unknown report format {explicit!r}: use one of {', '.join(FORMATS)}",
+                zh=f"未知的报告格式 {explicit!r}：请用 {', '.join(FORMATS)} 之一",
+            )
         return explicit
     from pathlib import PurePath
 
@@ -1180,29 +1184,42 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
     p = Path(path)
     try:
         if p.stat().st_size > SAVED_MAX_BYTES:
-            raise InputError(f"{path}: too large for a saved assessment ({p.stat().st_size:,} bytes)")
+            raise InputError(
+                f"{path}: too large for a saved assessment ({p.stat().st_size:,} bytes)",
+                zh=f"{path}：作为已保存的评估太大（{p.stat().st_size:,} 字节）",
+            )
         raw = p.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
+        raise InputError(
+            f"{path}: not UTF-8 (byte {exc.start})", zh=f"{path}：不是 UTF-8（第 {exc.start} 字节）"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise InputError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            zh=f"{path}：不是 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）",
+        ) from None
     from riskclass.reports.saved import SavedShapeError, check_saved_assessment
     from riskclass.text.normalise import check_description
 
     try:
         check_saved_assessment(data)  # before anything of it is read: it may come from anyone (issue 12)
     except SavedShapeError as exc:
-        raise InputError(f"{path}: not a saved assessment riskclass wrote: {exc}") from None
+        raise InputError(
+            f"{path}: not a saved assessment riskclass wrote: {exc}",
+            zh=f"{path}：不是 riskclass 写出的已保存评估：{exc}",
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("description"), str):
         check_description(data["description"])
     try:
         return assessment_from_dict(data, rulebook or load_rulebook())
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a saved assessment: {exc}") from None
+        raise InputError(f"{path}: not a saved assessment: {exc}", zh=f"{path}：不是已保存的评估：{exc}") from None
 
 
 # ---- one report per batch row ------------------------------------------------------------------------------------
@@ -1256,7 +1273,10 @@ class ReportNames:
             candidate = f"{stem}-{row}" if n == 2 else f"{stem}-{row}-{n}"
         name = f"{candidate}.{self.ext}"
         if (self.directory / name).resolve().parent != self.directory:  # cannot happen after safe_stem: checked anyway
-            raise InputError(f"row {row}: report name {name!r} would leave {self.directory}")
+            raise InputError(
+                f"row {row}: report name {name!r} would leave {self.directory}",
+                zh=f"第 {row} 行：报告文件名 {name!r} 会落到 {self.directory} 之外",
+            )
         self.taken.add(name.casefold())
         return name
 
@@ -1270,7 +1290,10 @@ def find_id_column(names: list[str], wanted: str | None) -> int | None:
             return folded.index(wanted.strip().casefold())
         if wanted.isdigit() and 1 <= int(wanted) <= len(names):
             return int(wanted) - 1
-        raise InputError(f"no column {wanted!r} for --id-column; the columns are: {', '.join(names)}")
+        raise InputError(
+            f"no column {wanted!r} for --id-column; the columns are: {', '.join(names)}",
+            zh=f"没有 --id-column 所说的列 {wanted!r}；现有的列：{', '.join(names)}",
+        )
     for i, n in enumerate(names):
         if n.strip().casefold() in ID_COLUMNS:
             return i
@@ -1286,19 +1309,31 @@ class ReportDirectory:
         from pathlib import Path
 
         if fmt not in FORMATS:
-            raise InputError(f"--report-format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+            raise InputError(
+                f"--report-format must be one of {', '.join(FORMATS)}, not {fmt!r}",
+                zh=f"--report-format 只能是 {', '.join(FORMATS)} 之一，而不是 {fmt!r}",
+            )
         self.directory = Path(directory)
         self.fmt, self.lang = fmt, _lang(lang)
         if self.directory.exists():
             if not self.directory.is_dir():
-                raise InputError(f"{directory} is not a directory: give --reports a directory")
+                raise InputError(
+                    f"{directory} is not a directory: give --reports a directory",
+                    zh=f"{directory} 不是目录：请给 --reports 一个目录",
+                )
             if any(self.directory.iterdir()) and not force:
                 raise InputError(
-                    f"{directory} is not empty: choose a new or empty directory, or pass --force to add to it"
+                    f"{directory} is not empty: choose a new or empty directory, or pass --force to add to it",
+                    zh=f"{directory} 不是空目录：请选一个新的或空的目录，或加 --force 往里添加",
                 )
         elif not self.directory.parent.resolve().is_dir():
-            raise InputError(f"cannot create {directory}: {self.directory.parent} does not exist")
-        probe_directory(str(self.directory.parent.resolve()), f"the reports {directory}")  # before the run, not after
+            raise InputError(
+                f"cannot create {directory}: {self.directory.parent} does not exist",
+                zh=f"无法创建 {directory}：{self.directory.parent} 不存在",
+            )
+        probe_directory(
+            str(self.directory.parent.resolve()), Message(f"the reports {directory}", f"报告目录 {directory}")
+        )  # before the run
         self.names = ReportNames(self.directory.parent.resolve() / self.directory.name, fmt)
         self.staging = None
         self.written = 0
@@ -1314,7 +1349,7 @@ class ReportDirectory:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name[:40]}.partial-", dir=parent))
             os.chmod(self.staging, default_mode(0o777))  # it becomes DIR: an ordinary directory, not mkdtemp's 0700
         except OSError as exc:
-            raise InputError(write_failure(exc, f"reports in {parent}")) from None
+            raise InputError(write_failure(exc, Message(f"reports in {parent}", f"{parent} 中的报告"))) from None
         return self
 
     def write(self, raw_id: str, row: int, record: dict, description: str) -> str:
@@ -1328,7 +1363,9 @@ class ReportDirectory:
         try:
             (self.staging / name).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise InputError(write_failure(exc, f"the report of row {row} ({name})")) from None
+            raise InputError(
+                write_failure(exc, Message(f"the report of row {row} ({name})", f"第 {row} 行的报告（{name}）"))
+            ) from None
         self.written += 1
         return name
 
@@ -1343,7 +1380,9 @@ class ReportDirectory:
                     os.replace(f, self.directory / f.name)
                 self.staging.rmdir()
         except OSError as exc:
-            raise InputError(write_failure(exc, f"the reports into {self.directory}")) from None
+            raise InputError(
+                write_failure(exc, Message(f"the reports into {self.directory}", f"报告到 {self.directory}"))
+            ) from None
         self.staging = None
 
     def __exit__(self, *exc_info) -> None:
