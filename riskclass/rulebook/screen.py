@@ -344,4 +344,3 @@ class Screen(_Units):
             set_rows = np.concatenate((set_rows, more_rows))
             set_ids = np.concatenate((set_ids, more_ids))
         return sorted_unique(set_rows * self._sets + set_ids, np)
-
