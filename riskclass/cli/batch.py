@@ -8,15 +8,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
-from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
 from riskclass.cli.common import _out_lang
 from riskclass.errors import ExitCode, InputError
-from riskclass.tables.files import AtomicOutput, check_output_path
-from riskclass.tables.read import check_input_file
-from riskclass.tables.write import _CsvWriter
+
+if TYPE_CHECKING:
+    from riskclass.batch.run import BatchSummary
+
+# The batch machinery (tables, encodings, workers) is imported by the functions that run a batch: every command
+# builds this parser, and `classify` should not pay for reading CSV files.
 
 # ---- command line -------------------------------------------------------------------------------------------------
 
@@ -147,6 +148,8 @@ def _clock(seconds: float) -> str:
 
 
 def _print_summary(s: BatchSummary, out: Any) -> None:
+    from riskclass.batch.run import TIERS
+
     rate = s.rows_out / s.seconds if s.seconds > 0 else 0.0
     where = "standard output" if s.output == "-" else s.output
     delim = {"\t": "tab", None: "-"}.get(s.delimiter, repr(s.delimiter))
@@ -169,6 +172,10 @@ def _print_summary(s: BatchSummary, out: Any) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
+    from riskclass.tables.files import AtomicOutput, check_output_path
+    from riskclass.tables.write import _CsvWriter
+
     if args.output:
         check_output_path(args.output, args.force)
     comparison = compare_outputs(args.compare, args.input, args.column)
@@ -208,6 +215,9 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run `riskclass batch` from parsed arguments; returns the exit status (CONTRACT.md)."""
+    from riskclass.batch.run import BatchCancelled, BatchOptions, run_batch
+    from riskclass.tables.read import check_input_file
+
     if args.compare:
         return _cmd_compare(args)
     if not args.output:
