@@ -572,6 +572,20 @@ def test_forked_workers_write_the_same_file_and_share_the_parents_engine(tmp_pat
     assert run._inherited is None, "the batch let go of what its workers inherited"
 
 
+def test_the_default_jobs_are_the_idle_cores(monkeypatch):
+    """Workers on cores other programs keep busy only wait their turn: by default, batch uses the idle ones."""
+    import riskclass.batch.run as run
+
+    monkeypatch.setattr(run, "usable_cores", lambda: 4)
+    monkeypatch.setattr(run, "_can_fork", lambda: True)
+    for load, jobs in ((0.0, 4), (1.2, 3), (3.8, 1), (9.0, 1)):
+        monkeypatch.setattr(run.os, "getloadavg", lambda load=load: (load, load, load))
+        assert run.default_jobs() == jobs
+    monkeypatch.setattr(run, "_can_fork", lambda: False)  # loky workers each load the model: one process
+    monkeypatch.setattr(run.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert run.default_jobs() == 1
+
+
 # ---- comparing two runs ------------------------------------------------------------------------------------------
 
 

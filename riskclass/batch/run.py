@@ -297,6 +297,22 @@ def effective_jobs(jobs: int) -> int:
     return cores if jobs == 0 else min(jobs, cores)
 
 
+def default_jobs() -> int:
+    """`batch`'s default --jobs: the usable cores other programs leave idle (cores minus the 1-minute load average,
+    rounded), at least 1, and 1 where workers cannot be forked (each loky worker loads its own model: ~225 MiB).
+
+    A worker on a busy core only waits its turn (measured: on this 2-core machine under a load of 8, --jobs 2 was no
+    faster than --jobs 1), and a file of one chunk never starts one (see `_forked`).
+    """
+    if not _can_fork():
+        return 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(usable_cores(), round(usable_cores() - busy)))
+
+
 # How often a worker checks that the batch that started it is still alive, when the kernel cannot tell it (not
 # Linux). One second: a user who kills a batch sees its workers gone "at once", and one getppid() a second is free.
 PARENT_POLL_SECONDS = 1.0
@@ -548,17 +564,19 @@ def _classify_inherited(descriptions: list[str]) -> list[Outcome]:
 def _forked(
     chunks: Iterator[_Chunk], engine: Engine, fmt: str, lang: str, jobs: int, table: Table
 ) -> Iterator[tuple[_Chunk, list[Outcome]]]:
-    """`jobs` forked workers classify the chunks; results come back in input order.
+    """`jobs` processes classify the chunks — this one and `jobs - 1` forked workers; results come in input order.
 
     The first chunk is classified here, which loads everything a chunk needs (the model, jieba's dictionary, the
     rules' screen and compiled patterns); then the workers are forked and share all of it with this process,
     copy-on-write, instead of loading a copy each (a loky worker held ~225 MiB of its own). `gc.freeze` keeps the
-    collector from writing into the shared objects' pages. At most two chunks per worker wait, so memory stays flat.
-    A worker that dies (killed, out of memory) stops the run with an error rather than hanging it.
+    collector from writing into the shared objects' pages. This process classifies every `jobs`-th chunk itself
+    between reading and writing, which are light: one process fewer, and its caches, for the same cores. At most two
+    chunks per process wait, so memory stays flat. A worker that dies (killed, out of memory) stops the run with an
+    error rather than hanging it.
     """
     import gc
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     global _inherited
     first = next(chunks, None)
@@ -569,7 +587,7 @@ def _forked(
     _inherited = classifier
     gc.freeze()
     pool = ProcessPoolExecutor(
-        jobs,
+        jobs - 1,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_forked_worker_started,
         initargs=(os.getpid(),),
@@ -578,8 +596,13 @@ def _forked(
 
     pending: deque[tuple[_Chunk, Any]] = deque()
     try:
-        for chunk in chunks:
-            pending.append((chunk, pool.submit(_classify_inherited, chunk.descriptions)))
+        for k, chunk in enumerate(chunks, start=1):
+            if k % jobs:
+                pending.append((chunk, pool.submit(_classify_inherited, chunk.descriptions)))
+            else:  # this process's share
+                here: Future = Future()
+                here.set_result(classifier(chunk.descriptions))
+                pending.append((chunk, here))
             while len(pending) > 2 * jobs or (pending and pending[0][1].done()):
                 done, future = pending.popleft()
                 yield done, _merge(done, future.result(), table.encodings_tried)
