@@ -399,3 +399,45 @@ def test_top_terms_are_the_plainly_ranked_ones(model):
         idx, val = model._vector(text)
         for tier in range(len(model.classes)):
             assert model._top_terms(idx, val, tier) == _top_terms_reference(model, idx, val, tier), text[:40]
+
+
+def _combined_plainly(combiner, findings, probabilities):
+    """Combiner.probabilities as first written: every feature name, present or not."""
+    import math
+
+    from riskclass.engine.combine import TIERS, features
+
+    x = features(findings, probabilities)
+    scores = {
+        t: combiner.intercepts[t]
+        + sum(w * x.get(n, 0.0) for n, w in zip(combiner.names, combiner.weights[t], strict=True))
+        for t in TIERS
+    }
+    top = max(scores.values())
+    exp = {t: math.exp(s - top) for t, s in scores.items()}
+    total = sum(exp.values())
+    return {t: exp[t] / total for t in TIERS}
+
+
+def test_the_combiner_sums_only_present_features_to_the_last_bit(model):
+    import random
+
+    from riskclass.engine.combine import shipped_combiner
+    from riskclass.engine.decide import Engine
+
+    combiner, engine = shipped_combiner(), Engine()
+    rng = random.Random(0)
+    for text in _sample(step=6):
+        findings, norm = engine.findings(text)
+        for probabilities in (
+            model.opinion(norm).probabilities,
+            dict(zip(("high", "medium", "low"), _simplex(rng), strict=True)),
+        ):
+            assert combiner.probabilities(findings, probabilities) == _combined_plainly(
+                combiner, findings, probabilities
+            )
+
+
+def _simplex(rng) -> list[float]:
+    cut = sorted(rng.random() for _ in range(2))
+    return [cut[0], cut[1] - cut[0], 1.0 - cut[1]]
