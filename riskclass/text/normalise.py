@@ -311,13 +311,13 @@ def _jieba_tokenizer():
     Returns (tokenizer, split, cut_piece): `split` is jieba's own block splitter (`re_han_default.split`), and
     `cut_piece` the cached tokens of one piece, spaces dropped. For one-off runs (`use_on_disk_dictionary`) the
     committed sorted dictionary (`riskclass.text.dictionary`) is used when it matches the installed jieba: then
-    jieba is not even imported, and the tokenizer is None.
+    jieba is imported only if the tokenizer itself is used (`_JiebaOver`).
     """
     if _on_disk_dictionary:
         from riskclass.text.dictionary import load_sorted
 
         if (freq := load_sorted()) is not None:
-            return None, _RE_HAN.split, _piece_cutter(freq, freq.total)
+            return _JiebaOver(freq), _RE_HAN.split, _piece_cutter(freq, freq.total)
 
     import logging
 
@@ -350,6 +350,24 @@ def _jieba_tokenizer():
                 _write_dictionary_snapshot(tok)
 
     return tok, _RE_HAN.split, _piece_cutter(tok.FREQ, tok.total)
+
+
+class _JiebaOver:
+    """jieba's own Tokenizer over a dictionary riskclass loaded, made (and jieba imported) only when something asks
+    for it: `classify` never does, a caller comparing with jieba's `lcut` does."""
+
+    def __init__(self, freq) -> None:
+        self._freq = freq
+        self._tok = None
+
+    def __getattr__(self, name: str):
+        if self._tok is None:
+            import jieba
+
+            tok = jieba.Tokenizer()
+            tok.FREQ, tok.total, tok.initialized = self._freq, self._freq.total, True
+            self._tok = tok
+        return getattr(self._tok, name)
 
 
 def _piece_cutter(freq, total: int):
