@@ -17,6 +17,7 @@ from riskclass.engine.assessment import (
     TIER_RANK,
     Article50Mark,
     Assessment,
+    Because,
     CriterionHit,
     Evidence,
     Exclusion,
@@ -28,7 +29,15 @@ from riskclass.engine.assessment import (
 from riskclass.engine.combine import Combiner, Findings, register_of, shipped_combiner
 from riskclass.errors import InputError, RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
-from riskclass.rulebook.rules import Rulebook, Text, compile_pattern, load_rulebook, phrases
+from riskclass.rulebook.rules import (
+    Citation,
+    EvidenceNeed,
+    Rulebook,
+    Text,
+    compile_pattern,
+    load_rulebook,
+    phrases,
+)
 from riskclass.rulebook.screen import Candidates, Screen, _first_affirmed
 from riskclass.text.normalise import NormalizedText, check_description, content_chars, has_content_chars, normalise
 
@@ -228,26 +237,32 @@ class Engine:
                 strong.pop(cid, None)
                 weak.pop(cid, None)
 
+        evidence_at: dict[str, list[tuple[int, int]]] = {}  # criterion → its evidence in the normalised text
+
         def hit(cid: str, found: list, source: str = "rules") -> CriterionHit:
             crit = rb.criterion(cid)
-            articles: list[str] = []
+            citations: list[Citation] = []
             for rule, _ in found:
-                articles += [c.article for c in rule.articles if c.article not in articles]
-            spans = _outermost({s for _, ss in found for s in ss})
+                citations += [c for c in rule.articles if c not in citations]
+            spans = _outermost({w for rule, ss in found for w in rule.evidence(text, ss, phrase_of)})
+            evidence_at[cid] = spans
             return CriterionHit(
                 cid,
                 crit.title,
                 tuple(_evidence(norm, s) for s in spans),
-                tuple(articles),
+                tuple(dict.fromkeys(c.article for c in citations)),
                 tuple(r.id for r, _ in found),
                 source,
+                tuple(citations),
             )
 
         hits = {cid: hit(cid, found) for cid, found in strong.items()}
         for cid, yes in answers.items():
             if yes and cid not in hits:
                 crit = rb.criterion(cid)
-                hits[cid] = CriterionHit(cid, crit.title, (), tuple(c.article for c in crit.articles), (), "answer")
+                hits[cid] = CriterionHit(
+                    cid, crit.title, (), tuple(c.article for c in crit.articles), (), "answer", crit.articles
+                )
         possible = {cid: hit(cid, found) for cid, found in weak.items() if cid not in hits}
 
         order = list(rb.criteria)
@@ -314,11 +329,12 @@ class Engine:
         needs_review = bool(questions or d.doubt)
         confidence, model_view = d.confidence, d.model
 
-        ids = {h.id for h in (*criteria, *red_flags)}
-        obligations, national = self._obligations(tier, frozenset(ids))
+        ids = [h.id for h in (*criteria, *red_flags)]
+        shown = self._evidence_shown(norm, ids, evidence_at)
+        obligations, national = self._obligations(tier, frozenset(ids), shown)
         marks = []
         for item in rb.article50:
-            by_criteria = [c for c in item.criteria if c in ids]
+            brought = _brought(item.criteria, item.evidence, ids, shown)
             by_words = [  # words right after a negation (不处理任何个人信息) do not trigger an item
                 w
                 for p in item.patterns
@@ -326,12 +342,14 @@ class Engine:
                 for w in [_first_affirmed(p if run is None else run[id(p)], text)]
                 if w
             ]
-            triggered = bool(by_criteria or by_words)
+            triggered = bool(brought or by_words)
             why = None
+            because = Because()
             if triggered:
-                detail = "、".join(by_criteria + [f"“{w}”" for w in by_words][:2])
-                why = Text(f"{item.why.zh}（{detail}）", f"{item.why.en} ({detail.replace('、', ', ')})")
-            marks.append(Article50Mark(item.item, item.title, item.quote, triggered, why))
+                words = [(c, w) for c, w in brought if w] + [(None, _original(norm, text, w)) for w in by_words][:2]
+                because = Because(None, tuple(c for c, _ in brought), tuple(dict.fromkeys(words)))
+                why = Text(f"{item.why.zh}（{because.text('zh')}）", f"{item.why.en} ({because.text('en')})")
+            marks.append(Article50Mark(item.item, item.title, item.quote, triggered, why, because))
 
         return Assessment(
             description=description,
@@ -357,21 +375,62 @@ class Engine:
             decided_by=decided_by,
         )
 
-    def _obligations(self, tier: str, ids: frozenset[str]) -> tuple[tuple, tuple]:
-        """Obligations and national pointers for a tier and the criteria that hold: the same few combinations recur
-        in every batch, and the items are immutable, so each combination is built once."""
-        known = self._derived.get((tier, ids))
+    def _evidence_shown(
+        self, norm: NormalizedText, ids: list[str], evidence_at: dict[str, list[tuple[int, int]]]
+    ) -> frozenset[tuple[str, str, str | None]]:
+        """(criterion, evidence kind, the words that show it) for each kind of evidence (obligations.yaml
+        `evidence`) a criterion that holds shows, and (criterion, "not " + kind, None) when it shows something else
+        too. A criterion's evidence is its own words; one the user answered "yes" to has none, so the description's
+        affirmed words speak for it."""
+        text = norm.text
+        out: set[tuple[str, str, str | None]] = set()
+        for cid in ids:
+            spans = evidence_at.get(cid)
+            for kind in self.rulebook.evidence_kinds.values():
+                if spans:
+                    showing = [sp for sp in spans if kind.shown_by(text[sp[0] : sp[1]])]
+                    if showing:
+                        out.add((cid, kind.name, _evidence(norm, showing[0]).text))
+                    if len(showing) < len(spans):
+                        out.add((cid, "not " + kind.name, None))
+                    continue
+                word = next((w for p in kind.patterns if (w := _first_affirmed(p, text))), None)
+                out.add((cid, kind.name, _original(norm, text, word)) if word else (cid, "not " + kind.name, None))
+        return frozenset(out)
+
+    def _obligations(
+        self, tier: str, ids: frozenset[str], shown: frozenset[tuple[str, str, str | None]]
+    ) -> tuple[tuple, tuple]:
+        """Obligations and national pointers for a tier, the criteria that hold and the kinds of evidence they show,
+        each with what brought it: the same few combinations recur in every batch, and the items are immutable, so
+        each combination is built once."""
+        key = (tier, ids, shown)
+        known = self._derived.get(key)
         if known is None:
             rb = self.rulebook
-            obligations = tuple(
-                ObligationItem(o.id, o.title, o.detail, tuple(dict.fromkeys(c.article for c in o.articles)))
-                for o in rb.obligations
-                if tier in o.tiers and (not o.when_criteria or ids & set(o.when_criteria))
-            )
-            national = tuple(NationalRef(n.law, n.article, n.topic) for n in rb.national if ids & set(n.criteria))
+            order = list(rb.criteria)
+            held = sorted(ids, key=order.index)
+            obligations = []
+            for o in rb.obligations:
+                if tier not in o.tiers:
+                    continue
+                if not o.when_criteria:
+                    because = Because(tier)
+                else:
+                    brought = _brought(o.when_criteria, o.evidence, held, shown)
+                    if not brought:
+                        continue
+                    because = Because(tier, tuple(c for c, _ in brought), tuple((c, w) for c, w in brought if w))
+                articles = tuple(dict.fromkeys(c.article for c in o.articles))
+                obligations.append(ObligationItem(o.id, o.title, o.detail, articles, because))
+            national = []
+            for n in rb.national:
+                if brought := _brought(n.criteria, n.evidence, held, shown):
+                    because = Because(None, tuple(c for c, _ in brought), tuple((c, w) for c, w in brought if w))
+                    national.append(NationalRef(n.law, n.article, n.topic, because))
             if len(self._derived) >= 4096:
                 self._derived.clear()
-            known = self._derived[(tier, ids)] = (obligations, national)
+            known = self._derived[key] = (tuple(obligations), tuple(national))
         return known
 
     def _decide(self, rules_tier, criteria, possible, low_signal, thin, silent) -> Decision:
@@ -502,6 +561,37 @@ class Engine:
         # "answers": every criterion above low was answered "no".
         decided = "answers" if allowed == ["low"] and denied else "model" if silent else "rules+model"
         return Decision(tier, confidence, decided, view, reasons, ask, doubt)
+
+
+def _brought(
+    listed: tuple[str, ...],
+    needs: dict[str, EvidenceNeed],
+    held: list[str] | frozenset[str],
+    shown: frozenset[tuple[str, str, str | None]],
+) -> list[tuple[str, str | None]]:
+    """The criteria among `listed` that hold and show the evidence `needs` asks of them, each with the words that
+    showed it (None when the criterion alone is enough), in the order they hold."""
+    out = []
+    for cid in held:
+        if cid not in listed:
+            continue
+        need = needs.get(cid)
+        if need is None:
+            out.append((cid, None))
+            continue
+        names = {("not " if need.negate else "") + k.name for k in need.kinds}
+        found = [w for c, name, w in shown if c == cid and name in names]
+        if found:
+            out.append((cid, None if need.negate else min(w for w in found if w is not None)))
+    return out
+
+
+def _original(norm: NormalizedText, text: str, word: str | None) -> str | None:
+    """`word`, found in the normalised text, as the description wrote it."""
+    if not word:
+        return word
+    at = text.find(word)
+    return _evidence(norm, (at, at + len(word))).text if at >= 0 else word
 
 
 @dataclass
