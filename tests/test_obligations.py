@@ -47,6 +47,10 @@ def test_face_recognition_access_control_gets_no_generated_content_labelling(rul
     assert "content_labelling" not in {o.id for o in a.obligations}
     assert not [n for n in a.national if n.law in LABELLING_LAWS or n.article == "第十二条"]
     assert "个人信息保护法第二十八条、第二十九条" in national(a)  # a face is sensitive personal information
+    # A synthesis rule brings them even when its words do not say "swap" or "clone".
+    animated = rules_engine.assess("上传一张老照片，让照片里的爷爷眨眼、转头、开口说话")
+    assert "h5-likeness-generation" in next(h for h in animated.criteria if h.id == "H5").rules
+    assert {n.law for n in animated.national} >= LABELLING_LAWS
 
 
 def test_a_face_swap_gets_the_labelling_rules_brought_by_its_synthesis_evidence(rules_engine):
@@ -165,3 +169,32 @@ def test_evidence_is_the_criterion_s_words_not_the_clauses_between_them(rules_en
     assert any("非处方药" in w for w in h1)
     # Within one clause, Chinese evidence stays as it was.
     assert evidence(rules_engine.assess("一款为银行筛选贷款申请人的评分模型"), "H4") == ["贷款申请人的评分"]
+
+
+@pytest.mark.parametrize(
+    ("description", "generative"),
+    [("热搜榜排序算法", False), ("社交平台评论审核，自动删帖", False), ("面向公众的通用大模型聊天应用", True)],
+)
+def test_generative_ai_rules_follow_generation_not_trending_lists_or_moderation(rules_engine, description, generative):
+    a = rules_engine.assess(description)
+    assert "H7" in {h.id for h in a.criteria}
+    assert ("生成式人工智能服务管理暂行办法第十七条" in national(a)) == generative
+    assert ("content_labelling" in {o.id for o in a.obligations}) == generative
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "工业图像缺陷检测",
+        "设备健康度监测与预测性维护",
+        "输电线路无人机巡检影像的瑕疵识别",
+        "Pothole finder for road survey photos",
+    ],
+)
+def test_images_and_health_of_things_do_not_mark_article_50_item_4(rules_engine, description):
+    assert 4 not in marked(rules_engine.assess(description))
+
+
+def test_the_public_road_is_not_information_for_the_public(rules_engine):
+    assert 1 not in marked(rules_engine.assess("Sidewalk delivery robots that drive on the public road"))
+    assert 1 in marked(rules_engine.assess("Tax Law Help Chat (Public): answers questions about filing"))

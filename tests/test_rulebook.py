@@ -155,3 +155,13 @@ def test_evidence_asked_of_a_criterion_that_is_not_listed_is_refused(raw):
     raw[1]["national"][0]["evidence"] = {"M3": "code"}
     with pytest.raises(RulebookError, match=r"national\[0\]\.evidence: M3 needs evidence here but is not among"):
         load(raw)
+
+
+def test_a_kind_of_evidence_naming_an_unknown_rule_is_refused_with_a_suggestion(raw):
+    raw[1]["evidence"]["synthesis"]["rules"].append("h5-deep-synthesys")
+    with pytest.raises(
+        RulebookError,
+        match=r"obligations\.yaml: evidence synthesis\.rules: unknown rule 'h5-deep-synthesys' "
+        r"\(did you mean 'h5-deep-synthesis'\?\)",
+    ):
+        load(raw)

@@ -237,15 +237,16 @@ class Engine:
                 strong.pop(cid, None)
                 weak.pop(cid, None)
 
-        evidence_at: dict[str, list[tuple[int, int]]] = {}  # criterion → its evidence in the normalised text
+        # criterion → (rule id, its evidence in the normalised text) for each rule that fired for it
+        evidence_by_rule: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
 
         def hit(cid: str, found: list, source: str = "rules") -> CriterionHit:
             crit = rb.criterion(cid)
             citations: list[Citation] = []
             for rule, _ in found:
                 citations += [c for c in rule.articles if c not in citations]
-            spans = _outermost({w for rule, ss in found for w in rule.evidence(text, ss, phrase_of)})
-            evidence_at[cid] = spans
+            by_rule = evidence_by_rule[cid] = [(rule.id, rule.evidence(text, ss, phrase_of)) for rule, ss in found]
+            spans = _outermost({s for _, ss in by_rule for s in ss})
             return CriterionHit(
                 cid,
                 crit.title,
@@ -330,7 +331,7 @@ class Engine:
         confidence, model_view = d.confidence, d.model
 
         ids = [h.id for h in (*criteria, *red_flags)]
-        shown = self._evidence_shown(norm, ids, evidence_at)
+        shown = self._evidence_shown(norm, ids, evidence_by_rule)
         obligations, national = self._obligations(tier, frozenset(ids), shown)
         marks = []
         for item in rb.article50:
@@ -376,26 +377,29 @@ class Engine:
         )
 
     def _evidence_shown(
-        self, norm: NormalizedText, ids: list[str], evidence_at: dict[str, list[tuple[int, int]]]
+        self, norm: NormalizedText, ids: list[str], by_rule: dict[str, list[tuple[str, list[tuple[int, int]]]]]
     ) -> frozenset[tuple[str, str, str | None]]:
         """(criterion, evidence kind, the words that show it) for each kind of evidence (obligations.yaml
         `evidence`) a criterion that holds shows, and (criterion, "not " + kind, None) when it shows something else
-        too. A criterion's evidence is its own words; one the user answered "yes" to has none, so the description's
-        affirmed words speak for it."""
+        too. A criterion's evidence is what its rules matched: a rule of the kind shows it, and so does a word of
+        the kind; a rule of another kind with a word of another kind shows something else. A criterion the user
+        answered "yes" to has no evidence, so the description's affirmed words speak for it."""
         text = norm.text
         out: set[tuple[str, str, str | None]] = set()
         for cid in ids:
-            spans = evidence_at.get(cid)
+            fired = [(rid, spans) for rid, spans in by_rule.get(cid, ()) if spans]
             for kind in self.rulebook.evidence_kinds.values():
-                if spans:
-                    showing = [sp for sp in spans if kind.shown_by(text[sp[0] : sp[1]])]
-                    if showing:
-                        out.add((cid, kind.name, _evidence(norm, showing[0]).text))
-                    if len(showing) < len(spans):
-                        out.add((cid, "not " + kind.name, None))
+                if not fired:
+                    word = next((w for p in kind.patterns if (w := _first_affirmed(p, text))), None)
+                    out.add((cid, kind.name, _original(norm, text, word)) if word else (cid, "not " + kind.name, None))
                     continue
-                word = next((w for p in kind.patterns if (w := _first_affirmed(p, text))), None)
-                out.add((cid, kind.name, _original(norm, text, word)) if word else (cid, "not " + kind.name, None))
+                for rid, spans in fired:
+                    words = [text[a:b] for a, b in spans]
+                    showing = [i for i, w in enumerate(words) if kind.shown_by(w)]
+                    if rid in kind.rules or showing:
+                        out.add((cid, kind.name, _evidence(norm, spans[showing[0] if showing else 0]).text))
+                    if rid not in kind.rules and len(showing) < len(words):
+                        out.add((cid, "not " + kind.name, None))
         return frozenset(out)
 
     def _obligations(

@@ -529,6 +529,7 @@ class EvidenceKind:
     name: str
     title: Text
     patterns: tuple[re.Pattern[str], ...]
+    rules: frozenset[str] = frozenset()  # rules whose every match is evidence of this kind
 
     def shown_by(self, words: str) -> bool:
         return any(p.search(words) for p in self.patterns)
@@ -834,9 +835,18 @@ def parse_rulebook(
         where = f"evidence {name}"
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z-]*", name):
             raise o.fail(where, "evidence kinds are named in lower-case words joined by '-', e.g. synthesis")
-        m = o.mapping(raw, where, {"title", "patterns"})
+        m = o.mapping(raw, where, {"title"}, {"patterns", "rules"})
+        if not m.get("patterns") and not m.get("rules"):
+            raise o.fail(where, "add `patterns` (words of this kind) or `rules` (rules whose matches are of this kind)")
+        kind_rules = o.strings(m.get("rules"), f"{where}.rules")
+        for rid in kind_rules:
+            if rid not in seen:
+                raise o.fail(f"{where}.rules", f"unknown rule {rid!r}{_did_you_mean(rid, seen)}")
         kinds[name] = EvidenceKind(
-            name, o.text(m["title"], f"{where}.title"), o.patterns(m["patterns"], f"{where}.patterns", False)
+            name,
+            o.text(m["title"], f"{where}.title"),
+            o.patterns(m.get("patterns"), f"{where}.patterns"),
+            frozenset(kind_rules),
         )
 
     def needs(raw: Any, listed: tuple[str, ...], where: str) -> dict[str, EvidenceNeed]:
