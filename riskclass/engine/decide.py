@@ -9,7 +9,7 @@ into calibrated tier probabilities inside what the law allows (`_combined`); wit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from riskclass import __version__
@@ -31,6 +31,7 @@ from riskclass.errors import InputError, RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
 from riskclass.rulebook.rules import (
     Citation,
+    EvidenceKind,
     EvidenceNeed,
     Rulebook,
     Text,
@@ -124,7 +125,8 @@ class Engine:
         self.model = model
         self.combiner = combiner if combiner is not None or model is None else shipped_combiner()
         self._screen: Screen | None = None  # built for batches (assess_many)
-        self._derived: dict[tuple[str, frozenset[str]], tuple[tuple, tuple]] = {}  # see _obligations
+        self._derived: dict[tuple, tuple[tuple, tuple]] = {}  # see _obligations
+        self._kinds_asked = _kinds_asked(self.rulebook)  # see _evidence_shown
 
     def __getstate__(self) -> dict:
         # The screen holds the id()s of this process's compiled patterns: a copy elsewhere builds its own.
@@ -347,7 +349,8 @@ class Engine:
             why = None
             because = Because()
             if triggered:
-                words = [(c, w) for c, w in brought if w] + [(None, _original(norm, text, w)) for w in by_words][:2]
+                words = [(c, shown[(c, k)]) for c, k in brought if k is not None and shown[(c, k)]]
+                words += [(None, _original(norm, text, w)) for w in by_words][:2]
                 because = Because(None, tuple(c for c, _ in brought), tuple(dict.fromkeys(words)))
                 why = Text(f"{item.why.zh}（{because.text('zh')}）", f"{item.why.en} ({because.text('en')})")
             marks.append(Article50Mark(item.item, item.title, item.quote, triggered, why, because))
@@ -378,64 +381,79 @@ class Engine:
 
     def _evidence_shown(
         self, norm: NormalizedText, ids: list[str], by_rule: dict[str, list[tuple[str, list[tuple[int, int]]]]]
-    ) -> frozenset[tuple[str, str, str | None]]:
-        """(criterion, evidence kind, the words that show it) for each kind of evidence (obligations.yaml
-        `evidence`) a criterion that holds shows, and (criterion, "not " + kind, None) when it shows something else
-        too. A criterion's evidence is what its rules matched: a rule of the kind shows it, and so does a word of
-        the kind; a rule of another kind with a word of another kind shows something else. A criterion the user
-        answered "yes" to has no evidence, so the description's affirmed words speak for it."""
+    ) -> dict[tuple[str, str], str | None]:
+        """(criterion, evidence kind) → the words that show it, for each kind of evidence (obligations.yaml
+        `evidence`) a duty asks of a criterion that holds and that the criterion shows, and (criterion, "not " + kind)
+        → None when it shows something else too. A criterion's evidence is what its rules matched: a rule of the kind
+        shows it, and so does a word of the kind; a rule of another kind with a word of another kind shows something
+        else. A criterion the user answered "yes" to has no evidence, so the description's affirmed words speak
+        for it."""
         text = norm.text
-        out: set[tuple[str, str, str | None]] = set()
+        out: dict[tuple[str, str], str | None] = {}
         for cid in ids:
+            kinds = self._kinds_asked.get(cid)
+            if not kinds:
+                continue
             fired = [(rid, spans) for rid, spans in by_rule.get(cid, ()) if spans]
-            for kind in self.rulebook.evidence_kinds.values():
+            for kind in kinds:
                 if not fired:
                     word = next((w for p in kind.patterns if (w := _first_affirmed(p, text))), None)
-                    out.add((cid, kind.name, _original(norm, text, word)) if word else (cid, "not " + kind.name, None))
+                    if word:
+                        out[(cid, kind.name)] = _original(norm, text, word)
+                    else:
+                        out[(cid, "not " + kind.name)] = None
                     continue
                 for rid, spans in fired:
                     words = [text[a:b] for a, b in spans]
                     showing = [i for i, w in enumerate(words) if kind.shown_by(w)]
-                    if rid in kind.rules or showing:
-                        out.add((cid, kind.name, _evidence(norm, spans[showing[0] if showing else 0]).text))
+                    if (rid in kind.rules or showing) and (cid, kind.name) not in out:
+                        out[(cid, kind.name)] = _evidence(norm, spans[showing[0] if showing else 0]).text
                     if rid not in kind.rules and len(showing) < len(words):
-                        out.add((cid, "not " + kind.name, None))
-        return frozenset(out)
+                        out[(cid, "not " + kind.name)] = None
+        return out
 
-    def _obligations(
-        self, tier: str, ids: frozenset[str], shown: frozenset[tuple[str, str, str | None]]
-    ) -> tuple[tuple, tuple]:
+    def _obligations(self, tier: str, ids: frozenset[str], shown: dict[tuple[str, str], str | None]) -> tuple:
         """Obligations and national pointers for a tier, the criteria that hold and the kinds of evidence they show,
-        each with what brought it: the same few combinations recur in every batch, and the items are immutable, so
-        each combination is built once."""
-        key = (tier, ids, shown)
-        known = self._derived.get(key)
-        if known is None:
+        each with what brought it. Which ones apply depends only on the tier, the criteria and the kinds shown, and
+        the same few combinations recur in every batch, so that choice is made once per combination; the words that
+        showed a kind are then filled in (the items are immutable: without words, the built ones are reused)."""
+        key = (tier, ids, frozenset(shown))
+        plan = self._derived.get(key)
+        if plan is None:
             rb = self.rulebook
             order = list(rb.criteria)
             held = sorted(ids, key=order.index)
-            obligations = []
+            chosen = []
             for o in rb.obligations:
                 if tier not in o.tiers:
                     continue
-                if not o.when_criteria:
-                    because = Because(tier)
-                else:
-                    brought = _brought(o.when_criteria, o.evidence, held, shown)
-                    if not brought:
-                        continue
-                    because = Because(tier, tuple(c for c, _ in brought), tuple((c, w) for c, w in brought if w))
+                brought = _brought(o.when_criteria, o.evidence, held, shown) if o.when_criteria else []
+                if o.when_criteria and not brought:
+                    continue
                 articles = tuple(dict.fromkeys(c.article for c in o.articles))
-                obligations.append(ObligationItem(o.id, o.title, o.detail, articles, because))
-            national = []
-            for n in rb.national:
-                if brought := _brought(n.criteria, n.evidence, held, shown):
-                    because = Because(None, tuple(c for c, _ in brought), tuple((c, w) for c, w in brought if w))
-                    national.append(NationalRef(n.law, n.article, n.topic, because))
+                owed = Because(tier, tuple(c for c, _ in brought))
+                chosen.append((ObligationItem(o.id, o.title, o.detail, articles, owed), _kinds(brought)))
+            pointers = [
+                (NationalRef(n.law, n.article, n.topic, Because(None, tuple(c for c, _ in brought))), _kinds(brought))
+                for n in rb.national
+                if (brought := _brought(n.criteria, n.evidence, held, shown))
+            ]
             if len(self._derived) >= 4096:
                 self._derived.clear()
-            known = self._derived[key] = (tuple(obligations), tuple(national))
-        return known
+            plan = self._derived[key] = (
+                tuple(chosen),
+                tuple(pointers),
+                not any(k for _, k in chosen) and not any(k for _, k in pointers),
+            )
+        chosen, pointers, wordless = plan
+        if wordless:  # the usual case: nothing to fill in, the built items serve as they are
+            return tuple(item for item, _ in chosen), tuple(ref for ref, _ in pointers)
+
+        def worded(item, kinds: tuple[tuple[str, str], ...]):
+            words = tuple((c, w) for c, k in kinds if (w := shown[(c, k)]))
+            return replace(item, because=replace(item.because, words=words)) if words else item
+
+        return tuple(worded(*x) for x in chosen), tuple(worded(*x) for x in pointers)
 
     def _decide(self, rules_tier, criteria, possible, low_signal, thin, silent) -> Decision:
         """Tier, confidence and what to ask from the rules alone (no model loaded)."""
@@ -567,14 +585,24 @@ class Engine:
         return Decision(tier, confidence, decided, view, reasons, ask, doubt)
 
 
+def _kinds_asked(rb: Rulebook) -> dict[str, tuple[EvidenceKind, ...]]:
+    """criterion → the kinds of evidence some duty asks of it: only these are looked for in its evidence."""
+    asked: dict[str, dict[str, EvidenceKind]] = {}
+    for record in (*rb.obligations, *rb.article50, *rb.national):
+        for cid, need in record.evidence.items():
+            asked.setdefault(cid, {}).update((k.name, k) for k in need.kinds)
+    return {cid: tuple(kinds.values()) for cid, kinds in asked.items()}
+
+
 def _brought(
     listed: tuple[str, ...],
     needs: dict[str, EvidenceNeed],
     held: list[str] | frozenset[str],
-    shown: frozenset[tuple[str, str, str | None]],
+    shown: dict[tuple[str, str], str | None],
 ) -> list[tuple[str, str | None]]:
-    """The criteria among `listed` that hold and show the evidence `needs` asks of them, each with the words that
-    showed it (None when the criterion alone is enough), in the order they hold."""
+    """The criteria among `listed` that hold and show the evidence `needs` asks of them, in the order they hold,
+    each with the kind it showed (a key of `shown`, whose value is the words), or None when the criterion alone is
+    enough or the need is for evidence other than a kind."""
     out = []
     for cid in held:
         if cid not in listed:
@@ -583,11 +611,16 @@ def _brought(
         if need is None:
             out.append((cid, None))
             continue
-        names = {("not " if need.negate else "") + k.name for k in need.kinds}
-        found = [w for c, name, w in shown if c == cid and name in names]
+        names = [("not " if need.negate else "") + k.name for k in need.kinds]
+        found = [n for n in names if (cid, n) in shown]
         if found:
-            out.append((cid, None if need.negate else min(w for w in found if w is not None)))
+            out.append((cid, None if need.negate else found[0]))
     return out
+
+
+def _kinds(brought: list[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
+    """The (criterion, kind) pairs of `brought` whose words are to be shown."""
+    return tuple((c, k) for c, k in brought if k is not None)
 
 
 def _original(norm: NormalizedText, text: str, word: str | None) -> str | None:
