@@ -93,6 +93,8 @@ def test_an_internal_code_assistant_is_not_an_article_50_item_1_case(rules_engin
     a = rules_engine.assess(description)
     assert 1 not in marked(a)
     assert 3 in marked(a)  # code generation: others' code and licences
+    said = [w for _, w in marked(a)[3].because.words]
+    assert said and len(said) == len(set(said)), said  # the same words are not named twice
     assert "content_labelling" not in {o.id for o in a.obligations}
     copy = rules_engine.assess("营销文案生成工具，给商家生成商品推广文案")  # content for the public still is
     assert 1 in marked(copy) and "content_labelling" in {o.id for o in copy.obligations}

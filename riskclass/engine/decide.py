@@ -350,7 +350,9 @@ class Engine:
             because = Because()
             if triggered:
                 words = [(c, shown[(c, k)]) for c, k in brought if k is not None and shown[(c, k)]]
-                words += [(None, _original(norm, text, w)) for w in by_words][:2]
+                said = {w for _, w in words}  # the item's own words, unless a criterion's evidence already says them
+                own = dict.fromkeys(_original(norm, text, w) for w in by_words)
+                words += [(None, w) for w in own if w not in said][:2]
                 because = Because(None, tuple(c for c, _ in brought), tuple(dict.fromkeys(words)))
                 why = Text(f"{item.why.zh}（{because.text('zh')}）", f"{item.why.en} ({because.text('en')})")
             marks.append(Article50Mark(item.item, item.title, item.quote, triggered, why, because))
