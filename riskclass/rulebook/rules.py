@@ -123,7 +123,7 @@ def _with_gaps_marked(source: str) -> str | None:
     return "".join(out) if n else None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # every pattern of the shipped rulebook (about 400) and room for a team's own
 def _gapped(source: str, flags: int) -> re.Pattern[str] | None:
     """The compiled `_with_gaps_marked` form of a pattern (None without gaps, or when it cannot be compiled)."""
     marked = _with_gaps_marked(source)
@@ -524,7 +524,8 @@ def negation_before(text: str, start: int) -> tuple[int, int] | None:
 class EvidenceKind:
     """One side of a broad criterion that a duty follows (obligations.yaml `evidence`): H5 is recognising a face and
     also swapping one, but only a swap is generated content to label; M2 is any personal information, but only
-    recommending or personalising owes a non-personalised option. Told by the criterion's own evidence words."""
+    recommending or personalising owes a non-personalised option. Told by the rules that fired for the criterion
+    (`rules`) or by its evidence words (`patterns`)."""
 
     name: str
     title: Text
