@@ -200,3 +200,17 @@ def test_images_and_health_of_things_do_not_mark_article_50_item_4(rules_engine,
 def test_the_public_road_is_not_information_for_the_public(rules_engine):
     assert 1 not in marked(rules_engine.assess("Sidewalk delivery robots that drive on the public road"))
     assert 1 in marked(rules_engine.assess("Tax Law Help Chat (Public): answers questions about filing"))
+
+
+def test_a_decided_tier_s_duties_follow_the_same_evidence_even_from_a_saved_assessment(rules_engine):
+    from riskclass.rulebook.rules import load_rulebook
+
+    def saved(description: str):
+        a = rules_engine.assess(description)
+        return assessment_from_dict({**a.to_dict("zh"), "description": a.description}, load_rulebook())
+
+    assert "content_labelling" not in {o.id for o in rules_engine.obligations_for("medium", saved(FACE_GATE))}
+    owed = rules_engine.obligations_for("medium", saved(FACE_SWAP))
+    labelling = next(o for o in owed if o.id == "content_labelling")
+    assert ("H5", "换脸") in labelling.because.words
+    assert next(o for o in owed if o.id == "pre_disclosure").because.text("en") == "owed by every medium-risk product"

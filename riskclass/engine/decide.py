@@ -128,6 +128,26 @@ class Engine:
         self._derived: dict[tuple, tuple[tuple, tuple]] = {}  # see _obligations
         self._kinds_asked = _kinds_asked(self.rulebook)  # see _evidence_shown
 
+    def obligations_for(self, tier: str, a: Assessment) -> tuple[ObligationItem, ...]:
+        """The obligations `tier` owes with the criteria and red flags of `a` holding and the evidence they show,
+        selected as `assess` selects them: a report that follows a reviewer's decided tier asks for that tier's
+        duties, not the suggested tier's. Works on a saved assessment too: the evidence is read from its hits."""
+        hits = [*a.criteria, *a.red_flags]
+        norm = normalise(a.description)
+        shown: dict[tuple[str, str], str | None] = {}
+        for h in hits:
+            if h.evidence:  # the kinds are read off the hit's own words, shown as the description wrote them
+                for kind in self._kinds_asked.get(h.id, ()):
+                    words = [(e.text, normalise(e.text).text) for e in h.evidence]
+                    showing = [said for said, w in words if kind.shown_by(w)]
+                    if showing or set(h.rules) & kind.rules:
+                        shown[(h.id, kind.name)] = (showing or [words[0][0]])[0]
+                    if not set(h.rules) <= kind.rules and len(showing) < len(words):
+                        shown[(h.id, "not " + kind.name)] = None
+            else:
+                shown.update(self._evidence_shown(norm, [h.id], {}))
+        return self._obligations(tier, frozenset(h.id for h in hits), shown)[0]
+
     def __getstate__(self) -> dict:
         # The screen holds the id()s of this process's compiled patterns: a copy elsewhere builds its own.
         return {**self.__dict__, "_screen": None}
@@ -201,7 +221,7 @@ class Engine:
             try:
                 rb.criterion(cid)
             except RiskclassError as exc:  # an answer is the user's input: a usage error, with the valid ids listed
-                raise InputError(f"answer to {exc}") from None
+                raise InputError(f"answer to {exc}", zh=f"--answer 中有{exc.text('zh')}") from None
 
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}
@@ -571,9 +591,7 @@ class Engine:
             doubt = True
         # Weak evidence of a tier above the one chosen is worth a question when the result is in doubt anyway and
         # that tier is plausible at all; a confident result is not padded with questions.
-        higher = [
-            h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied
-        ]
+        higher = [h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied]
         plausible = [c for c in higher if q[rb.criteria[c].tier] >= ASK_WEAK_MIN]
         if plausible and (doubt or findings.thin):
             reasons.append(_weak_evidence(weighed(plausible)))
