@@ -102,6 +102,14 @@ class Pattern:
     def __setstate__(self, source: str) -> None:
         self.pattern, self._compiled = source, None
 
+    def __eq__(self, other: object) -> bool:
+        # As re.Pattern compares: by source (and flags, always the same here), so two loads of one rulebook are equal
+        # whether or not a pattern has been compiled yet.
+        return isinstance(other, Pattern) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
     def __repr__(self) -> str:
         return f"Pattern({self.pattern!r})"
 
