@@ -357,7 +357,7 @@ async def test_export_writes_markdown_and_json_and_reports_errors(tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         field = app.screen.query_one("#export-path", Input)
-        assert field.value == str(tmp_path / "riskclass-report")
+        assert field.value == str(tmp_path / "一款为银行筛选贷款申请人")  # the description's first words
         field.value = str(tmp_path / "loan.md")  # an extension is dropped: all three files are written
         await pilot.press("enter")
         await pilot.pause()
@@ -519,7 +519,15 @@ async def test_batch_run_filter_sort_and_open_a_row(tmp_path):
         screen.sort_by("tier")
         await pilot.pause()
         order = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert order == ["高", "高", "中", "低", "低", ""]  # table values in the interface language
+        assert [table.get_row_at(i)[6] for i in range(table.row_count)] == ["否", "否", "否", "否", "是", "是"]
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        order = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
         assert order == ["high", "high", "medium", "low", "low", ""]
+        assert table.get_row_at(5)[6] == "yes"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
 
         table.focus()
         table.move_cursor(row=2)  # medium: the customer-service bot

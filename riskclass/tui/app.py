@@ -7,20 +7,25 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from riskclass.audit.log import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import localize_bindings, other_language, t
+from riskclass.tui.i18n import error_title, localize_bindings, other_language, t
 from riskclass.tui.messages import EngineReady, OpenArticles, OpenDescription, ReviewRecorded
 from riskclass.tui.screens.assess import AssessScreen
 
 EngineFactory = Callable[[], object]
 
 DARK, LIGHT = "textual-dark", "textual-light"
+
+
+def report_paths(base: Path) -> tuple[Path, Path, Path]:
+    """The three files one export writes: base.md, base.html and base.json."""
+    return Path(f"{base}.md"), Path(f"{base}.html"), Path(f"{base}.json")
 
 
 def shipped_engine():
@@ -105,7 +110,7 @@ class RiskclassApp(App[int]):
         try:
             engine = self.engine_factory()
         except RiskclassError as exc:
-            self.post_message(EngineReady(rules, "failed", exc.message))
+            self.post_message(EngineReady(rules, "failed", exc.text(self.lang)))
             return
         except Exception as exc:  # a broken model must not take the rules down with it
             self.post_message(EngineReady(rules, "failed", f"{type(exc).__name__}: {exc}"))
@@ -212,12 +217,44 @@ class RiskclassApp(App[int]):
         if assessment is None:
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return
-        default = str(self.start_dir / "riskclass-report")
-        self.push_screen(ExportScreen(default, self.lang), self._export_to)
+        self.push_screen(ExportScreen(str(self.proposed_export_base()), self.lang), self._export_to)
+
+    def proposed_export_base(self) -> Path:
+        """Where Ctrl+S proposes to write: the file the assessment was opened from, else a name made from the product
+        (its id and name when the register knows them, else the first words of its description) in the start folder."""
+        from riskclass.tui.filenames import proposed_stem
+        from riskclass.tui.screens.export import export_base
+
+        screen = self.assess_screen
+        if screen.saved_as is not None:
+            return export_base(str(screen.saved_as))
+        product = screen.product
+        stem = proposed_stem(screen.text, product.id if product else "", product.name if product else "")
+        return self.start_dir / stem
 
     def _export_to(self, base: Path | None) -> None:
         if base is None:
             return
+        existing = [p for p in report_paths(base) if p.exists()]
+        if not existing:
+            self._write_export(base)
+            return
+        from riskclass.tui.screens.confirm import ConfirmScreen
+
+        question = t("export.overwrite", self.lang, files="\n".join(f"  {p}" for p in existing))
+        screen = ConfirmScreen(t("export.overwrite_title", self.lang), question, self.lang)
+        self.push_screen(screen, lambda yes: self._overwrite_answered(base, yes))
+
+    def _overwrite_answered(self, base: Path, yes: bool | None) -> None:
+        """Yes writes over the files; no goes back to the export dialog with the same name, to choose another."""
+        if yes:
+            self._write_export(base)
+            return
+        from riskclass.tui.screens.export import ExportScreen
+
+        self.push_screen(ExportScreen(str(base), self.lang), self._export_to)
+
+    def _write_export(self, base: Path) -> None:
         written = self.export(base)
         if written:
             md, page, js = written
@@ -234,13 +271,14 @@ class RiskclassApp(App[int]):
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return None
         report = build_report(a, self.lang, done=self.assess_screen.ticked)
-        paths = Path(f"{base}.md"), Path(f"{base}.html"), Path(f"{base}.json")
+        paths = report_paths(base)
         try:
             for path, render in zip(paths, (to_markdown, to_html, to_json), strict=True):
                 write_text_atomic(path, render(report), force=True)  # the dialog asked for this path
         except RiskclassError as exc:
-            self.notify(t("export.failed", self.lang, path=base, error=exc.message), severity="error")
+            self.notify(t("export.failed", self.lang, path=base, error=exc.text(self.lang)), severity="error")
             return None
+        self.assess_screen.saved_as = paths[2]  # the next Ctrl+S proposes the same name (and asks before overwriting)
         return paths
 
     # ---- reviews (issue 6) -------------------------------------------------------------------------------------------
@@ -253,7 +291,7 @@ class RiskclassApp(App[int]):
         try:
             return self.audit.lookup(fingerprint(description)), ""
         except RiskclassError as exc:
-            return None, exc.message
+            return None, exc.text(self.lang)
 
     def action_review(self) -> None:
         from riskclass.tui.screens.review import ReviewScreen
@@ -278,7 +316,7 @@ class RiskclassApp(App[int]):
         try:
             recorded = self.audit.record(assessment, choice.reviewer, choice.decided_tier, choice.reason)
         except RiskclassError as exc:
-            self.post_message(ReviewRecorded(None, exc.message))
+            self.post_message(ReviewRecorded(None, exc.text(self.lang)))
             return
         except Exception as exc:  # an unexpected failure must not lose the dialog's answer silently
             self.post_message(ReviewRecorded(None, f"{type(exc).__name__}: {exc}"))
@@ -317,7 +355,7 @@ class RiskclassApp(App[int]):
         try:
             screen = ArticleScreen(message.citations, self.lang)
         except RiskclassError as exc:
-            self.notify(exc.message, title=exc.title, severity="error")
+            self.notify(exc.text(self.lang), title=error_title(exc, self.lang), severity="error")
             return
         self.push_screen(screen)
 
@@ -341,6 +379,9 @@ class RiskclassApp(App[int]):
         )
         yield SystemCommand(t("binding.export", lang), t("cmd.export", lang), self.action_export)
         yield SystemCommand(t("binding.review", lang), t("cmd.review", lang), self.action_review)
+        yield SystemCommand(t("binding.new", lang), t("cmd.new", lang), self._on_assess("action_new"))
+        yield SystemCommand(t("binding.open", lang), t("cmd.open", lang), self._on_assess("action_open"))
+        yield SystemCommand(t("binding.clear", lang), t("cmd.clear", lang), self._on_assess("action_clear"))
         yield SystemCommand(t("binding.batch", lang), t("cmd.batch", lang), self.action_batch)
         yield SystemCommand(t("binding.focus_questions", lang), t("cmd.focus_questions", lang), self._focus_questions)
         yield SystemCommand(t("cmd.language_title", lang), t("cmd.toggle_language", lang), self.action_toggle_language)
@@ -352,7 +393,7 @@ class RiskclassApp(App[int]):
             yield SystemCommand(t("binding.run_batch", lang), t("cmd.run_batch", lang), screen.action_run_batch)
             yield SystemCommand(t("binding.cancel_batch", lang), t("cmd.cancel_batch", lang), screen.cancel_run)
             yield SystemCommand(t("binding.browse", lang), t("cmd.browse", lang), screen.action_browse)
-        yield from super().get_system_commands(screen)
+        yield from self.builtin_commands(screen)
         from riskclass.law.draft import load_draft
 
         for number, article in load_draft().articles.items():
@@ -362,6 +403,66 @@ class RiskclassApp(App[int]):
                 lambda n=number: self.open_article(n),
                 discover=False,  # 70-odd articles: found by searching (e.g. 分类监管 or 第四十六条), not listed
             )
+
+    def builtin_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands (App.get_system_commands in Textual 8), in the interface language. Keys opens the
+        app's help screen, which lists every key in that language, rather than Textual's English key panel."""
+        lang = self.lang
+        yield SystemCommand(t("sys.theme", lang), t("sys.theme_help", lang), self.action_change_theme)
+        yield SystemCommand(t("sys.quit", lang), t("sys.quit_help", lang), self.action_quit)
+        yield SystemCommand(t("sys.keys", lang), t("sys.keys_help", lang), self.action_help)
+        if screen.maximized is not None:
+            yield SystemCommand(t("sys.minimize", lang), t("sys.minimize_help", lang), screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(t("sys.maximize", lang), t("sys.maximize_help", lang), screen.action_maximize)
+        yield SystemCommand(
+            t("sys.screenshot", lang),
+            t("sys.screenshot_help", lang),
+            lambda: self.set_timer(0.1, self.deliver_screenshot),  # as Textual does: after the palette has closed
+        )
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from riskclass.tui.screens.palette import LocalizedPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(LocalizedPalette(self.lang, id="--command-palette"))
+
+    def search_themes(self) -> None:
+        from textual.theme import ThemeProvider
+
+        from riskclass.tui.screens.palette import LocalizedPalette
+
+        self.push_screen(LocalizedPalette(self.lang, "palette.themes", providers=[ThemeProvider]))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies): say which key does, in the interface language."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(t("sys.how_to_quit", self.lang, key=key), title=t("sys.quit_title", self.lang))
+                return
+
+    @on(events.DeliveryComplete)
+    def _screenshot_saved(self, event: events.DeliveryComplete) -> None:
+        if event.name == "screenshot":
+            event.prevent_default()  # Textual's own handler would say it again, in English
+            self.notify(t("sys.screenshot_saved", self.lang, path=event.path or ""), markup=False)
+
+    @on(events.DeliveryFailed)
+    def _screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        if event.name == "screenshot":
+            event.prevent_default()
+            self.notify(t("sys.screenshot_failed", self.lang), severity="error")
+
+    def _on_assess(self, action: str) -> Callable[[], None]:
+        """A palette command that acts on the Assess screen, whichever screen the palette was opened on."""
+
+        def run() -> None:
+            self._back_to_assess()
+            getattr(self.assess_screen, action)()
+
+        return run
 
     def _focus_questions(self) -> None:
         self._back_to_assess()

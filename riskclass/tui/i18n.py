@@ -44,6 +44,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.focus_questions": ("回答问题", "Answer questions"),
     "binding.toggle_item": ("勾选", "Tick"),
     "binding.review": ("复核", "Review"),
+    "binding.new": ("新建", "New"),
+    "binding.open": ("打开", "Open"),
+    "binding.clear": ("清空", "Clear"),
     # command palette help lines
     "cmd.assess_now": ("不等输入停顿，立即评估当前描述", "Assess the current description without waiting"),
     "cmd.export": (
@@ -64,7 +67,38 @@ STRINGS: dict[str, tuple[str, str]] = {
         "接受或更改建议的等级并说明理由，记入审计日志",
         "Accept or change the suggested tier with a reason; recorded in the audit log",
     ),
-    # assess screen
+    "cmd.new": (
+        "评估另一个产品：清空描述、回答和已勾选的步骤",
+        "Assess another product: the description, answers and ticked steps are cleared",
+    ),
+    "cmd.open": (
+        "打开保存的评估（classify --json 或导出报告的 .json 文件）",
+        "Open a saved assessment (classify --json output, or the .json of an exported report)",
+    ),
+    "cmd.clear": (
+        "清空描述以便重写（回答和勾选一并清除）",
+        "Empty the description to write it again (answers and ticks too)",
+    ),
+    # Textual's built-in commands and texts, in the interface language
+    "palette.placeholder": ("搜索命令…", "Search for commands…"),
+    "palette.themes": ("搜索主题…", "Search for themes…"),
+    "palette.no_matches": ("没有匹配的命令", "No matches found"),
+    "sys.theme": ("主题", "Theme"),
+    "sys.theme_help": ("从所有主题中选择一个", "Choose one of every theme"),
+    "sys.quit": ("退出", "Quit"),
+    "sys.quit_help": ("立即退出应用", "Quit the application at once"),
+    "sys.keys": ("按键", "Keys"),
+    "sys.keys_help": ("列出所有按键及其作用", "List every key and what it does"),
+    "sys.maximize": ("最大化", "Maximize"),
+    "sys.maximize_help": ("让当前区域占满屏幕", "Let the focused area fill the screen"),
+    "sys.minimize": ("还原", "Minimize"),
+    "sys.minimize_help": ("把最大化的区域还原为正常大小", "Restore the maximized area to its normal size"),
+    "sys.screenshot": ("截图", "Screenshot"),
+    "sys.screenshot_help": ("把当前屏幕保存为 SVG 图片", "Save an SVG picture of the current screen"),
+    "sys.screenshot_saved": ("截图已保存：{path}", "Screenshot saved: {path}"),
+    "sys.screenshot_failed": ("未能保存截图", "The screenshot could not be saved"),
+    "sys.how_to_quit": ("按 {key} 退出", "Press {key} to quit"),
+    "sys.quit_title": ("要退出吗？", "Do you want to quit?"),
     "assess.placeholder": (
         "在此输入或粘贴产品描述：它做什么、作用于谁、输出用来做什么。",
         "Type or paste a description of the AI product: what it does, to whom, and what its output is used for.",
@@ -84,6 +118,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "assess.nothing": ("还没有评估结果", "no assessment yet"),
     "assess.nothing_to_export": ("还没有可导出的评估：先输入描述", "Nothing to export yet: describe a product first"),
     "assess.chars": ("{chars} 字", "{chars} chars"),
+    "assess.new_done": ("新的评估：请描述产品", "New assessment: describe the product"),
+    # open (a saved assessment)
+    "open.title": ("打开保存的评估", "Open a saved assessment"),
+    "open.prompt": (
+        "JSON 文件路径（classify --json 的输出，或导出报告的 .json 文件）",
+        "Path of a JSON file (classify --json output, or the .json of an exported report)",
+    ),
+    "open.placeholder": ("例如 loan.json；→ 键补全", "e.g. loan.json; → completes"),
+    "open.open": ("打开", "Open"),
+    "open.cancel": ("取消", "Cancel"),
+    "open.empty": ("请填写路径", "enter a path"),
+    "open.missing": ("没有这个文件：{path}", "no such file: {path}"),
+    "open.failed": ("无法打开 {path}：{error}", "cannot open {path}: {error}"),
+    "open.done": ("已打开 {path}，按当前规则重新评估", "Opened {path}, assessed again with the current rules"),
+    # yes/no questions
+    "confirm.yes": ("是", "Yes"),
+    "confirm.no": ("否", "No"),
     # assessment view
     "view.confidence": ("置信度 {value:.2f}", "confidence {value:.2f}"),
     "view.answers_applied": ("已把你的回答作为事实：{answers}", "your answers applied as facts: {answers}"),
@@ -92,6 +143,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "view.open_hint": ("回车或点击条文编号可查看原文", "Enter or click a citation to read the article"),
     "view.model_loading": ("模型加载中", "model loading"),
     "view.probabilities": ("模型概率", "model probabilities"),
+    "view.decided": ("复核决定：", "Decided: "),
     "view.intro": (
         "在左侧描述一个人工智能产品，这里会给出建议的风险等级（高/中/低）、依据的条文、证据词、应履行的步骤和需要补充的事实。",
         "Describe an AI product on the left: its suggested risk tier (high/medium/low), the articles behind it, the "
@@ -121,6 +173,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.written": ("已写入 {md}、{html} 和 {json}", "Wrote {md}, {html} and {json}"),
     "export.failed": ("无法写入 {path}：{error}", "cannot write {path}: {error}"),
     "export.empty": ("请填写路径", "enter a path"),
+    "export.overwrite_title": ("覆盖已有文件？", "Overwrite existing files?"),
+    "export.overwrite": (
+        "以下文件已存在：\n{files}\n覆盖它们吗？（选“否”可换一个名字）",
+        "These files exist already:\n{files}\nOverwrite them? (No lets you choose another name)",
+    ),
     # review (issue 6): the dialog, and the earlier decision shown in the assessment view
     "review.title": ("复核当前评估", "Review the current assessment"),
     "review.suggested": (
@@ -228,6 +285,23 @@ def t(key: str, lang: str, **values: object) -> str:
         raise KeyError(f"no UI string {key!r} in riskclass.tui.i18n.STRINGS") from None
     text = en if lang == "en" else zh
     return text.format(**values) if values else text
+
+
+# RiskclassError.title (riskclass.errors) → the notification title in each language.
+ERROR_TITLES: dict[str, tuple[str, str]] = {
+    "error": ("错误", "error"),
+    "unusable input": ("输入无法使用", "unusable input"),
+    "invalid rulebook": ("规则库无效", "invalid rulebook"),
+    "unknown article": ("草案没有这一条", "unknown article"),
+    "model problem": ("模型问题", "model problem"),
+    "audit log": ("审计日志", "audit log"),
+}
+
+
+def error_title(exc, lang: str) -> str:
+    """A RiskclassError's title in `lang` (a title not listed is shown as it is)."""
+    zh, en = ERROR_TITLES.get(exc.title, (exc.title, exc.title))
+    return en if lang == "en" else zh
 
 
 def label(key: str, lang: str):

@@ -15,6 +15,14 @@ class Citation:
     quote: str = ""
 
 
+@dataclass(frozen=True)
+class ProductRef:
+    """The product the Assess screen shows, when it is known by id (from the register): names its report files."""
+
+    id: str
+    name: str = ""
+
+
 class EngineReady(Message):
     """The engine the app assesses with changed: the rules-only one at start, the one with the model later.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -17,7 +19,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from riskclass.audit.log import Lookup
 from riskclass.engine.assessment import Assessment, Question
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import localize_bindings, t
+from riskclass.tui.i18n import error_title, localize_bindings, t
+from riskclass.tui.messages import ProductRef
+from riskclass.tui.saved import SavedAssessment, load_saved
 from riskclass.tui.widgets.assessment_view import AssessmentView
 from riskclass.tui.widgets.checklist import Checklist
 from riskclass.tui.widgets.description_area import DescriptionArea
@@ -35,6 +39,9 @@ class AssessScreen(Screen):
         Binding("ctrl+r", "assess_now", "Assess now"),
         Binding("f2", "focus_questions", "Answer questions"),
         Binding("f3", "review", "Review"),  # ctrl+r is "assess now" here
+        Binding("ctrl+n", "new", "New"),
+        Binding("ctrl+o", "open", "Open"),
+        Binding("f4", "clear", "Clear"),  # the text area keeps ctrl+k and ctrl+u for editing lines
     ]
 
     class Assessed(Message):
@@ -57,6 +64,15 @@ class AssessScreen(Screen):
             self.prior = prior
             self.audit_problem = audit_problem
 
+    class Opened(Message):
+        """A saved assessment was read (`saved`), or could not be (`error`, the one-line reason)."""
+
+        def __init__(self, path: Path, saved: SavedAssessment | None, error: RiskclassError | None = None) -> None:
+            super().__init__()
+            self.path = path
+            self.saved = saved
+            self.error = error
+
     def __init__(self, lang: str) -> None:
         super().__init__(id="assess")
         self.lang = lang
@@ -69,6 +85,8 @@ class AssessScreen(Screen):
         self._had_assessment = False
         self.prior: Lookup | None = None  # the latest review decision about the current description, if any
         self._audit_problem_shown = ""  # said once, not after every keystroke
+        self.saved_as: Path | None = None  # the file this assessment was opened from: Ctrl+S proposes it again
+        self.product: ProductRef | None = None  # the register's product shown here, if any
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚖")
@@ -126,15 +144,68 @@ class AssessScreen(Screen):
     def _update_count(self, text: str) -> None:
         self.query_one("#char-count", Static).update(t("assess.chars", self.lang, chars=f"{len(text):,}"))
 
-    def set_description(self, text: str) -> None:
-        """Replace the description (a new product: its answers are forgotten) and assess it at once."""
-        self.answers.clear()
+    def set_description(
+        self,
+        text: str,
+        answers: dict[str, bool] | None = None,
+        ticked: Iterable[str] = (),
+        saved_as: Path | None = None,
+        product: ProductRef | None = None,
+    ) -> None:
+        """Replace the description (another product: the answers and ticks given, or none) and assess it at once."""
+        self.answers = dict(answers or {})
         self._asked.clear()
+        self.saved_as = saved_as
+        self.product = product
+        self.query_one("#obligations", Checklist).done = set(ticked)
         area = self.query_one("#description", DescriptionArea)
         area.load_description(text)
         self._generation += 1
         self._update_count(text)
         self.start_assessment(forced=True)
+
+    # ---- new, open, clear ---------------------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        """Start on another product: the description, its answers, ticks and the file it came from are forgotten."""
+        self.set_description("")
+        self.query_one("#description", TextArea).focus()
+        self.app.notify(t("assess.new_done", self.lang), timeout=2)
+
+    def action_clear(self) -> None:
+        """Empty the description to write it again: answers and ticks went with the text, the file name stays."""
+        self.set_description("", saved_as=self.saved_as, product=self.product)
+        self.query_one("#description", TextArea).focus()
+
+    def action_open(self) -> None:
+        from riskclass.tui.screens.open import OpenScreen
+
+        self.app.push_screen(OpenScreen(self.app.start_dir, self.lang), self._open_chosen)
+
+    def _open_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.read_saved(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def read_saved(self, path: Path) -> None:
+        """Read and check the file off the UI thread (up to 20 MB of JSON, and the rulebook on first use)."""
+        try:
+            saved = load_saved(path)
+        except RiskclassError as exc:
+            self.post_message(self.Opened(path, None, exc))
+            return
+        self.post_message(self.Opened(path, saved))
+
+    @on(Opened)
+    def _opened(self, message: Opened) -> None:
+        if message.saved is None:
+            error = message.error
+            text = error.text(self.lang) if error is not None else ""
+            self.app.notify(t("open.failed", self.lang, path=message.path, error=text), severity="error", timeout=8)
+            return
+        saved = message.saved
+        self.set_description(saved.description, saved.answers, saved.ticked, saved_as=message.path)
+        self.app.notify(t("open.done", self.lang, path=message.path), timeout=4)
 
     @property
     def text(self) -> str:
@@ -195,9 +266,9 @@ class AssessScreen(Screen):
             self.assessment = None
             self._show(None)
             self._sync_bindings()
-            self._hint(result.message, error=True)
+            self._hint(result.text(self.lang), error=True)
             if message.forced:
-                self.app.notify(result.message, title=result.title, severity="warning")
+                self.app.notify(result.text(self.lang), title=error_title(result, self.lang), severity="warning")
             return
         self.assessment = result
         for q in result.questions:
@@ -283,6 +354,11 @@ class AssessScreen(Screen):
             self.query_one(AssessmentView).scroll_to_widget(self.query_one("#questions"), top=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if (
+            action in ("new", "open", "clear", "assess_now", "focus_questions", "review")
+            and self.app.screen is not self
+        ):
+            return False  # a dialog is open over the Assess screen
         if action == "focus_questions":
             return bool(self.assessment and self._shown_questions(self.assessment))  # hidden from the footer if none
         if action == "review":
