@@ -438,9 +438,11 @@ class RiskclassApp(App[int]):
 
     def action_help_quit(self) -> None:
         """Ctrl+C does not quit (it copies): say which key does, in the interface language."""
+        from riskclass.tui.screens.help import key_name
+
         for key, active in self.active_bindings.items():
             if active.binding.action in ("quit", "app.quit"):
-                self.notify(t("sys.how_to_quit", self.lang, key=key), title=t("sys.quit_title", self.lang))
+                self.notify(t("sys.how_to_quit", self.lang, keys=key_name(key)), title=t("sys.quit_title", self.lang))
                 return
 
     @on(events.DeliveryComplete)

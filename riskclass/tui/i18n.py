@@ -97,7 +97,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sys.screenshot_help": ("把当前屏幕保存为 SVG 图片", "Save an SVG picture of the current screen"),
     "sys.screenshot_saved": ("截图已保存：{path}", "Screenshot saved: {path}"),
     "sys.screenshot_failed": ("未能保存截图", "The screenshot could not be saved"),
-    "sys.how_to_quit": ("按 {key} 退出", "Press {key} to quit"),
+    "sys.how_to_quit": ("按 {keys} 退出", "Press {keys} to quit"),
     "sys.quit_title": ("要退出吗？", "Do you want to quit?"),
     "assess.placeholder": (
         "在此输入或粘贴产品描述：它做什么、作用于谁、输出用来做什么。",
