@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_parser(sub)
 
+    from riskclass.cli.register import add_parser as add_register_parser
+
+    add_register_parser(sub)
+
     p = sub.add_parser(
         "train",
         help="train the classifier and write it with its manifest",
@@ -128,6 +132,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return run_batch_command(args)
 
 
+def cmd_register(args: argparse.Namespace) -> int:
+    from riskclass.cli.register import cmd_register as run_register_command
+
+    return run_register_command(args)
+
+
 # ---- reviews and the audit log (issue 6) ---------------------------------------------------------------------------
 # `riskclass review` records a reviewer's decision in the audit log, `riskclass audit verify|list` reads it, `classify`
 # shows an earlier decision, `train --with-reviews` learns from them. The log itself lives in riskclass.audit.
@@ -135,6 +145,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 COMMANDS = {
     "classify": cmd_classify,
     "batch": cmd_batch,
+    "register": cmd_register,
     "report": cmd_report,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
