@@ -97,7 +97,8 @@ def test_import_counts_and_tier_changes_by_id(capsys, tmp_path, reg_path):
 def test_import_output_golden(capsys, tmp_path, reg_path):
     imported(capsys, tmp_path, reg_path)
     for lang in ("zh", "en"):
-        code, out, _ = imported(capsys, tmp_path, reg_path, INVENTORY_2 if lang == "zh" else INVENTORY, "--lang", lang)
+        text = INVENTORY_2 if lang == "zh" else INVENTORY
+        _, out, _ = imported(capsys, tmp_path, reg_path, text, "--lang", lang)
         shown = out.replace(str(reg_path), "REGISTER").replace(str(tmp_path), "TMP")
         golden = GOLDEN / f"import-{lang}.txt"
         if os.environ.get("RISKCLASS_UPDATE_GOLDEN"):
@@ -214,7 +215,7 @@ def test_duplicate_ids_name_both_lines_and_write_nothing(capsys, tmp_path, reg_p
 def test_an_empty_id_refuses_the_file(capsys, tmp_path, reg_path):
     code, _, err = imported(capsys, tmp_path, reg_path, INVENTORY + ",无编号,小区人脸识别门禁,李四\n", "--lang", "en")
     assert code == 2 and "line 5: no id" in err
-    assert not reg_path.exists() or dump(reg_path) == dump(reg_path) and Register.open(reg_path).products() == []
+    assert not reg_path.exists() or Register.open(reg_path).products() == []
 
 
 def test_bad_rows_are_reported_not_dropped(capsys, tmp_path, reg_path):
