@@ -36,8 +36,8 @@ WORDS = {
         "rescored": "已重新评估 {path}：{assessed} 个产品，{changed} 个结果有变，{unchanged} 个不变",
         "tier_changes": "等级变化：",
         "no_tier_changes": "没有产品的等级发生变化",
-        "gained": "新增 {ids}",
-        "lost": "失去 {ids}",
+        "gained": "新触发 {ids}",
+        "lost": "不再触发 {ids}",
         "failed": "未能评估：",
         "note": "注意：{note}",
         "exported": "已导出 {n} 个产品 → {path}",
@@ -80,7 +80,7 @@ WORDS = {
     },
     "en": {
         "imported": "Imported {source} into {path}: {added} added, {changed} changed, {unchanged} unchanged "
-        "({assessed} descriptions assessed)",
+        "({assessed} {descriptions} assessed)",
         "rescored": "Re-assessed {path}: {assessed} products, {changed} with a new result, {unchanged} unchanged",
         "tier_changes": "Tier changes:",
         "no_tier_changes": "No product changed tier",
@@ -340,6 +340,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         changed=result.changed,
         unchanged=result.unchanged,
         assessed=result.assessed,
+        descriptions="description" if result.assessed == 1 else "descriptions",
     )
     return _print_result(result, head, lang)
 
