@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--audit-log", dest="app_audit_log", metavar="PATH", help="the audit log of review decisions (see `audit`)"
     )
+    parser.add_argument(
+        "--register", dest="app_register", metavar="PATH", help="the terminal app's product register (see `register`)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("classify", help="assess one description", description="Assess one AI product description.")
@@ -123,7 +126,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise InputError("the terminal app needs an interactive terminal; for scripts use a command (riskclass --help)")
     from riskclass.tui import run
 
-    return run(lang=args.ui_lang, audit_log=args.app_audit_log)
+    return run(lang=args.ui_lang, audit_log=args.app_audit_log, register=args.app_register)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

@@ -14,8 +14,17 @@ from textual.screen import Screen
 
 from riskclass.audit.log import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
+from riskclass.register import Register, register_path
 from riskclass.tui.i18n import error_title, localize_bindings, other_language, t
-from riskclass.tui.messages import EngineReady, OpenArticles, OpenDescription, ReviewRecorded
+from riskclass.tui.messages import (
+    EngineReady,
+    OpenArticles,
+    OpenDescription,
+    OpenProduct,
+    ProductRef,
+    RegisterSaved,
+    ReviewRecorded,
+)
 from riskclass.tui.screens.assess import AssessScreen
 
 EngineFactory = Callable[[], object]
@@ -54,10 +63,13 @@ class RiskclassApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (benchmarks, tests) find it
     TITLE = "riskclass"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "export", "Export"),
+        # Not in the footer, which has no room for every key: the Assess screen's button shows Ctrl+S, the theme is in
+        # the palette, and F1 lists both.
+        Binding("ctrl+s", "export", "Export", show=False),
         Binding("ctrl+b", "batch", "Batch"),
+        Binding("f5", "register", "Register"),
         Binding("ctrl+l", "toggle_language", "English"),
-        Binding("ctrl+t", "toggle_theme", "Light/dark"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -69,6 +81,7 @@ class RiskclassApp(App[int]):
         engine_factory: EngineFactory | None = None,
         start_dir: Path | None = None,
         audit_log: str | Path | None = None,
+        register: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.lang = "en" if lang == "en" else "zh"
@@ -80,7 +93,15 @@ class RiskclassApp(App[int]):
         self.engine_state = "starting"
         self.engine_error = ""
         self._engine_ready = threading.Event()
+        self._engine_final = threading.Event()  # the factory's engine (or its failure) has arrived
         self.theme = DARK
+        # The register: --register, else RISKCLASS_REGISTER, else the XDG default (riskclass.register.register_path,
+        # as `riskclass register` resolves it); opened on first use, from a worker.
+        self.register_path = register_path(register)
+        self._products: Register | None = None
+        self._products_lock = threading.Lock()
+        self._save_lock = threading.Lock()  # one save to the register at a time, newest state last
+        self._save_seq = {"answers": 0, "ticks": 0}
 
     # ---- screens --------------------------------------------------------------------------------------------------
 
@@ -124,6 +145,8 @@ class RiskclassApp(App[int]):
         self.engine_state = message.state
         self.engine_error = message.error
         self._engine_ready.set()
+        if message.state != "rules":
+            self._engine_final.set()
         self._update_status()
         if message.state == "failed":
             self.notify(t("engine.failed", self.lang, error=message.error), severity="warning", timeout=8)
@@ -184,6 +207,7 @@ class RiskclassApp(App[int]):
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         from riskclass.tui.screens.batch import BatchScreen
         from riskclass.tui.screens.help import binding_rows
+        from riskclass.tui.screens.register import RegisterScreen
         from riskclass.tui.widgets.checklist import Checklist
 
         lang = self.lang
@@ -208,6 +232,10 @@ class RiskclassApp(App[int]):
             (t("help.assess", lang), binding_rows(AssessScreen.BINDINGS, lang)),
             (t("help.lists", lang), lists),
             (t("help.batch", lang), batch),
+            (
+                t("help.register", lang),
+                [*binding_rows(RegisterScreen.BINDINGS, lang), ("Enter", t("help.open_product", lang))],
+            ),
         ]
 
     def action_export(self) -> None:
@@ -302,19 +330,23 @@ class RiskclassApp(App[int]):
             self.notify(t("review.nothing", self.lang), severity="warning")
             return
         screen = ReviewScreen(assessment, self.lang, reviewer=self.reviewer, log_path=self.audit.path)
-        self.push_screen(screen, lambda choice: self._review_chosen(assessment, choice))
+        product = self.assess_screen.product
+        self.push_screen(screen, lambda choice: self._review_chosen(assessment, choice, product))
 
-    def _review_chosen(self, assessment, choice) -> None:
+    def _review_chosen(self, assessment, choice, product: ProductRef | None = None) -> None:
         if choice is None:
             return
         self.reviewer = choice.reviewer
-        self.record_review(assessment, choice)
+        self.record_review(assessment, choice, product)
 
     @work(thread=True, exit_on_error=False, group="review")
-    def record_review(self, assessment, choice) -> None:
-        """Append the decision (file lock and fsync: off the UI thread); a failure is a notification, never a crash."""
+    def record_review(self, assessment, choice, product: ProductRef | None = None) -> None:
+        """Append the decision (file lock and fsync: off the UI thread); a failure is a notification, never a crash.
+        A decision about a register product's current description is linked to the product (as `review --id`)."""
         try:
             recorded = self.audit.record(assessment, choice.reviewer, choice.decided_tier, choice.reason)
+            if product is not None and assessment.description == product.description:
+                self.open_register().link_decision(product.id, recorded)
         except RiskclassError as exc:
             self.post_message(ReviewRecorded(None, exc.text(self.lang)))
             return
@@ -331,6 +363,90 @@ class RiskclassApp(App[int]):
         r = message.recorded
         self.notify(t("review.recorded", self.lang, line=r.line, path=r.path), timeout=8)
         self.assess_screen.reviews_changed()
+
+    # ---- the register (issue 13) ---------------------------------------------------------------------------------
+
+    def open_register(self) -> Register:
+        """The open register (from worker threads: waits for the final engine, with which the register assesses
+        answered products). Raises RegisterError when there is none at the path or it cannot be used; the next call
+        tries again (the user may have run `riskclass register import` meanwhile)."""
+        with self._products_lock:
+            if self._products is None:
+                self._engine_final.wait()
+                from riskclass.register import Register
+
+                self._products = Register.open(self.register_path, engine=self.engine, audit_log=self.audit.path)
+            return self._products
+
+    def on_unmount(self) -> None:
+        if self._products is not None:
+            self._products.close()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from riskclass.tui.screens.register import RegisterScreen
+
+        return not (action == "register" and isinstance(self.screen, RegisterScreen))  # already there: not offered
+
+    @property
+    def _register_screen(self):
+        return self.get_screen("register") if self.is_screen_installed("register") else None
+
+    def action_register(self) -> None:
+        """Open the Register screen; installed, so its search, filters and sort are still there next time."""
+        from riskclass.tui.screens.register import RegisterScreen
+
+        if isinstance(self.screen, RegisterScreen):
+            return
+        self._back_to_assess()
+        if self._register_screen is None:
+            self.install_screen(RegisterScreen(self.lang), "register")
+        else:
+            self._register_screen.apply_language(self.lang)
+        self.push_screen("register")
+
+    @on(OpenProduct)
+    def _open_product(self, message: OpenProduct) -> None:
+        p = message.product
+        self._back_to_assess()
+        answers = {k: v for k, v in p.answers.items() if v is not None}  # "unknown" is no fact
+        ref = ProductRef(p.id, p.row.name, p.description)
+        self.assess_screen.set_description(p.description, answers, p.ticks, product=ref)
+        self.notify(t("register.opened", self.lang, id=p.id, name=p.row.name), timeout=4)
+
+    def save_answers(self, pid: str, answers: dict[str, bool]) -> None:
+        """Save the product's answers to the register (which assesses it again with them), off the UI thread."""
+        self._save_seq["answers"] += 1
+        self._save_answers(pid, dict(answers), self._save_seq["answers"])
+
+    def save_ticks(self, pid: str, ticks: set[str]) -> None:
+        self._save_seq["ticks"] += 1
+        self._save_ticks(pid, sorted(ticks), self._save_seq["ticks"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-answers")
+    def _save_answers(self, pid: str, answers: dict[str, bool], seq: int) -> None:
+        self._save(pid, "answers", seq, lambda reg: reg.save_answers(pid, answers))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-ticks")
+    def _save_ticks(self, pid: str, ticks: list[str], seq: int) -> None:
+        self._save(pid, "ticks", seq, lambda reg: reg.save_ticks(pid, ticks))
+
+    def _save(self, pid: str, what: str, seq: int, write: Callable[[Register], object]) -> None:
+        """Each save carries the whole state: one that a newer save of the same kind follows is skipped, so the
+        register always ends with what the screen shows, whatever order the threads run in."""
+        with self._save_lock:
+            if seq != self._save_seq[what]:
+                return
+            try:
+                write(self.open_register())
+            except RiskclassError as exc:
+                self.post_message(RegisterSaved(pid, what, exc.text(self.lang)))
+                return
+        self.post_message(RegisterSaved(pid, what))
+
+    @on(RegisterSaved)
+    def _register_saved(self, message: RegisterSaved) -> None:
+        if message.error:
+            self.notify(t("register.save_failed", self.lang, id=message.pid, error=message.error), severity="error")
 
     @property
     def _batch_screen(self):
@@ -383,6 +499,7 @@ class RiskclassApp(App[int]):
         yield SystemCommand(t("binding.open", lang), t("cmd.open", lang), self._on_assess("action_open"))
         yield SystemCommand(t("binding.clear", lang), t("cmd.clear", lang), self._on_assess("action_clear"))
         yield SystemCommand(t("binding.batch", lang), t("cmd.batch", lang), self.action_batch)
+        yield SystemCommand(t("binding.register", lang), t("cmd.register", lang), self.action_register)
         yield SystemCommand(t("binding.focus_questions", lang), t("cmd.focus_questions", lang), self._focus_questions)
         yield SystemCommand(t("cmd.language_title", lang), t("cmd.toggle_language", lang), self.action_toggle_language)
         yield SystemCommand(t("binding.toggle_theme", lang), t("cmd.toggle_theme", lang), self.action_toggle_theme)
@@ -475,8 +592,13 @@ class RiskclassApp(App[int]):
             self.pop_screen()
 
 
-def run(lang: str = "zh", engine_factory: EngineFactory | None = None, audit_log: str | Path | None = None) -> int:
+def run(
+    lang: str = "zh",
+    engine_factory: EngineFactory | None = None,
+    audit_log: str | Path | None = None,
+    register: str | Path | None = None,
+) -> int:
     """Run the app full-screen; the exit code is 0, or 1 when Textual stopped it on an unhandled error."""
-    app = RiskclassApp(lang=lang, engine_factory=engine_factory, audit_log=audit_log)
+    app = RiskclassApp(lang=lang, engine_factory=engine_factory, audit_log=audit_log, register=register)
     app.run()
     return app.return_code or 0

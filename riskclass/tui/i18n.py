@@ -44,6 +44,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.focus_questions": ("回答问题", "Answer questions"),
     "binding.toggle_item": ("勾选", "Tick"),
     "binding.review": ("复核", "Review"),
+    "binding.register": ("登记册", "Register"),
+    "binding.search": ("搜索", "Search"),
+    "binding.cycle_tier": ("等级", "Tier"),
+    "binding.cycle_review": ("需复核", "Needs review"),
+    "binding.cycle_sort": ("排序", "Sort"),
+    "binding.reverse_sort": ("倒序", "Reverse"),
     "binding.new": ("新建", "New"),
     "binding.open": ("打开", "Open"),
     "binding.clear": ("清空", "Clear"),
@@ -66,6 +72,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmd.review": (
         "接受或更改建议的等级并说明理由，记入审计日志",
         "Accept or change the suggested tier with a reason; recorded in the audit log",
+    ),
+    "cmd.register": (
+        "打开登记册：团队的全部 AI 产品、等级、复核决定和历史",
+        "Open the register: the team's AI products, their tiers, decisions and history",
     ),
     "cmd.new": (
         "评估另一个产品：清空描述、回答和已勾选的步骤",
@@ -251,6 +261,37 @@ STRINGS: dict[str, tuple[str, str]] = {
     "batch.col.red_flags": ("红旗", "red flags"),
     "batch.col.needs_review": ("复核", "review"),
     "batch.col.error": ("错误", "error"),
+    # register screen
+    "register.search_placeholder": ("/ 搜索编号、名称或描述", "/ search ids, names and descriptions"),
+    "register.history": ("产品历史", "Product history"),
+    "register.none": ("—", "—"),
+    "register.no_selection": ("选择一个产品查看其历史", "Choose a product to see its history"),
+    "register.col.id": ("编号", "id"),
+    "register.col.name": ("名称", "name"),
+    "register.col.tier": ("等级", "tier"),
+    "register.col.review": ("需复核", "needs review"),
+    "register.col.decided": ("复核决定", "decided"),
+    "register.col.assessed": ("最近评估（UTC）", "last assessed (UTC)"),
+    "register.count": ("{shown} 个产品 · 回车在评估页打开", "{shown} products · Enter opens in Assess"),
+    "register.failed": ("评估失败：{error}", "assessment failed: {error}"),
+    "register.h.descriptions": ("描述（新的在前）", "Descriptions (newest first)"),
+    "register.h.assessments": ("评估", "Assessments"),
+    "register.h.decisions": ("复核决定（经审计日志验证）", "Decisions (verified in the audit log)"),
+    "register.h.answers": ("保存的回答", "Saved answers"),
+    "register.h.ticks": ("已勾选的步骤", "Ticked steps"),
+    "register.rules_only": ("仅规则", "rules only"),
+    "register.made_with": ("描述 v{v} · 规则库 {rb} · 模型 {m}", "description v{v} · rulebook {rb} · model {m}"),
+    "register.with_answers": ("依据回答：{answers}", "with answers: {answers}"),
+    "register.changed_from": ("（建议为 {tier}）", "(suggested {tier})"),
+    "register.sorted": ("按{column}排序", "Sorted by {column}"),
+    "register.sorted_desc": ("按{column}倒序排序", "Sorted by {column}, descending"),
+    "register.opened": (
+        "已打开 {id} {name}：回答和勾选会保存到登记册",
+        "Opened {id} {name}: answers and ticks are saved to the register",
+    ),
+    "register.save_failed": ("未能保存到登记册（{id}）：{error}", "Not saved to the register ({id}): {error}"),
+    "help.register": ("登记册页", "Register screen"),
+    "help.open_product": ("在评估页打开所选产品", "Open the selected product in Assess"),
     # help
     "help.title": ("按键", "Keys"),
     "help.intro": (
@@ -295,6 +336,7 @@ ERROR_TITLES: dict[str, tuple[str, str]] = {
     "unknown article": ("草案没有这一条", "unknown article"),
     "model problem": ("模型问题", "model problem"),
     "audit log": ("审计日志", "audit log"),
+    "register": ("登记册", "register"),
 }
 
 

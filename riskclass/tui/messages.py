@@ -21,6 +21,7 @@ class ProductRef:
 
     id: str
     name: str = ""
+    description: str = ""  # the register's current description: a decision about this very text is linked to it
 
 
 class EngineReady(Message):
@@ -60,4 +61,23 @@ class ReviewRecorded(Message):
     def __init__(self, recorded, error: str = "") -> None:
         super().__init__()
         self.recorded = recorded
+        self.error = error
+
+
+class OpenProduct(Message):
+    """Open a product of the register in the Assess screen (`product`, a riskclass.register.Product): its current
+    description, saved answers and ticks; answers and ticks changed there are saved back to it."""
+
+    def __init__(self, product) -> None:
+        super().__init__()
+        self.product = product
+
+
+class RegisterSaved(Message):
+    """Answers or ticks were saved to the register (`error` empty), or could not be (`error`: a one-line reason)."""
+
+    def __init__(self, pid: str, what: str, error: str = "") -> None:
+        super().__init__()
+        self.pid = pid
+        self.what = what  # "answers" or "ticks"
         self.error = error

@@ -112,7 +112,7 @@ class AssessScreen(Screen):
         localize_bindings(self, lang)
         area = self.query_one("#description", TextArea)
         area.placeholder = t("assess.placeholder", lang)
-        self.query_one("#editor-pane").border_title = t("assess.input_title", lang)
+        self._show_product()
         self.query_one("#result").border_title = t("assess.result_title", lang)
         self.query_one("#assess-now", Button).label = f"{t('assess.button', lang)} ^r"
         self.query_one("#export", Button).label = f"{t('assess.export_button', lang)} ^s"
@@ -157,6 +157,7 @@ class AssessScreen(Screen):
         self._asked.clear()
         self.saved_as = saved_as
         self.product = product
+        self._show_product()
         self.query_one("#obligations", Checklist).done = set(ticked)
         area = self.query_one("#description", DescriptionArea)
         area.load_description(text)
@@ -340,12 +341,19 @@ class AssessScreen(Screen):
             self.answers[message.criterion] = message.answer
         self._generation += 1
         self.start_assessment(forced=True)
+        self._save_answers()
 
     @on(QuestionsPanel.Cleared)
     def _cleared(self) -> None:
         self.answers.clear()
         self._generation += 1
         self.start_assessment(forced=True)
+        self._save_answers()
+
+    def _save_answers(self) -> None:
+        """A register product keeps its answers: they are facts about it, for the next person who opens it."""
+        if self.product is not None:
+            self.app.save_answers(self.product.id, self.answers)
 
     def action_focus_questions(self) -> None:
         sets = self.query("#questions RadioSet")
@@ -370,3 +378,15 @@ class AssessScreen(Screen):
     @property
     def ticked(self) -> set[str]:
         return set(self.query_one("#obligations", Checklist).done)
+
+    @on(Checklist.Toggled, "#obligations")
+    def _ticked(self) -> None:
+        if self.product is not None:
+            self.app.save_ticks(self.product.id, self.ticked)
+
+    def _show_product(self) -> None:
+        """The editor's title names the register product being assessed (its answers and ticks are saved to it)."""
+        title = t("assess.input_title", self.lang)
+        if self.product is not None:
+            title += f" · {self.product.id} {self.product.name}".rstrip()
+        self.query_one("#editor-pane").border_title = title
