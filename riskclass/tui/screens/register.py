@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,6 +33,7 @@ REVIEW_WORDS = {ALL: "batch.all", "yes": "batch.review_yes", "no": "batch.review
 COLUMNS = ("id", "name", "tier", "review", "decided", "assessed")
 # Pause after the last keystroke in the search field before querying: typing a word is one query, not one a key.
 SEARCH_DEBOUNCE_SECONDS = 0.25
+NAME_WIDTH = 24  # cells of the name column at most: the history pane shows the whole name
 
 
 class RegisterScreen(Screen):
@@ -72,6 +74,8 @@ class RegisterScreen(Screen):
         self.error: RiskclassError | None = None
         self._ready = False
         self._debounce: Timer | None = None
+        self._query: tuple[str | None, bool | None, str | None] | None = None  # the last query sent
+        self._filled: tuple = ()  # what the table was last filled with: the same rows are not drawn again
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚖")
@@ -96,7 +100,7 @@ class RegisterScreen(Screen):
 
     def on_screen_resume(self) -> None:
         if self._ready:
-            self.reload()  # answers saved in the Assess screen may have changed a tier
+            self.reload(force=True)  # answers saved in the Assess screen may have changed a tier
 
     # ---- language -----------------------------------------------------------------------------------------------
 
@@ -123,15 +127,20 @@ class RegisterScreen(Screen):
 
     # ---- reading the register -------------------------------------------------------------------------------------
 
-    def reload(self) -> None:
+    def reload(self, force: bool = False) -> None:
+        """Query the register with the current search and filters (unless that very query is what is shown)."""
         tier = self.query_one("#register-tier", Select).value
         review = self.query_one("#register-review", Select).value
         search = self.query_one("#register-search", Input).value.strip()
-        self.load_rows(
+        query = (
             None if tier in (ALL, Select.NULL) else str(tier),
             None if review in (ALL, Select.NULL) else review == "yes",
             search or None,
         )
+        if query == self._query and not force:
+            return  # e.g. a filter re-set to its own value when the language changes
+        self._query = query
+        self.load_rows(*query)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="register")
     def load_rows(self, tier: str | None, needs_review: bool | None, search: str | None) -> None:
@@ -203,22 +212,32 @@ class RegisterScreen(Screen):
         if not self._ready:
             return
         lang = self.lang
+        filled = (lang, tuple(self.rows.values()), self.error is None)
+        if filled == self._filled:
+            return
+        self._filled = filled
         table = self.query_one("#register-table", DataTable)
         was = self.highlighted_id
         table.clear(columns=True)
-        for key in COLUMNS:
-            table.add_column(t(f"register.col.{key}", lang), key=key)
         none = t("register.none", lang)
-        for r in self.rows.values():
-            table.add_row(
+        cells = [
+            (
                 r.id,
                 r.name,
-                tier_cell(r.tier or "", lang) if r.tier else none,
+                tier_cell(r.tier, lang) if r.tier else none,
                 yes_no(r.needs_review, lang),
                 tier_cell(r.decided_tier, lang) if r.decided_tier else "",
                 when(r.assessed_at),
-                key=r.id,
             )
+            for r in self.rows.values()
+        ]
+        for i, key in enumerate(COLUMNS):
+            label = t(f"register.col.{key}", lang)
+            # Widths from the cells, not measured later by the table when idle: the table is right at first paint.
+            width = max([cell_len(label), *(cell_len(str(getattr(row[i], "plain", row[i]))) for row in cells)])
+            table.add_column(label, key=key, width=min(width, NAME_WIDTH) if key == "name" else width)
+        for r, row in zip(self.rows.values(), cells, strict=True):
+            table.add_row(*row, key=r.id)
         self._apply_sort()
         if was in self.rows:
             table.move_cursor(row=table.get_row_index(was))
