@@ -143,6 +143,8 @@ async def test_the_table_searches_filters_sorts_and_shows_history(register):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_register(pilot)
         assert screen.shown_ids() == [p[0] for p in PRODUCTS]
+        footer = {b.binding.description for b in screen.active_bindings.values() if b.binding.show}
+        assert {"搜索", "等级", "需复核", "排序", "倒序", "返回"} <= footer and "登记册" not in footer
         assert column(screen, "tier") == ["高", "低", "中", "低", "高"]  # values in the interface language
         assert column(screen, "review") == ["否", "否", "否", "是", "否"]
         assert column(screen, "decided") == ["中", "", "", "", ""]  # the verified decision of AI-0001
@@ -213,6 +215,7 @@ async def test_enter_opens_a_product_and_its_answers_and_ticks_are_kept_in_the_r
         assess = app.assess_screen
         assert app.screen is assess and assess.text == PRODUCTS[3][2]
         assert "AI-0004 教师助手" in assess.query_one("#editor-pane").border_title
+        assert app.proposed_export_base().name == "AI-0004-教师助手"  # Ctrl+S names the report after the product
         asked = assess.assessment.questions[0].criterion
         await pilot.press("f2", "enter")  # 是
         await settle(pilot)
