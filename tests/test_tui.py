@@ -404,6 +404,7 @@ async def test_new_open_and_clear(tmp_path):
         obligations.focus()
         obligations.highlighted = 0
         await pilot.press("space")
+        assert "勾选" in shown_footer(screen)  # the checklist's own key, in the footer while it has the focus
         ticked = set(obligations.done)
         assert ticked and answered.answers == {asked: True}
         app.export(tmp_path / "thin")

@@ -370,3 +370,12 @@ def localize_bindings(node, lang: str) -> None:
             k = f"binding.{action}"
             new.append(replace(b, description=t(k, lang), tooltip=t(k, lang)) if k in STRINGS else b)
         bindings[key] = new
+
+
+def localize_tree(screen, lang: str) -> None:
+    """Relabel the bindings of a screen and of every widget in it (the checklist's Space shows in the footer while
+    it has the focus, so its label must follow the language too)."""
+    localize_bindings(screen, lang)
+    for node in screen.query("*"):
+        if node._bindings.key_to_bindings:
+            localize_bindings(node, lang)

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from riskclass.audit.log import Lookup
 from riskclass.engine.assessment import Assessment, Question
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import error_title, localize_bindings, t
+from riskclass.tui.i18n import error_title, localize_tree, t
 from riskclass.tui.messages import ProductRef
 from riskclass.tui.saved import SavedAssessment, load_saved
 from riskclass.tui.widgets.assessment_view import AssessmentView
@@ -109,7 +109,7 @@ class AssessScreen(Screen):
 
     def apply_language(self, lang: str) -> None:
         self.lang = lang
-        localize_bindings(self, lang)
+        localize_tree(self, lang)
         area = self.query_one("#description", TextArea)
         area.placeholder = t("assess.placeholder", lang)
         self._show_product()

@@ -36,7 +36,7 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import TIER_WORDS, error_title, localize_bindings, t
+from riskclass.tui.i18n import TIER_WORDS, error_title, localize_tree, t
 from riskclass.tui.messages import OpenDescription
 from riskclass.tui.widgets.cells import tier_cell, tier_sort_key, yes_no
 from riskclass.tui.widgets.path_input import PathSuggester
@@ -208,7 +208,7 @@ class BatchScreen(Screen):
         self.lang = lang
         if not self._ready:
             return  # not composed yet: on_mount applies the language
-        localize_bindings(self, lang)
+        localize_tree(self, lang)
         self.query_one("#batch-form").border_title = t("batch.title", lang)
         for widget_id, key in (
             ("#batch-input-label", "batch.input"),

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from riskclass.errors import RiskclassError
 from riskclass.register import Product, ProductRow
-from riskclass.tui.i18n import error_title, localize_bindings, t
+from riskclass.tui.i18n import error_title, localize_tree, t
 from riskclass.tui.messages import OpenProduct
 from riskclass.tui.widgets.cells import tier_cell, tier_sort_key, tier_word, yes_no
 from riskclass.tui.widgets.product_history import ProductHistory, when
@@ -108,7 +108,7 @@ class RegisterScreen(Screen):
         self.lang = lang
         if not self._ready:
             return
-        localize_bindings(self, lang)
+        localize_tree(self, lang)
         self.query_one("#register-search", Input).placeholder = t("register.search_placeholder", lang)
         self.query_one("#register-tier-label", Label).update(t("batch.filter_tier", lang))
         self.query_one("#register-review-label", Label).update(t("batch.filter_review", lang))
