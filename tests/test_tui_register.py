@@ -240,6 +240,8 @@ async def test_enter_opens_a_product_and_its_answers_and_ticks_are_kept_in_the_r
         screen.query_one("#register-table", DataTable).move_cursor(row=3)
         await settle(pilot)
         assert f"{asked}=是" in history(screen)
+        titles = {o.id: o.title.zh for o in Engine(model=None).rulebook.obligations}
+        assert all(titles[step] in history(screen) for step in ticked)  # ticked steps by their titles
         await pilot.press("enter")
         await settle(pilot)
         assess = app.assess_screen

@@ -262,7 +262,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "batch.col.needs_review": ("复核", "review"),
     "batch.col.error": ("错误", "error"),
     # register screen
-    "register.search_placeholder": ("/ 搜索编号、名称或描述", "/ search ids, names and descriptions"),
+    "register.search_placeholder": ("/ 搜索编号、名称或描述", "/ search id, name, text"),
     "register.history": ("产品历史", "Product history"),
     "register.none": ("—", "—"),
     "register.no_selection": ("选择一个产品查看其历史", "Choose a product to see its history"),

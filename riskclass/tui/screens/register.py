@@ -122,7 +122,7 @@ class RegisterScreen(Screen):
         review.set_options([(t(REVIEW_WORDS[v], lang), v) for v in REVIEW_FILTER])
         review.value = keep if keep is not Select.NULL else ALL
         self._fill_table()
-        self.query_one(ProductHistory).show(self.product, lang)
+        self._show_history()
         self.refresh_bindings()
 
     # ---- reading the register -------------------------------------------------------------------------------------
@@ -185,7 +185,12 @@ class RegisterScreen(Screen):
                 message.error.text(self.lang), title=error_title(message.error, self.lang), severity="error"
             )
         self.product = message.product
-        self.query_one(ProductHistory).show(message.product, self.lang)
+        self._show_history()
+
+    def _show_history(self) -> None:
+        rulebook = self.app.rulebook
+        steps = {o.id: o.title.get(self.lang) for o in rulebook.obligations} if rulebook is not None else {}
+        self.query_one(ProductHistory).show(self.product, self.lang, steps)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -247,7 +252,7 @@ class RegisterScreen(Screen):
         self.query_one("#register-count", Static).update(count)
         if not self.rows:
             self.product = None
-            self.query_one(ProductHistory).show(None, lang)
+            self._show_history()
 
     def _apply_sort(self) -> None:
         column, reverse = self.sort

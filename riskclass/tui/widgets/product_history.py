@@ -23,11 +23,15 @@ def _tier(tier: str | None, lang: str) -> tuple[str, str]:
 class ProductHistory(Static):
     """Newest first within each part: what a reviewer looks for is what changed last."""
 
-    def show(self, product: Product | None, lang: str) -> None:
-        self.update(history(product, lang) if product is not None else Content(t("register.no_selection", lang)))
+    def show(self, product: Product | None, lang: str, steps: dict[str, str] | None = None) -> None:
+        """`steps`: obligation id → its title in `lang` (from the rulebook), so ticks read as the checklist does."""
+        if product is None:
+            self.update(Content(t("register.no_selection", lang)))
+            return
+        self.update(history(product, lang, steps or {}))
 
 
-def history(p: Product, lang: str) -> Content:
+def history(p: Product, lang: str, steps: dict[str, str] | None = None) -> Content:
     colon = ": " if lang == "en" else "："
     sep = ", " if lang == "en" else "、"
     row, parts = p.row, []
@@ -80,5 +84,5 @@ def history(p: Product, lang: str) -> Content:
         parts += ["\n", sep.join(f"{k}={words[v]}" for k, v in p.answers.items())]
     if p.ticks:
         heading("register.h.ticks")
-        parts += ["\n", sep.join(p.ticks)]
+        parts += ["\n", sep.join((steps or {}).get(step, step) for step in p.ticks)]
     return Content.assemble(*parts)
