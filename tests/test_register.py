@@ -561,3 +561,44 @@ def test_review_by_id_refuses_unknown_ids_and_a_second_description(capsys, tmp_p
     assert code == 2 and "no product 'AI-9999'" in err
     code, _, err = cli(capsys, *base, "--id", "AI-0001", "小区人脸识别门禁")
     assert code == 2 and "not both" in err
+
+
+# ---- batch --compare pairs rows by id --------------------------------------------------------------------------------
+
+
+def _batch(capsys, tmp_path, name: str, text: str) -> Path:
+    src = write(tmp_path / f"{name}.csv", text)
+    out = tmp_path / f"{name}-out.csv"
+    assert cli(capsys, "batch", str(src), "-o", str(out), "--rules-only")[0] == 0
+    return out
+
+
+def test_compare_pairs_rows_by_an_id_column_found_by_name(capsys, tmp_path):
+    old = _batch(capsys, tmp_path, "old", INVENTORY)
+    new = _batch(capsys, tmp_path, "new", INVENTORY_2)
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--lang", "en")
+    assert code == 0
+    # The edited description is the same product whose tier moved, not "one removed, one added".
+    assert "AI-0003: medium → high (gained H4, M2; lost M3)" in err
+    assert "AI-0004: only in the new output" in err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["id"], r["previous_tier"], r["tier"], r["gained"], r["lost"]) for r in rows] == [
+        ("AI-0003", "medium", "high", "H4;M2", "M3"),
+        ("AI-0004", "", "medium", "M1", ""),  # a new product gained every criterion it has
+    ]
+    _, _, zh = cli(capsys, "batch", str(new), "--compare", str(old))
+    assert "AI-0003：中 → 高（新触发 H4、M2；不再触发 M3）" in zh
+
+
+def test_compare_by_a_named_id_column_and_without_one(capsys, tmp_path):
+    old = _batch(capsys, tmp_path, "old", INVENTORY.replace("编号", "代号", 1))
+    new = _batch(capsys, tmp_path, "new", INVENTORY_2.replace("编号", "代号", 1))
+    # No column called like an id: paired by description, as before — the edited row is one gone, one new.
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--lang", "en")
+    assert code == 0 and "AI-0003:" not in err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert "id" not in rows[0] and sum(1 for r in rows if r["description"] == "内部使用的文档翻译工具") == 1
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--id-column", "代号", "--lang", "en")
+    assert code == 0 and "AI-0003: medium → high (gained H4, M2; lost M3)" in err
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--id-column", "编号", "--lang", "en")
+    assert code == 2 and "no column '编号' for --id-column" in err
