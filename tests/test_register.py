@@ -602,3 +602,29 @@ def test_compare_by_a_named_id_column_and_without_one(capsys, tmp_path):
     assert code == 0 and "AI-0003: medium → high (gained H4, M2; lost M3)" in err
     code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--id-column", "编号", "--lang", "en")
     assert code == 2 and "no column '编号' for --id-column" in err
+
+
+def test_undecodable_bytes_are_kept_as_xnn_and_not_assessed(capsys, tmp_path, reg_path):
+    src = tmp_path / "bad.csv"
+    src.write_bytes("编号,描述\nX-1,".encode() + b"\xff\xfe\x80" + "\nX-2,小区人脸识别门禁\n".encode())
+    code, out, _ = cli(capsys, "register", "import", str(src), "--register", str(reg_path), "--rules-only")
+    assert code == 3
+    assert "X-1：描述中有不属于文件编码的字节" in out
+    with Register.open(reg_path) as reg:
+        p = reg.product("X-1")
+        assert p.description == "\\xff\\xfe\\x80" and p.row.tier is None and p.row.needs_review
+        assert reg.product("X-2").row.tier == "high"
+    # A rescore does not assess the escaped text as if it were the description.
+    code, out, _ = cli(capsys, "register", "rescore", "--register", str(reg_path), "--rules-only", "--lang", "en")
+    assert code == 3 and "X-1: the description has bytes that are not valid" in out
+
+
+def test_export_guards_formula_cells_and_keeps_odd_ids(capsys, tmp_path, reg_path):
+    text = "编号,描述,备注\n=1+1,小区人脸识别门禁,@SUM(A1)\n产品 7,内部使用的文档翻译工具,\n"
+    code, _, _ = imported(capsys, tmp_path, reg_path, text)
+    assert code == 0
+    out = tmp_path / "e.csv"
+    cli(capsys, "register", "export", "-o", str(out), "--register", str(reg_path))
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    assert [r["id"] for r in rows] == ["'=1+1", "产品 7"] and rows[0]["备注"] == "'@SUM(A1)"
+    assert json.loads(cli(capsys, "register", "show", "=1+1", "--register", str(reg_path), "--json")[1])["tier"]

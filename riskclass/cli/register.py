@@ -304,7 +304,8 @@ def _print_result(result: Any, head: str, lang: str) -> int:
     if result.errors:
         print(W["failed"])
         for pid, error in result.errors:
-            print(f"  {printable(pid)}{W['colon']}{error}")
+            shown = result.errors_zh.get(pid, error) if lang == "zh" else error
+            print(f"  {printable(pid)}{W['colon']}{shown}")
     return ExitCode.PARTIAL if result.errors else ExitCode.OK
 
 
@@ -411,6 +412,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _when(stamp: str | None) -> str:
+    """An ISO-8601 UTC time as people read it: 2026-12-07 08:36:51 UTC (JSON keeps the full stamp)."""
+    return f"{stamp[:19].replace('T', ' ')} UTC" if stamp else ""
+
+
 def _answer_word(value: bool | None, lang: str) -> str:
     W = WORDS[lang]
     return W["unknown"] if value is None else W["yes"] if value else W["no"]
@@ -438,11 +444,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if latest is not None:
         v = latest.versions
         model = v.model_sha256[:12] or W["rules_only"]
-        lines.append(f"  {W['assessed']}{c}{latest.assessed_at} · " + W["versions"].format(
+        lines.append(f"  {W['assessed']}{c}{_when(latest.assessed_at)} · " + W["versions"].format(
             rulebook=v.rulebook, model=model, description=v.description
         ))  # fmt: skip
         if latest.error:
-            lines.append(f"  {W['error']}{c}{latest.error}")
+            lines.append(f"  {W['error']}{c}{latest.error_text(lang)}")
         for key, ids in (
             ("criteria", latest.criteria),
             ("red_flags", latest.red_flags),
@@ -457,7 +463,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if product.descriptions:
         d = product.descriptions[-1]
         source = W["from"].format(source=printable(d.source)) if d.source else ""
-        lines.append(f"  {W['description'].format(version=d.version, when=d.added_at, source=source)}{c}")
+        lines.append(f"  {W['description'].format(version=d.version, when=_when(d.added_at), source=source)}{c}")
         lines.append(f"    {printable(d.text)}")
     if product.columns:
         cols = W["sep"].join(f"{printable(k)}={printable(v)}" for k, v in product.columns.items() if v)
@@ -475,7 +481,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             lines.append(
                 "    "
                 + W["decision"].format(
-                    when=d.timestamp, who=printable(d.reviewer), tier=_tier(d.decided_tier, lang), how=how
+                    when=_when(d.timestamp), who=printable(d.reviewer), tier=_tier(d.decided_tier, lang), how=how
                 )
             )
             if d.reason:
@@ -486,7 +492,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             lines.append(
                 "    "
                 + W["history_line"].format(
-                    when=a.assessed_at[:19].replace("T", " "),
+                    when=_when(a.assessed_at),
                     version=a.description_version,
                     tier=_tier(a.tier, lang),
                     criteria=_ids(a.criteria, lang) or none,
@@ -495,7 +501,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if len(product.descriptions) > 1:
         lines.append(f"  {W['earlier_descriptions']}{c}")
         for d in product.descriptions[-2::-1]:
-            lines.append(f"    v{d.version} ({d.added_at[:19].replace('T', ' ')}){c}{printable(d.text)}")
+            lines.append(f"    v{d.version} ({_when(d.added_at)}){c}{printable(d.text)}")
     print("\n".join(lines))
     return ExitCode.OK
 

@@ -99,6 +99,7 @@ def _assessment(row: sqlite3.Row) -> AssessmentRecord:
         answers={str(k): bool(v) for k, v in answers.items()} if isinstance(answers, dict) else {},
         error=row["error"],
         versions=_versions(row),  # type: ignore[arg-type] - an assessment row always has assessed_at
+        error_zh=row["error_zh"],
     )
 
 
@@ -249,6 +250,7 @@ class Register:
             assessed_at=r["assessed_at"],
             versions=_versions(r),
             error=r["error"] or "",
+            error_zh=r["error_zh"] or "",
         )
 
     def product(self, pid: str) -> Product:
@@ -522,11 +524,11 @@ def insert_assessment(db: sqlite3.Connection, pid: str, version: int, s: Stored,
     db.execute(
         "INSERT INTO assessments (product_id, description_version, assessed_at, tier, confidence, needs_review, "
         "criteria, red_flags, obligations, possible_criteria, article50, decided_by, questions, answers, error, "
-        "riskclass_version, rulebook_version, model_sha256) VALUES (" + ", ".join("?" * 18) + ")",
+        "riskclass_version, rulebook_version, model_sha256, error_zh) VALUES (" + ", ".join("?" * 19) + ")",
         (
             pid, version, stamp, s.tier, s.confidence, int(s.needs_review), s.criteria, s.red_flags, s.obligations,
             s.possible_criteria, s.article50, s.decided_by, s.questions, s.answers, s.error, s.riskclass_version,
-            s.rulebook_version, s.model_sha256,
+            s.rulebook_version, s.model_sha256, s.error_zh,
         ),
     )  # fmt: skip
 

@@ -206,7 +206,9 @@ def _undecodable_result(register) -> Stored:
     return stored(
         RiskclassError(
             UNDECODABLE_ERROR + " in the file's encoding (kept as \\xNN, not assessed): "
-            "fix them, or pass --encoding if the whole file is in another encoding"
+            "fix them, or pass --encoding if the whole file is in another encoding",
+            zh="描述中有不属于文件编码的字节（保留为 \\xNN，未评估）："
+            "请修正，或在整个文件是另一种编码时使用 --encoding",
         ),
         register.engine.rulebook.version,
     )
@@ -276,6 +278,8 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
             insert_assessment(db, r.id, version, outcome, stamp)
             if outcome.error:
                 result.errors.append((r.id, outcome.error))
+                if outcome.error_zh:
+                    result.errors_zh[r.id] = outcome.error_zh
             change = tier_change(r.id, r.name, state.latest if state else None, outcome)
             if change is not None:
                 result.tier_changes.append(change)

@@ -126,6 +126,12 @@ CREATE INDEX decisions_by_product ON decisions(product_id, recorded_at);
 """
 
 
+# Version 3: an assessment's error in Chinese too (RiskclassError.zh), so `show` and `import` speak one language.
+_V3 = """
+ALTER TABLE assessments ADD COLUMN error_zh TEXT NOT NULL DEFAULT '';
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def migrate(db: sqlite3.Connection) -> None:
         # One statement at a time (executescript would COMMIT the transaction the migration runs in); SQLite itself
@@ -142,7 +148,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return migrate
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2))
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2), _script(_V3))
 """MIGRATIONS[n] takes a register from schema version n to n + 1 (0: an empty file)."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
