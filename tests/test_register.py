@@ -628,3 +628,29 @@ def test_export_guards_formula_cells_and_keeps_odd_ids(capsys, tmp_path, reg_pat
     rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
     assert [r["id"] for r in rows] == ["'=1+1", "产品 7"] and rows[0]["备注"] == "'@SUM(A1)"
     assert json.loads(cli(capsys, "register", "show", "=1+1", "--register", str(reg_path), "--json")[1])["tier"]
+
+
+def test_progress_on_a_terminal_only(tmp_path, reg_path):
+    import pty
+
+    many = "编号,描述\n" + "".join(f"P-{i:04d},第{i}号产品：小区人脸识别门禁\n" for i in range(1500))
+    src = write(tmp_path / "many.csv", many)
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
+    args = [sys.executable, "-m", "riskclass", "register", "import", str(src), "--register", str(reg_path)]
+    proc = subprocess.Popen([*args, "--rules-only", "--lang", "en"], stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(leader)
+    assert proc.returncode == 0 and b"1500 added" in out
+    assert b"assessing" in drawn and b"1500/1500" in drawn  # rich.progress on standard error
+    assert b"assessing" not in out

@@ -187,6 +187,15 @@ class Register:
         return self._engine
 
     @property
+    def rulebook_version(self) -> str:
+        """The version of the rulebook new assessments use, without loading the model to find out."""
+        if self._engine is not None:
+            return self._engine.rulebook.version
+        from riskclass.rulebook.rules import load_rulebook
+
+        return load_rulebook().version
+
+    @property
     def assessor(self) -> Assessor:
         if self._assessor is None or self._assessor.engine is not self.engine:
             self._assessor = Assessor(self.engine)

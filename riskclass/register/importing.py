@@ -210,7 +210,7 @@ def _undecodable_result(register) -> Stored:
             zh="描述中有不属于文件编码的字节（保留为 \\xNN，未评估）："
             "请修正，或在整个文件是另一种编码时使用 --encoding",
         ),
-        register.engine.rulebook.version,
+        register.rulebook_version,
     )
 
 
@@ -229,9 +229,8 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
         for r in rows
         if not r.undecodable and (r.id not in before or before[r.id].text != r.description or not before[r.id].latest)
     ]
-    assessor = register.assessor
-    if todo:
-        assessor.assess(todo, (lambda d, t: progress("assess", d, t)) if progress else None)
+    if todo:  # the model is loaded only when there is something to assess: a re-import of an unchanged file is quick
+        register.assessor.assess(todo, (lambda d, t: progress("assess", d, t)) if progress else None)
     stamp = now_utc()
     # 2. One transaction: re-read under the lock (another process may have written meanwhile), then write.
     with register.transaction() as db:
@@ -273,7 +272,10 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
                     progress("write", n, len(rows))
                 continue  # only the name or columns changed: the assessment still holds
             answers = saved.get(r.id)
-            outcome = _undecodable_result(register) if r.undecodable else assessor.assess([(r.description, answers)])[0]
+            if r.undecodable:
+                outcome = _undecodable_result(register)
+            else:
+                outcome = register.assessor.assess([(r.description, answers)])[0]
             result.assessed += 1
             insert_assessment(db, r.id, version, outcome, stamp)
             if outcome.error:
