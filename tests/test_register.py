@@ -654,3 +654,14 @@ def test_progress_on_a_terminal_only(tmp_path, reg_path):
     assert proc.returncode == 0 and b"1500 added" in out
     assert b"assessing" in drawn and b"1500/1500" in drawn  # rich.progress on standard error
     assert b"assessing" not in out
+
+
+def test_api_keeps_columns_when_the_terminal_app_edits_a_description(tmp_path, reg_path):
+    from riskclass.engine.decide import Engine
+
+    with Register.open(reg_path, create=True, engine=Engine(model=None)) as reg:
+        reg.add_or_update("P1", "门禁", "小区人脸识别门禁", {"owner": "物业", "部门": "安保"})
+        reg.add_or_update("P1", "门禁", "小区人脸识别门禁，也给访客开门")
+        assert reg.product("P1").columns == {"owner": "物业", "部门": "安保"}
+        with pytest.raises(Exception, match="unknown criterion H9"):
+            reg.save_answers("P1", {"H9": True}, reassess=False)  # checked even when not re-assessing

@@ -27,6 +27,7 @@ from riskclass.errors import InputError
 from riskclass.register import store
 from riskclass.register.assessing import Answers, Assessor, Stored
 from riskclass.register.records import (
+    MAX_ID_CHARS,
     TIERS,
     AssessmentRecord,
     DecisionRecord,
@@ -44,8 +45,7 @@ from riskclass.register.records import (
 if TYPE_CHECKING:
     from riskclass.audit.log import AuditLog, Recorded
     from riskclass.engine.decide import Engine
-
-MAX_ID_CHARS = 200  # an inventory id (AI-0026, 2024-收-017 …), not a paragraph: longer is a wrong column
+    from riskclass.rulebook.rules import Rulebook
 
 
 def now_utc() -> str:
@@ -187,13 +187,17 @@ class Register:
         return self._engine
 
     @property
-    def rulebook_version(self) -> str:
-        """The version of the rulebook new assessments use, without loading the model to find out."""
+    def rulebook(self) -> Rulebook:
+        """The rulebook new assessments use, without loading the model to find out."""
         if self._engine is not None:
-            return self._engine.rulebook.version
+            return self._engine.rulebook
         from riskclass.rulebook.rules import load_rulebook
 
-        return load_rulebook().version
+        return load_rulebook()
+
+    @property
+    def rulebook_version(self) -> str:
+        return self.rulebook.version
 
     @property
     def assessor(self) -> Assessor:
@@ -384,10 +388,16 @@ class Register:
         source: str = "",
     ) -> TierChange | None:
         """Add a product, or update its name, columns and description; a new or changed description is assessed
-        (with the product's saved answers). Returns the tier change, if its tier changed."""
+        (with the product's saved answers). `columns` None keeps a known product's columns (the terminal app edits
+        the description, not the inventory). Returns the tier change, if its tier changed."""
         from riskclass.register.importing import Incoming, apply_rows
 
-        result = apply_rows(self, [Incoming(check_id(pid), name, description, dict(columns or {}), 0)], source)
+        pid = check_id(pid)
+        if columns is None:
+            known = self._read("SELECT columns FROM products WHERE id = ?", (pid,))
+            kept = load_json(known[0][0], {}) if known else {}
+            columns = {str(k): str(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
+        result = apply_rows(self, [Incoming(pid, name, description, dict(columns), 0)], source)
         return result.tier_changes[0] if result.tier_changes else None
 
     def save_answers(self, pid: str, answers: dict[str, bool | None], reassess: bool = True) -> TierChange | None:
@@ -395,8 +405,8 @@ class Register:
         false, assess its current description again with them. Returns the tier change, if any."""
         pid = check_id(pid)
         facts: Answers = {str(k).strip().upper(): v for k, v in answers.items()}
-        known = set(self.engine.rulebook.criteria) if reassess else None
-        if known is not None and (unknown := sorted(set(facts) - known)):
+        known = set(self.rulebook.criteria)
+        if unknown := sorted(set(facts) - known):
             raise InputError(
                 f"unknown criterion {', '.join(unknown)}: the criteria are {', '.join(sorted(known))}",
                 zh=f"未知判断标准 {'、'.join(unknown)}：判断标准为 {'、'.join(sorted(known))}",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from riskclass.errors import InputError
 from riskclass.register.assessing import Answers, Stored, stored
-from riskclass.register.records import AssessmentRecord, ImportResult
+from riskclass.register.records import MAX_ID_CHARS, AssessmentRecord, ImportResult
 from riskclass.tables.read import _UNDECODABLE, Table
 
 # Column names that hold a product's name (case-insensitive), when --name-column does not say.
@@ -119,11 +119,11 @@ def read_inventory(
                     "(nothing was imported)",
                     zh=f"{label} 第 {line} 行：{names[id_at]!r} 列没有编号；每个产品都需要编号（未导入任何内容）",
                 )
-            if len(pid) > 200 or "\n" in pid or "\r" in pid:
+            if len(pid) > MAX_ID_CHARS or "\n" in pid or "\r" in pid:
                 raise InputError(
-                    f"{label}, line {line}: {pid[:40]!r}… is not an id (one line, at most 200 characters); is "
-                    f"{names[id_at]!r} the id column? (nothing was imported)",
-                    zh=f"{label} 第 {line} 行：{pid[:40]!r}… 不是编号（应为一行，最多 200 个字符）；"
+                    f"{label}, line {line}: {pid[:40]!r}… is not an id (one line, at most {MAX_ID_CHARS} "
+                    f"characters); is {names[id_at]!r} the id column? (nothing was imported)",
+                    zh=f"{label} 第 {line} 行：{pid[:40]!r}… 不是编号（应为一行，最多 {MAX_ID_CHARS} 个字符）；"
                     f"{names[id_at]!r} 是编号列吗？（未导入任何内容）",
                 )
             if pid in first_line:

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 TIERS = ("high", "medium", "low")
+MAX_ID_CHARS = 200  # an inventory id (AI-0026, 2024-收-017 …), not a paragraph: a longer one is the wrong column
 
 
 @dataclass(frozen=True)
