@@ -92,6 +92,9 @@ def test_import_counts_and_tier_changes_by_id(capsys, tmp_path, reg_path):
     code, out, _ = imported(capsys, tmp_path, reg_path, INVENTORY_2, "--lang", "en")
     assert "0 added, 0 changed, 4 unchanged (0 descriptions assessed)" in out
     assert "No product changed tier" in out
+    # A product the file no longer lists stays in the register, and the summary says so.
+    code, out, _ = imported(capsys, tmp_path, reg_path, INVENTORY_2.replace("AI-0004", "AI-0005"), "--lang", "en")
+    assert "1 added, 0 changed, 3 unchanged" in out and "in the register but not in this file: 1 (kept" in out
 
 
 def test_import_output_golden(capsys, tmp_path, reg_path):

@@ -40,6 +40,7 @@ WORDS = {
         "lost": "不再触发 {ids}",
         "failed": "未能评估：",
         "note": "注意：{note}",
+        "absent": "登记册中另有 {n} 个产品不在此文件中（保留，未改动）",
         "exported": "已导出 {n} 个产品 → {path}",
         "empty": "登记册 {path} 中还没有产品",
         "header": ("编号", "名称", "等级", "置信度", "需复核", "复核决定", "评估时间"),
@@ -88,6 +89,7 @@ WORDS = {
         "lost": "lost {ids}",
         "failed": "Could not be assessed:",
         "note": "note: {note}",
+        "absent": "products in the register but not in this file: {n} (kept, unchanged)",
         "exported": "Exported {n} products to {path}",
         "empty": "No products in the register {path} yet",
         "header": ("id", "name", "tier", "confidence", "review", "decided", "assessed"),
@@ -292,6 +294,8 @@ def _print_result(result: Any, head: str, lang: str) -> int:
     print(head)
     for note in result.notes:
         print("  " + W["note"].format(note=note))
+    if result.absent:
+        print("  " + W["absent"].format(n=result.absent))
     if result.tier_changes:
         print(W["tier_changes"])
         for c in result.tier_changes:

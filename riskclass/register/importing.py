@@ -163,6 +163,8 @@ def import_file(
     rows, notes = read_inventory(path, id_col, column, name_col, encoding, delimiter, sheet)
     result = apply_rows(register, rows, "standard input" if path == "-" else os.path.basename(path), progress)
     result.notes = notes + result.notes
+    listed = {r.id for r in rows}
+    result.absent = sum(1 for pid in register.ids() if pid not in listed)
     return result
 
 

@@ -209,6 +209,7 @@ class ImportResult:
     errors_zh: dict[str, str] = field(default_factory=dict)  # product id → the same in Chinese, when it has one
     tier_changes: list[TierChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the reading changed or skipped (as batch reports it)
+    absent: int = 0  # products in the register that the imported file does not list (kept, never deleted)
 
     def to_dict(self) -> dict:
         return {
@@ -219,6 +220,7 @@ class ImportResult:
             "errors": [{"id": i, "error": e} for i, e in self.errors],
             "tier_changes": [c.to_dict() for c in self.tier_changes],
             "notes": list(self.notes),
+            "absent": self.absent,
         }
 
 
