@@ -314,23 +314,22 @@ def _print_result(result: Any, head: str, lang: str) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from riskclass.register.importing import import_rows, read_inventory
     from riskclass.tables.read import check_input_file
 
     lang = _out_lang(args)
     check_input_file(args.input)  # a FIFO or a directory is refused before the model loads
+    from riskclass.register.store import check_register_path, register_path
+
+    check_register_path(register_path(args.register))  # an unusable register is said before the file is read
+    # The whole file is read and checked first: one refused (no id column, a duplicate id) creates no register.
+    rows, notes = read_inventory(
+        args.input, args.id_column, args.column, args.name_column, args.encoding, args.delimiter, args.sheet
+    )
     reg = _open(args, create=True)
     with reg, _progress(args, lang) as progress, _sigterm_unwinds():
         try:
-            result = reg.import_file(
-                args.input,
-                args.id_column,
-                args.column,
-                args.name_column,
-                progress,
-                encoding=args.encoding,
-                delimiter=args.delimiter,
-                sheet=args.sheet,
-            )
+            result = import_rows(reg, rows, notes, args.input, progress)
         except KeyboardInterrupt:
             print(f"riskclass: {WORDS[lang]['interrupted']}", file=sys.stderr)
             return 130

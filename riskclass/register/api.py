@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ from riskclass.register.records import (
 if TYPE_CHECKING:
     from riskclass.audit.log import AuditLog, Recorded
     from riskclass.engine.decide import Engine
+    from riskclass.register.importing import ProgressFn
     from riskclass.rulebook.rules import Rulebook
 
 
@@ -497,24 +498,6 @@ class Register:
         row = db.execute("SELECT * FROM assessments WHERE product_id = ? ORDER BY id DESC LIMIT 1", (pid,)).fetchone()
         return _assessment(row) if row else None
 
-    def answers_of(self) -> dict[str, Answers]:
-        """product id → its saved answers (only products that have some)."""
-        out: dict[str, Answers] = {}
-        for r in self._read("SELECT product_id, criterion, value FROM answers"):
-            out.setdefault(r[0], {})[r[1]] = None if r[2] is None else bool(r[2])
-        return out
-
-    def iter_current(self) -> Iterator[tuple[str, str, int, str]]:
-        """(id, name, description version, description) of every product, by id."""
-        yield from (
-            tuple(r)  # type: ignore[misc]
-            for r in self._read(
-                "SELECT p.id, p.name, coalesce(d.version, 0), coalesce(d.text, '') FROM products p "
-                "LEFT JOIN descriptions d ON d.product_id = p.id AND d.version = "
-                "(SELECT max(version) FROM descriptions WHERE product_id = p.id) ORDER BY p.id"
-            )
-        )
-
 
 class _Locked:
     """`Register.transaction()`: the register's thread lock, then a store.write transaction."""
@@ -554,7 +537,3 @@ def insert_assessment(db: sqlite3.Connection, pid: str, version: int, s: Stored,
 
 def columns_json(columns: dict[str, str]) -> str:
     return json.dumps(columns, ensure_ascii=False, sort_keys=True)
-
-
-ProgressFn = Callable[[str, int, int], None]
-"""progress(phase, done, total): phase "assess" while descriptions are assessed, "write" while rows are stored."""

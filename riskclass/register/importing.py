@@ -10,7 +10,6 @@ two imports running at once both land whole.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Callable
@@ -161,6 +160,14 @@ def import_file(
 ) -> ImportResult:
     """Import an inventory file into `register` (a riskclass.register.api.Register); see the module docstring."""
     rows, notes = read_inventory(path, id_col, column, name_col, encoding, delimiter, sheet)
+    return import_rows(register, rows, notes, path, progress)
+
+
+def import_rows(
+    register, rows: list[Incoming], notes: list[str], path: str, progress: ProgressFn | None = None
+) -> ImportResult:
+    """`import_file` for rows already read (`read_inventory`): the CLI reads the file before it creates a register,
+    so a file refused whole leaves no empty register behind."""
     result = apply_rows(register, rows, "standard input" if path == "-" else os.path.basename(path), progress)
     result.notes = notes + result.notes
     listed = {r.id for r in rows}
@@ -290,7 +297,3 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
             if progress:
                 progress("write", n, len(rows))
     return result
-
-
-def summary_json(result: ImportResult) -> str:
-    return json.dumps(result.to_dict(), ensure_ascii=False)

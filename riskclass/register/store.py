@@ -156,6 +156,13 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # ---- opening --------------------------------------------------------------------------------------------------------
 
 
+def check_register_path(path: Path) -> None:
+    """Refuse, before any other work, a register path that can never be used (a directory, a FIFO, a file that is not
+    SQLite); a missing one is fine (import creates it)."""
+    if path.exists():
+        _check_path(path, create=False)
+
+
 def _check_path(path: Path, create: bool) -> None:
     """Refuse what SQLite must never be pointed at: a directory, and a FIFO or device (opening one blocks or never
     ends). A missing file is created only when `create` (import), else it is an error naming the path."""
@@ -243,6 +250,8 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
                 zh=f"登记册 {path} 由更新版本的 riskclass 写入（结构版本 {version}，本版本最多读取 {SCHEMA_VERSION}）："
                 "请升级 riskclass",
             )
+        # Damage found now is one line and nothing written; found mid-import it would be a failed transaction. It
+        # reads the whole file, but a register is small (about 1 KB a product: benchmarks/bench_register.py).
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise _damaged(path, sqlite3.DatabaseError(check))
