@@ -92,6 +92,9 @@ def test_import_counts_and_tier_changes_by_id(capsys, tmp_path, reg_path):
     code, out, _ = imported(capsys, tmp_path, reg_path, INVENTORY_2, "--lang", "en")
     assert "0 added, 0 changed, 4 unchanged (0 descriptions assessed)" in out
     assert "No product changed tier" in out
+    # A product the file no longer lists stays in the register, and the summary says so.
+    code, out, _ = imported(capsys, tmp_path, reg_path, INVENTORY_2.replace("AI-0004", "AI-0005"), "--lang", "en")
+    assert "1 added, 0 changed, 3 unchanged" in out and "in the register but not in this file: 1 (kept" in out
 
 
 def test_import_output_golden(capsys, tmp_path, reg_path):
@@ -195,7 +198,7 @@ def test_no_id_column_exits_2_naming_the_columns(capsys, tmp_path, reg_path):
     code, out, err = imported(capsys, tmp_path, reg_path, INVENTORY.replace("编号", "代号", 1), "--lang", "en")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "no id column" in err and "代号, 名称, 描述, 负责人" in err
-    assert not reg_path.exists() or Register.open(reg_path).products() == []
+    assert not reg_path.exists()  # a refused file creates no register
     code, _, err = imported(capsys, tmp_path, reg_path, INVENTORY.replace("编号", "代号", 1), "--id-column", "代号")
     assert code == 0
 
@@ -215,7 +218,7 @@ def test_duplicate_ids_name_both_lines_and_write_nothing(capsys, tmp_path, reg_p
 def test_an_empty_id_refuses_the_file(capsys, tmp_path, reg_path):
     code, _, err = imported(capsys, tmp_path, reg_path, INVENTORY + ",无编号,小区人脸识别门禁,李四\n", "--lang", "en")
     assert code == 2 and "line 5: no id" in err
-    assert not reg_path.exists() or Register.open(reg_path).products() == []
+    assert not reg_path.exists()
 
 
 def test_bad_rows_are_reported_not_dropped(capsys, tmp_path, reg_path):
@@ -561,3 +564,107 @@ def test_review_by_id_refuses_unknown_ids_and_a_second_description(capsys, tmp_p
     assert code == 2 and "no product 'AI-9999'" in err
     code, _, err = cli(capsys, *base, "--id", "AI-0001", "小区人脸识别门禁")
     assert code == 2 and "not both" in err
+
+
+# ---- batch --compare pairs rows by id --------------------------------------------------------------------------------
+
+
+def _batch(capsys, tmp_path, name: str, text: str) -> Path:
+    src = write(tmp_path / f"{name}.csv", text)
+    out = tmp_path / f"{name}-out.csv"
+    assert cli(capsys, "batch", str(src), "-o", str(out), "--rules-only")[0] == 0
+    return out
+
+
+def test_compare_pairs_rows_by_an_id_column_found_by_name(capsys, tmp_path):
+    old = _batch(capsys, tmp_path, "old", INVENTORY)
+    new = _batch(capsys, tmp_path, "new", INVENTORY_2)
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--lang", "en")
+    assert code == 0
+    # The edited description is the same product whose tier moved, not "one removed, one added".
+    assert "AI-0003: medium → high (gained H4, M2; lost M3)" in err
+    assert "AI-0004: only in the new output" in err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["id"], r["previous_tier"], r["tier"], r["gained"], r["lost"]) for r in rows] == [
+        ("AI-0003", "medium", "high", "H4;M2", "M3"),
+        ("AI-0004", "", "medium", "M1", ""),  # a new product gained every criterion it has
+    ]
+    _, _, zh = cli(capsys, "batch", str(new), "--compare", str(old))
+    assert "AI-0003：中 → 高（新触发 H4、M2；不再触发 M3）" in zh
+
+
+def test_compare_by_a_named_id_column_and_without_one(capsys, tmp_path):
+    old = _batch(capsys, tmp_path, "old", INVENTORY.replace("编号", "代号", 1))
+    new = _batch(capsys, tmp_path, "new", INVENTORY_2.replace("编号", "代号", 1))
+    # No column called like an id: paired by description, as before — the edited row is one gone, one new.
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--lang", "en")
+    assert code == 0 and "AI-0003:" not in err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert "id" not in rows[0] and sum(1 for r in rows if r["description"] == "内部使用的文档翻译工具") == 1
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--id-column", "代号", "--lang", "en")
+    assert code == 0 and "AI-0003: medium → high (gained H4, M2; lost M3)" in err
+    code, out, err = cli(capsys, "batch", str(new), "--compare", str(old), "--id-column", "编号", "--lang", "en")
+    assert code == 2 and "no column '编号' for --id-column" in err
+
+
+def test_undecodable_bytes_are_kept_as_xnn_and_not_assessed(capsys, tmp_path, reg_path):
+    src = tmp_path / "bad.csv"
+    src.write_bytes("编号,描述\nX-1,".encode() + b"\xff\xfe\x80" + "\nX-2,小区人脸识别门禁\n".encode())
+    code, out, _ = cli(capsys, "register", "import", str(src), "--register", str(reg_path), "--rules-only")
+    assert code == 3
+    assert "X-1：描述中有不属于文件编码的字节" in out
+    with Register.open(reg_path) as reg:
+        p = reg.product("X-1")
+        assert p.description == "\\xff\\xfe\\x80" and p.row.tier is None and p.row.needs_review
+        assert reg.product("X-2").row.tier == "high"
+    # A rescore does not assess the escaped text as if it were the description.
+    code, out, _ = cli(capsys, "register", "rescore", "--register", str(reg_path), "--rules-only", "--lang", "en")
+    assert code == 3 and "X-1: the description has bytes that are not valid" in out
+
+
+def test_export_guards_formula_cells_and_keeps_odd_ids(capsys, tmp_path, reg_path):
+    text = "编号,描述,备注\n=1+1,小区人脸识别门禁,@SUM(A1)\n产品 7,内部使用的文档翻译工具,\n"
+    code, _, _ = imported(capsys, tmp_path, reg_path, text)
+    assert code == 0
+    out = tmp_path / "e.csv"
+    cli(capsys, "register", "export", "-o", str(out), "--register", str(reg_path))
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    assert [r["id"] for r in rows] == ["'=1+1", "产品 7"] and rows[0]["备注"] == "'@SUM(A1)"
+    assert json.loads(cli(capsys, "register", "show", "=1+1", "--register", str(reg_path), "--json")[1])["tier"]
+
+
+def test_progress_on_a_terminal_only(tmp_path, reg_path):
+    import pty
+
+    many = "编号,描述\n" + "".join(f"P-{i:04d},第{i}号产品：小区人脸识别门禁\n" for i in range(1500))
+    src = write(tmp_path / "many.csv", many)
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
+    args = [sys.executable, "-m", "riskclass", "register", "import", str(src), "--register", str(reg_path)]
+    proc = subprocess.Popen([*args, "--rules-only", "--lang", "en"], stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(leader)
+    assert proc.returncode == 0 and b"1500 added" in out
+    assert b"assessing" in drawn and b"1500/1500" in drawn  # rich.progress on standard error
+    assert b"assessing" not in out
+
+
+def test_api_keeps_columns_when_the_terminal_app_edits_a_description(tmp_path, reg_path):
+    from riskclass.engine.decide import Engine
+
+    with Register.open(reg_path, create=True, engine=Engine(model=None)) as reg:
+        reg.add_or_update("P1", "门禁", "小区人脸识别门禁", {"owner": "物业", "部门": "安保"})
+        reg.add_or_update("P1", "门禁", "小区人脸识别门禁，也给访客开门")
+        assert reg.product("P1").columns == {"owner": "物业", "部门": "安保"}
+        with pytest.raises(Exception, match="unknown criterion H9"):
+            reg.save_answers("P1", {"H9": True}, reassess=False)  # checked even when not re-assessing

@@ -40,6 +40,7 @@ WORDS = {
         "lost": "不再触发 {ids}",
         "failed": "未能评估：",
         "note": "注意：{note}",
+        "absent": "登记册中另有 {n} 个产品不在此文件中（保留，未改动）",
         "exported": "已导出 {n} 个产品 → {path}",
         "empty": "登记册 {path} 中还没有产品",
         "header": ("编号", "名称", "等级", "置信度", "需复核", "复核决定", "评估时间"),
@@ -88,6 +89,7 @@ WORDS = {
         "lost": "lost {ids}",
         "failed": "Could not be assessed:",
         "note": "note: {note}",
+        "absent": "products in the register but not in this file: {n} (kept, unchanged)",
         "exported": "Exported {n} products to {path}",
         "empty": "No products in the register {path} yet",
         "header": ("id", "name", "tier", "confidence", "review", "decided", "assessed"),
@@ -292,6 +294,8 @@ def _print_result(result: Any, head: str, lang: str) -> int:
     print(head)
     for note in result.notes:
         print("  " + W["note"].format(note=note))
+    if result.absent:
+        print("  " + W["absent"].format(n=result.absent))
     if result.tier_changes:
         print(W["tier_changes"])
         for c in result.tier_changes:
@@ -304,28 +308,28 @@ def _print_result(result: Any, head: str, lang: str) -> int:
     if result.errors:
         print(W["failed"])
         for pid, error in result.errors:
-            print(f"  {printable(pid)}{W['colon']}{error}")
+            shown = result.errors_zh.get(pid, error) if lang == "zh" else error
+            print(f"  {printable(pid)}{W['colon']}{shown}")
     return ExitCode.PARTIAL if result.errors else ExitCode.OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from riskclass.register.importing import import_rows, read_inventory
     from riskclass.tables.read import check_input_file
 
     lang = _out_lang(args)
     check_input_file(args.input)  # a FIFO or a directory is refused before the model loads
+    from riskclass.register.store import check_register_path, register_path
+
+    check_register_path(register_path(args.register))  # an unusable register is said before the file is read
+    # The whole file is read and checked first: one refused (no id column, a duplicate id) creates no register.
+    rows, notes = read_inventory(
+        args.input, args.id_column, args.column, args.name_column, args.encoding, args.delimiter, args.sheet
+    )
     reg = _open(args, create=True)
     with reg, _progress(args, lang) as progress, _sigterm_unwinds():
         try:
-            result = reg.import_file(
-                args.input,
-                args.id_column,
-                args.column,
-                args.name_column,
-                progress,
-                encoding=args.encoding,
-                delimiter=args.delimiter,
-                sheet=args.sheet,
-            )
+            result = import_rows(reg, rows, notes, args.input, progress)
         except KeyboardInterrupt:
             print(f"riskclass: {WORDS[lang]['interrupted']}", file=sys.stderr)
             return 130
@@ -411,6 +415,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _when(stamp: str | None) -> str:
+    """An ISO-8601 UTC time as people read it: 2026-12-07 08:36:51 UTC (JSON keeps the full stamp)."""
+    return f"{stamp[:19].replace('T', ' ')} UTC" if stamp else ""
+
+
 def _answer_word(value: bool | None, lang: str) -> str:
     W = WORDS[lang]
     return W["unknown"] if value is None else W["yes"] if value else W["no"]
@@ -438,11 +447,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if latest is not None:
         v = latest.versions
         model = v.model_sha256[:12] or W["rules_only"]
-        lines.append(f"  {W['assessed']}{c}{latest.assessed_at} · " + W["versions"].format(
+        lines.append(f"  {W['assessed']}{c}{_when(latest.assessed_at)} · " + W["versions"].format(
             rulebook=v.rulebook, model=model, description=v.description
         ))  # fmt: skip
         if latest.error:
-            lines.append(f"  {W['error']}{c}{latest.error}")
+            lines.append(f"  {W['error']}{c}{latest.error_text(lang)}")
         for key, ids in (
             ("criteria", latest.criteria),
             ("red_flags", latest.red_flags),
@@ -457,7 +466,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if product.descriptions:
         d = product.descriptions[-1]
         source = W["from"].format(source=printable(d.source)) if d.source else ""
-        lines.append(f"  {W['description'].format(version=d.version, when=d.added_at, source=source)}{c}")
+        lines.append(f"  {W['description'].format(version=d.version, when=_when(d.added_at), source=source)}{c}")
         lines.append(f"    {printable(d.text)}")
     if product.columns:
         cols = W["sep"].join(f"{printable(k)}={printable(v)}" for k, v in product.columns.items() if v)
@@ -475,7 +484,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             lines.append(
                 "    "
                 + W["decision"].format(
-                    when=d.timestamp, who=printable(d.reviewer), tier=_tier(d.decided_tier, lang), how=how
+                    when=_when(d.timestamp), who=printable(d.reviewer), tier=_tier(d.decided_tier, lang), how=how
                 )
             )
             if d.reason:
@@ -486,7 +495,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             lines.append(
                 "    "
                 + W["history_line"].format(
-                    when=a.assessed_at[:19].replace("T", " "),
+                    when=_when(a.assessed_at),
                     version=a.description_version,
                     tier=_tier(a.tier, lang),
                     criteria=_ids(a.criteria, lang) or none,
@@ -495,7 +504,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if len(product.descriptions) > 1:
         lines.append(f"  {W['earlier_descriptions']}{c}")
         for d in product.descriptions[-2::-1]:
-            lines.append(f"    v{d.version} ({d.added_at[:19].replace('T', ' ')}){c}{printable(d.text)}")
+            lines.append(f"    v{d.version} ({_when(d.added_at)}){c}{printable(d.text)}")
     print("\n".join(lines))
     return ExitCode.OK
 

@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from riskclass.errors import InputError
 from riskclass.register import store
 from riskclass.register.assessing import Answers, Assessor, Stored
 from riskclass.register.records import (
+    MAX_ID_CHARS,
     TIERS,
     AssessmentRecord,
     DecisionRecord,
@@ -44,8 +45,8 @@ from riskclass.register.records import (
 if TYPE_CHECKING:
     from riskclass.audit.log import AuditLog, Recorded
     from riskclass.engine.decide import Engine
-
-MAX_ID_CHARS = 200  # an inventory id (AI-0026, 2024-收-017 …), not a paragraph: longer is a wrong column
+    from riskclass.register.importing import ProgressFn
+    from riskclass.rulebook.rules import Rulebook
 
 
 def now_utc() -> str:
@@ -99,6 +100,7 @@ def _assessment(row: sqlite3.Row) -> AssessmentRecord:
         answers={str(k): bool(v) for k, v in answers.items()} if isinstance(answers, dict) else {},
         error=row["error"],
         versions=_versions(row),  # type: ignore[arg-type] - an assessment row always has assessed_at
+        error_zh=row["error_zh"],
     )
 
 
@@ -186,6 +188,19 @@ class Register:
         return self._engine
 
     @property
+    def rulebook(self) -> Rulebook:
+        """The rulebook new assessments use, without loading the model to find out."""
+        if self._engine is not None:
+            return self._engine.rulebook
+        from riskclass.rulebook.rules import load_rulebook
+
+        return load_rulebook()
+
+    @property
+    def rulebook_version(self) -> str:
+        return self.rulebook.version
+
+    @property
     def assessor(self) -> Assessor:
         if self._assessor is None or self._assessor.engine is not self.engine:
             self._assessor = Assessor(self.engine)
@@ -249,6 +264,7 @@ class Register:
             assessed_at=r["assessed_at"],
             versions=_versions(r),
             error=r["error"] or "",
+            error_zh=r["error_zh"] or "",
         )
 
     def product(self, pid: str) -> Product:
@@ -373,10 +389,16 @@ class Register:
         source: str = "",
     ) -> TierChange | None:
         """Add a product, or update its name, columns and description; a new or changed description is assessed
-        (with the product's saved answers). Returns the tier change, if its tier changed."""
+        (with the product's saved answers). `columns` None keeps a known product's columns (the terminal app edits
+        the description, not the inventory). Returns the tier change, if its tier changed."""
         from riskclass.register.importing import Incoming, apply_rows
 
-        result = apply_rows(self, [Incoming(check_id(pid), name, description, dict(columns or {}), 0)], source)
+        pid = check_id(pid)
+        if columns is None:
+            known = self._read("SELECT columns FROM products WHERE id = ?", (pid,))
+            kept = load_json(known[0][0], {}) if known else {}
+            columns = {str(k): str(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
+        result = apply_rows(self, [Incoming(pid, name, description, dict(columns), 0)], source)
         return result.tier_changes[0] if result.tier_changes else None
 
     def save_answers(self, pid: str, answers: dict[str, bool | None], reassess: bool = True) -> TierChange | None:
@@ -384,8 +406,8 @@ class Register:
         false, assess its current description again with them. Returns the tier change, if any."""
         pid = check_id(pid)
         facts: Answers = {str(k).strip().upper(): v for k, v in answers.items()}
-        known = set(self.engine.rulebook.criteria) if reassess else None
-        if known is not None and (unknown := sorted(set(facts) - known)):
+        known = set(self.rulebook.criteria)
+        if unknown := sorted(set(facts) - known):
             raise InputError(
                 f"unknown criterion {', '.join(unknown)}: the criteria are {', '.join(sorted(known))}",
                 zh=f"未知判断标准 {'、'.join(unknown)}：判断标准为 {'、'.join(sorted(known))}",
@@ -476,24 +498,6 @@ class Register:
         row = db.execute("SELECT * FROM assessments WHERE product_id = ? ORDER BY id DESC LIMIT 1", (pid,)).fetchone()
         return _assessment(row) if row else None
 
-    def answers_of(self) -> dict[str, Answers]:
-        """product id → its saved answers (only products that have some)."""
-        out: dict[str, Answers] = {}
-        for r in self._read("SELECT product_id, criterion, value FROM answers"):
-            out.setdefault(r[0], {})[r[1]] = None if r[2] is None else bool(r[2])
-        return out
-
-    def iter_current(self) -> Iterator[tuple[str, str, int, str]]:
-        """(id, name, description version, description) of every product, by id."""
-        yield from (
-            tuple(r)  # type: ignore[misc]
-            for r in self._read(
-                "SELECT p.id, p.name, coalesce(d.version, 0), coalesce(d.text, '') FROM products p "
-                "LEFT JOIN descriptions d ON d.product_id = p.id AND d.version = "
-                "(SELECT max(version) FROM descriptions WHERE product_id = p.id) ORDER BY p.id"
-            )
-        )
-
 
 class _Locked:
     """`Register.transaction()`: the register's thread lock, then a store.write transaction."""
@@ -522,18 +526,14 @@ def insert_assessment(db: sqlite3.Connection, pid: str, version: int, s: Stored,
     db.execute(
         "INSERT INTO assessments (product_id, description_version, assessed_at, tier, confidence, needs_review, "
         "criteria, red_flags, obligations, possible_criteria, article50, decided_by, questions, answers, error, "
-        "riskclass_version, rulebook_version, model_sha256) VALUES (" + ", ".join("?" * 18) + ")",
+        "riskclass_version, rulebook_version, model_sha256, error_zh) VALUES (" + ", ".join("?" * 19) + ")",
         (
             pid, version, stamp, s.tier, s.confidence, int(s.needs_review), s.criteria, s.red_flags, s.obligations,
             s.possible_criteria, s.article50, s.decided_by, s.questions, s.answers, s.error, s.riskclass_version,
-            s.rulebook_version, s.model_sha256,
+            s.rulebook_version, s.model_sha256, s.error_zh,
         ),
     )  # fmt: skip
 
 
 def columns_json(columns: dict[str, str]) -> str:
     return json.dumps(columns, ensure_ascii=False, sort_keys=True)
-
-
-ProgressFn = Callable[[str, int, int], None]
-"""progress(phase, done, total): phase "assess" while descriptions are assessed, "write" while rows are stored."""

@@ -42,6 +42,7 @@ class Stored:
     riskclass_version: str
     rulebook_version: str
     model_sha256: str
+    error_zh: str = ""
 
     @property
     def criteria_ids(self) -> set[str]:
@@ -54,7 +55,7 @@ def stored(result: Any, rulebook_version: str = "", model_sha256: str = "") -> S
     if isinstance(result, RiskclassError):
         return Stored(
             None, None, True, "", "", "", "", "", "", "[]", "{}", result.message,
-            __version__, rulebook_version, model_sha256,
+            __version__, rulebook_version, model_sha256, result.zh or "",
         )  # fmt: skip
     a = result
     questions = [{"criterion": q.criterion, "zh": q.text.zh, "en": q.text.en} for q in a.questions]

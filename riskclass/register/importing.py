@@ -10,7 +10,6 @@ two imports running at once both land whole.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 
 from riskclass.errors import InputError
 from riskclass.register.assessing import Answers, Stored, stored
-from riskclass.register.records import AssessmentRecord, ImportResult
+from riskclass.register.records import MAX_ID_CHARS, AssessmentRecord, ImportResult
 from riskclass.tables.read import _UNDECODABLE, Table
 
 # Column names that hold a product's name (case-insensitive), when --name-column does not say.
@@ -119,11 +118,11 @@ def read_inventory(
                     "(nothing was imported)",
                     zh=f"{label} 第 {line} 行：{names[id_at]!r} 列没有编号；每个产品都需要编号（未导入任何内容）",
                 )
-            if len(pid) > 200 or "\n" in pid or "\r" in pid:
+            if len(pid) > MAX_ID_CHARS or "\n" in pid or "\r" in pid:
                 raise InputError(
-                    f"{label}, line {line}: {pid[:40]!r}… is not an id (one line, at most 200 characters); is "
-                    f"{names[id_at]!r} the id column? (nothing was imported)",
-                    zh=f"{label} 第 {line} 行：{pid[:40]!r}… 不是编号（应为一行，最多 200 个字符）；"
+                    f"{label}, line {line}: {pid[:40]!r}… is not an id (one line, at most {MAX_ID_CHARS} "
+                    f"characters); is {names[id_at]!r} the id column? (nothing was imported)",
+                    zh=f"{label} 第 {line} 行：{pid[:40]!r}… 不是编号（应为一行，最多 {MAX_ID_CHARS} 个字符）；"
                     f"{names[id_at]!r} 是编号列吗？（未导入任何内容）",
                 )
             if pid in first_line:
@@ -161,8 +160,18 @@ def import_file(
 ) -> ImportResult:
     """Import an inventory file into `register` (a riskclass.register.api.Register); see the module docstring."""
     rows, notes = read_inventory(path, id_col, column, name_col, encoding, delimiter, sheet)
+    return import_rows(register, rows, notes, path, progress)
+
+
+def import_rows(
+    register, rows: list[Incoming], notes: list[str], path: str, progress: ProgressFn | None = None
+) -> ImportResult:
+    """`import_file` for rows already read (`read_inventory`): the CLI reads the file before it creates a register,
+    so a file refused whole leaves no empty register behind."""
     result = apply_rows(register, rows, "standard input" if path == "-" else os.path.basename(path), progress)
     result.notes = notes + result.notes
+    listed = {r.id for r in rows}
+    result.absent = sum(1 for pid in register.ids() if pid not in listed)
     return result
 
 
@@ -206,9 +215,11 @@ def _undecodable_result(register) -> Stored:
     return stored(
         RiskclassError(
             UNDECODABLE_ERROR + " in the file's encoding (kept as \\xNN, not assessed): "
-            "fix them, or pass --encoding if the whole file is in another encoding"
+            "fix them, or pass --encoding if the whole file is in another encoding",
+            zh="描述中有不属于文件编码的字节（保留为 \\xNN，未评估）："
+            "请修正，或在整个文件是另一种编码时使用 --encoding",
         ),
-        register.engine.rulebook.version,
+        register.rulebook_version,
     )
 
 
@@ -227,9 +238,8 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
         for r in rows
         if not r.undecodable and (r.id not in before or before[r.id].text != r.description or not before[r.id].latest)
     ]
-    assessor = register.assessor
-    if todo:
-        assessor.assess(todo, (lambda d, t: progress("assess", d, t)) if progress else None)
+    if todo:  # the model is loaded only when there is something to assess: a re-import of an unchanged file is quick
+        register.assessor.assess(todo, (lambda d, t: progress("assess", d, t)) if progress else None)
     stamp = now_utc()
     # 2. One transaction: re-read under the lock (another process may have written meanwhile), then write.
     with register.transaction() as db:
@@ -271,18 +281,19 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
                     progress("write", n, len(rows))
                 continue  # only the name or columns changed: the assessment still holds
             answers = saved.get(r.id)
-            outcome = _undecodable_result(register) if r.undecodable else assessor.assess([(r.description, answers)])[0]
+            if r.undecodable:
+                outcome = _undecodable_result(register)
+            else:
+                outcome = register.assessor.assess([(r.description, answers)])[0]
             result.assessed += 1
             insert_assessment(db, r.id, version, outcome, stamp)
             if outcome.error:
                 result.errors.append((r.id, outcome.error))
+                if outcome.error_zh:
+                    result.errors_zh[r.id] = outcome.error_zh
             change = tier_change(r.id, r.name, state.latest if state else None, outcome)
             if change is not None:
                 result.tier_changes.append(change)
             if progress:
                 progress("write", n, len(rows))
     return result
-
-
-def summary_json(result: ImportResult) -> str:
-    return json.dumps(result.to_dict(), ensure_ascii=False)

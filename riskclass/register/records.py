@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 TIERS = ("high", "medium", "low")
+MAX_ID_CHARS = 200  # an inventory id (AI-0026, 2024-收-017 …), not a paragraph: a longer one is the wrong column
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class AssessmentRecord:
     answers: dict[str, bool]  # follow-up answers it was made with
     error: str
     versions: Versions
+    error_zh: str = ""  # the error in Chinese, when it has one
+
+    def error_text(self, lang: str) -> str:
+        """The error in the reader's language (English when it has no Chinese text)."""
+        return self.error_zh if lang == "zh" and self.error_zh else self.error
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -115,6 +121,10 @@ class ProductRow:
     assessed_at: str | None
     versions: Versions | None  # of the latest assessment
     error: str = ""  # why the latest assessment failed ("" when it did not)
+    error_zh: str = ""  # the same in Chinese, when it has one
+
+    def error_text(self, lang: str) -> str:
+        return self.error_zh if lang == "zh" and self.error_zh else self.error
 
     def to_dict(self) -> dict:
         return {
@@ -196,8 +206,10 @@ class ImportResult:
     unchanged: int = 0
     assessed: int = 0  # descriptions assessed (new and changed ones; all of them for a rescore)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (product id, why its assessment failed)
+    errors_zh: dict[str, str] = field(default_factory=dict)  # product id → the same in Chinese, when it has one
     tier_changes: list[TierChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the reading changed or skipped (as batch reports it)
+    absent: int = 0  # products in the register that the imported file does not list (kept, never deleted)
 
     def to_dict(self) -> dict:
         return {
@@ -208,6 +220,7 @@ class ImportResult:
             "errors": [{"id": i, "error": e} for i, e in self.errors],
             "tier_changes": [c.to_dict() for c in self.tier_changes],
             "notes": list(self.notes),
+            "absent": self.absent,
         }
 
 

@@ -63,13 +63,15 @@ def rescore(register, progress: ProgressFn | None = None) -> ImportResult:
             else:
                 outcome = assessor.assess([(state.text, saved.get(pid))])[0]
             result.assessed += 1
+            if outcome.error:  # reported whether or not it is new: the product still has no tier
+                result.errors.append((pid, outcome.error))
+                if outcome.error_zh:
+                    result.errors_zh[pid] = outcome.error_zh
             if state.latest is not None and _same(state.latest, outcome):
                 result.unchanged += 1
                 continue
             result.changed += 1
             insert_assessment(db, pid, state.version, outcome, stamp)
-            if outcome.error:
-                result.errors.append((pid, outcome.error))
             change = tier_change(pid, state.name, state.latest, outcome)
             if change is not None:
                 result.tier_changes.append(change)

@@ -126,6 +126,12 @@ CREATE INDEX decisions_by_product ON decisions(product_id, recorded_at);
 """
 
 
+# Version 3: an assessment's error in Chinese too (RiskclassError.zh), so `show` and `import` speak one language.
+_V3 = """
+ALTER TABLE assessments ADD COLUMN error_zh TEXT NOT NULL DEFAULT '';
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def migrate(db: sqlite3.Connection) -> None:
         # One statement at a time (executescript would COMMIT the transaction the migration runs in); SQLite itself
@@ -142,12 +148,19 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return migrate
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2))
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2), _script(_V3))
 """MIGRATIONS[n] takes a register from schema version n to n + 1 (0: an empty file)."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # ---- opening --------------------------------------------------------------------------------------------------------
+
+
+def check_register_path(path: Path) -> None:
+    """Refuse, before any other work, a register path that can never be used (a directory, a FIFO, a file that is not
+    SQLite); a missing one is fine (import creates it)."""
+    if path.exists():
+        _check_path(path, create=False)
 
 
 def _check_path(path: Path, create: bool) -> None:
@@ -237,6 +250,8 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
                 zh=f"登记册 {path} 由更新版本的 riskclass 写入（结构版本 {version}，本版本最多读取 {SCHEMA_VERSION}）："
                 "请升级 riskclass",
             )
+        # Damage found now is one line and nothing written; found mid-import it would be a failed transaction. It
+        # reads the whole file, but a register is small (about 1 KB a product: benchmarks/bench_register.py).
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise _damaged(path, sqlite3.DatabaseError(check))
