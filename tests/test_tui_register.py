@@ -26,7 +26,16 @@ from riskclass.tui.screens.register import RegisterScreen
 from riskclass.tui.widgets.tier_badge import TierBadge
 
 SIZE = (120, 36)
-GROUPS = ("assess", "engine", "register", "register-detail", "register-open", "register-answers", "register-ticks")
+GROUPS = (
+    "assess",
+    "engine",
+    "register",
+    "register-detail",
+    "register-open",
+    "register-answers",
+    "register-ticks",
+    "register-description",
+)
 STAMP = "2026-11-20T09:30:00.000000Z"  # every stored time, so the history pane reads the same on every run
 
 PRODUCTS = [
@@ -252,6 +261,33 @@ async def test_enter_opens_a_product_and_its_answers_and_ticks_are_kept_in_the_r
         await pilot.press("ctrl+n")  # a new product is not the register's: answers go nowhere
         await settle(pilot)
         assert assess.product is None
+
+
+@aio
+async def test_an_edited_description_is_saved_as_the_products_next_version(register):
+    app = make_app(register)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_register(pilot)
+        screen.query_one("#register-table", DataTable).move_cursor(row=1)  # AI-0002 缺陷检测
+        await pilot.press("enter")
+        await settle(pilot)
+        assess = app.assess_screen
+        footer = lambda: {b.binding.description for b in assess.active_bindings.values() if b.binding.show}  # noqa: E731
+        assert "存入登记册" not in footer()  # nothing edited yet: nothing to save
+        assess.query_one("#description").insert("，并按检测结果给工人打绩效分")
+        await settle(pilot)
+        assert "存入登记册" in footer() and assess.assessment.tier == "high"
+        await pilot.press("f8")
+        await settle(pilot)
+        assert any("已存为 AI-0002 的第 2 版描述" in m for m, _ in notes(app))
+        assert "存入登记册" not in footer()  # the register holds this text now
+
+        screen = await open_register(pilot)
+        assert column(screen, "tier")[1] == "高"  # assessed by the register too
+        assert "v2" in history(screen) and "按检测结果给工人打绩效分" in history(screen)
+    with Register.open(register[0], audit_log=register[1], engine=Engine(model=None)) as reg:
+        product = reg.product("AI-0002")
+    assert [d.version for d in product.descriptions] == [1, 2] and product.columns == {"owner": "制造部"}
 
 
 @aio

@@ -443,10 +443,32 @@ class RiskclassApp(App[int]):
                 return
         self.post_message(RegisterSaved(pid, what))
 
+    def save_description(self, product: ProductRef, text: str) -> None:
+        self._save_description(product, text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-description")
+    def _save_description(self, product: ProductRef, text: str) -> None:
+        """A new description version (columns kept: the app edits the description, not the inventory)."""
+        with self._save_lock:
+            try:
+                reg = self.open_register()
+                reg.add_or_update(product.id, product.name, text, None, source="riskclass app")
+                version = reg.product(product.id).descriptions[-1].version
+            except RiskclassError as exc:
+                self.post_message(RegisterSaved(product.id, "description", exc.text(self.lang)))
+                return
+        self.post_message(RegisterSaved(product.id, "description", version=version, text=text))
+
     @on(RegisterSaved)
     def _register_saved(self, message: RegisterSaved) -> None:
         if message.error:
             self.notify(t("register.save_failed", self.lang, id=message.pid, error=message.error), severity="error")
+            return
+        if message.what == "description":
+            product = self.assess_screen.product
+            if product is not None and product.id == message.pid:
+                self.assess_screen.description_saved(message.text)
+            self.notify(t("register.description_saved", self.lang, id=message.pid, version=message.version))
 
     @property
     def _batch_screen(self):
@@ -498,6 +520,12 @@ class RiskclassApp(App[int]):
         yield SystemCommand(t("binding.new", lang), t("cmd.new", lang), self._on_assess("action_new"))
         yield SystemCommand(t("binding.open", lang), t("cmd.open", lang), self._on_assess("action_open"))
         yield SystemCommand(t("binding.clear", lang), t("cmd.clear", lang), self._on_assess("action_clear"))
+        if self.assess_screen.product is not None:
+            yield SystemCommand(
+                t("binding.save_description", lang),
+                t("cmd.save_description", lang),
+                self._on_assess("action_save_description"),
+            )
         yield SystemCommand(t("binding.batch", lang), t("cmd.batch", lang), self.action_batch)
         yield SystemCommand(t("binding.register", lang), t("cmd.register", lang), self.action_register)
         yield SystemCommand(t("binding.focus_questions", lang), t("cmd.focus_questions", lang), self._focus_questions)

@@ -50,6 +50,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.cycle_review": ("需复核", "Needs review"),
     "binding.cycle_sort": ("排序", "Sort"),
     "binding.reverse_sort": ("倒序", "Reverse"),
+    "binding.save_description": ("存入登记册", "Save to register"),
     "binding.new": ("新建", "New"),
     "binding.open": ("打开", "Open"),
     "binding.clear": ("清空", "Clear"),
@@ -76,6 +77,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmd.register": (
         "打开登记册：团队的全部 AI 产品、等级、复核决定和历史",
         "Open the register: the team's AI products, their tiers, decisions and history",
+    ),
+    "cmd.save_description": (
+        "把修改后的描述存为登记册中该产品的新版本",
+        "Keep the edited description as the product's next version in the register",
     ),
     "cmd.new": (
         "评估另一个产品：清空描述、回答和已勾选的步骤",
@@ -288,6 +293,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "register.opened": (
         "已打开 {id} {name}：回答和勾选会保存到登记册",
         "Opened {id} {name}: answers and ticks are saved to the register",
+    ),
+    "register.description_saved": (
+        "已存为 {id} 的第 {version} 版描述",
+        "Saved as version {version} of {id}'s description",
     ),
     "register.save_failed": ("未能保存到登记册（{id}）：{error}", "Not saved to the register ({id}): {error}"),
     "help.register": ("登记册页", "Register screen"),

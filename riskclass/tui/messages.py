@@ -74,10 +74,13 @@ class OpenProduct(Message):
 
 
 class RegisterSaved(Message):
-    """Answers or ticks were saved to the register (`error` empty), or could not be (`error`: a one-line reason)."""
+    """Answers, ticks or a description were saved to the register (`error` empty), or could not be (`error`: a
+    one-line reason)."""
 
-    def __init__(self, pid: str, what: str, error: str = "") -> None:
+    def __init__(self, pid: str, what: str, error: str = "", version: int = 0, text: str = "") -> None:
         super().__init__()
         self.pid = pid
-        self.what = what  # "answers" or "ticks"
+        self.what = what  # "answers", "ticks" or "description"
         self.error = error
+        self.version = version  # a saved description: its version number, and its text
+        self.text = text

@@ -42,6 +42,7 @@ class AssessScreen(Screen):
         Binding("ctrl+n", "new", "New"),
         Binding("ctrl+o", "open", "Open"),
         Binding("f4", "clear", "Clear"),  # the text area keeps ctrl+k and ctrl+u for editing lines
+        Binding("f8", "save_description", "Save to register"),  # the text area binds F6 and F7 (select)
     ]
 
     class Assessed(Message):
@@ -81,8 +82,7 @@ class AssessScreen(Screen):
         self._asked: dict[str, Question] = {}  # every question asked about the current product, in first-asked order
         self._generation = 0  # bumped by every edit or answer: results of older requests are dropped
         self._debounce: Timer | None = None
-        self._had_questions = False
-        self._had_assessment = False
+        self._bindings_state = (False, False, False)  # what the footer last showed: see _sync_bindings
         self.prior: Lookup | None = None  # the latest review decision about the current description, if any
         self._audit_problem_shown = ""  # said once, not after every keystroke
         self.saved_as: Path | None = None  # the file this assessment was opened from: Ctrl+S proposes it again
@@ -131,6 +131,7 @@ class AssessScreen(Screen):
         self._generation += 1
         text = event.text_area.text
         self._update_count(text)
+        self._sync_bindings()  # F8 appears once a register product's description is edited
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.start_assessment)
@@ -280,12 +281,31 @@ class AssessScreen(Screen):
 
     def _sync_bindings(self) -> None:
         """F2 (answer questions) is in the footer only while there are questions, F3 (review) while there is an
-        assessment; refresh only when that changes."""
-        has_questions = bool(self.assessment and self._shown_questions(self.assessment))
-        has_assessment = self.assessment is not None
-        if (has_questions, has_assessment) != (self._had_questions, self._had_assessment):
-            self._had_questions, self._had_assessment = has_questions, has_assessment
+        assessment, F8 (save to the register) while a register product's text is edited; refresh only on a change."""
+        state = (
+            bool(self.assessment and self._shown_questions(self.assessment)),
+            self.assessment is not None,
+            self._description_edited(),
+        )
+        if state != self._bindings_state:
+            self._bindings_state = state
             self.refresh_bindings()
+
+    def _description_edited(self) -> bool:
+        product = self.product
+        return product is not None and bool(self.text.strip()) and self.text != product.description
+
+    def action_save_description(self) -> None:
+        """Keep the edited description as the product's next version in the register (assessed there, with the
+        product's saved answers), so the next person who opens it sees this text."""
+        if self._description_edited() and self.product is not None:
+            self.app.save_description(self.product, self.text)
+
+    def description_saved(self, text: str) -> None:
+        """The register now holds `text` as the product's description: decisions about it are linked to it."""
+        if self.product is not None:
+            self.product = ProductRef(self.product.id, self.product.name, text)
+        self._sync_bindings()
 
     def _hint_done(self, a: Assessment) -> None:
         self._hint(t("assess.hint_done", self.lang, chars=f"{len(a.description):,}", engine=self.app.engine_label))
@@ -362,11 +382,8 @@ class AssessScreen(Screen):
             self.query_one(AssessmentView).scroll_to_widget(self.query_one("#questions"), top=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if (
-            action in ("new", "open", "clear", "assess_now", "focus_questions", "review")
-            and self.app.screen is not self
-        ):
-            return False  # a dialog is open over the Assess screen
+        if action == "save_description":
+            return self._description_edited()  # a register product whose text differs from the register's
         if action == "focus_questions":
             return bool(self.assessment and self._shown_questions(self.assessment))  # hidden from the footer if none
         if action == "review":
