@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -14,7 +14,6 @@ from textual.screen import Screen
 
 from riskclass.audit.log import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
-from riskclass.register import Register, register_path
 from riskclass.tui.i18n import error_title, localize_bindings, other_language, t
 from riskclass.tui.messages import (
     EngineReady,
@@ -26,6 +25,9 @@ from riskclass.tui.messages import (
     ReviewRecorded,
 )
 from riskclass.tui.screens.assess import AssessScreen
+
+if TYPE_CHECKING:
+    from riskclass.register import Register  # imported when the register is first opened: it pulls in batch
 
 EngineFactory = Callable[[], object]
 
@@ -97,7 +99,7 @@ class RiskclassApp(App[int]):
         self.theme = DARK
         # The register: --register, else RISKCLASS_REGISTER, else the XDG default (riskclass.register.register_path,
         # as `riskclass register` resolves it); opened on first use, from a worker.
-        self.register_path = register_path(register)
+        self.register_arg = register
         self._products: Register | None = None
         self._products_lock = threading.Lock()
         self._save_lock = threading.Lock()  # one save to the register at a time, newest state last
@@ -375,7 +377,7 @@ class RiskclassApp(App[int]):
                 self._engine_final.wait()
                 from riskclass.register import Register
 
-                self._products = Register.open(self.register_path, engine=self.engine, audit_log=self.audit.path)
+                self._products = Register.open(self.register_arg, engine=self.engine, audit_log=self.audit.path)
             return self._products
 
     def on_unmount(self) -> None:
