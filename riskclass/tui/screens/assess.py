@@ -382,6 +382,8 @@ class AssessScreen(Screen):
             self.query_one(AssessmentView).scroll_to_widget(self.query_one("#questions"), top=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.app.screen is not self and action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
+            return False  # a dialog is open over the Assess screen: its keys do nothing, so its footer hides them
         if action == "save_description":
             return self._description_edited()  # a register product whose text differs from the register's
         if action == "focus_questions":
