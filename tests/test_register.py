@@ -555,6 +555,12 @@ def test_review_by_id_links_a_verified_decision(capsys, tmp_path, reg_path, monk
     empty = write(tmp_path / "empty-keyring.txt", "# nobody\n")
     d = json.loads(cli(capsys, "register", "show", "AI-0003", *args, "--keyring", str(empty), "--json")[1])
     assert d["decisions"] == [] and d["decided_tier"] is None
+    # An audit log that cannot be read: no decision shown, and a one-line warning says why.
+    code, out, err = cli(
+        capsys, "register", "list", "--register", str(reg_path), "--audit-log", str(tmp_path), "--json"
+    )
+    assert code == 0 and [r["decided_tier"] for r in json.loads(out)] == [None, None, None]
+    assert err.count("\n") == 1 and "复核决定无法验证" in err
 
 
 def test_review_by_id_refuses_unknown_ids_and_a_second_description(capsys, tmp_path, reg_path):

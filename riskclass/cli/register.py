@@ -389,6 +389,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as reg:
         rows = reg.products(tier=args.tier, needs_review=True if args.needs_review else None, search=args.search)
         path = reg.path
+        _warn_unverifiable(reg, lang)
     if args.json:
         sys.stdout.write(json.dumps([r.to_dict() for r in rows], ensure_ascii=False) + "\n")
         return ExitCode.OK
@@ -420,6 +421,18 @@ def _when(stamp: str | None) -> str:
     return f"{stamp[:19].replace('T', ' ')} UTC" if stamp else ""
 
 
+def _warn_unverifiable(reg: Any, lang: str) -> None:
+    """Decisions are linked but the audit log cannot be read: none is shown, and the user is told why."""
+    problem = reg.audit_problem
+    if problem is not None:
+        text = problem.text(lang) if hasattr(problem, "text") else str(problem)
+        W = {
+            "zh": "警告：{p}；复核决定无法验证，未显示",
+            "en": "warning: {p}; review decisions cannot be verified and are not shown",
+        }
+        print("riskclass: " + W[lang].format(p=text), file=sys.stderr)
+
+
 def _answer_word(value: bool | None, lang: str) -> str:
     W = WORDS[lang]
     return W["unknown"] if value is None else W["yes"] if value else W["no"]
@@ -432,6 +445,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     W, c = WORDS[lang], WORDS[lang]["colon"]
     with _open(args) as reg:
         product = reg.product(args.id)
+        _warn_unverifiable(reg, lang)
     if args.json:
         sys.stdout.write(json.dumps(product.to_dict(), ensure_ascii=False) + "\n")
         return ExitCode.OK
@@ -515,6 +529,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     lang = _out_lang(args)
     with _open(args) as reg:
         n = export_csv(reg, args.output, lang, args.excel, args.force, not args.no_formula_guard)
+        _warn_unverifiable(reg, lang)
     where = "standard output" if args.output == "-" else args.output
     print(WORDS[lang]["exported"].format(n=n, path=where), file=sys.stderr)
     return ExitCode.OK

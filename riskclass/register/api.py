@@ -143,6 +143,9 @@ class Register:
         self.audit_log_path = audit_log
         self.keyring_path = keyring
         self._audit: AuditLog | None = None
+        self.audit_problem: Exception | None = None
+        """Why the audit log could not be read the last time decisions were looked up (None: it could, or none are
+        linked): the CLI warns, the terminal app can say so; the decisions are then not shown."""
         self._lock = threading.RLock()
 
     @classmethod
@@ -322,8 +325,10 @@ class Register:
             return {}
         try:
             contents = self.audit().read()
-        except RiskclassError:
+        except RiskclassError as exc:
+            self.audit_problem = exc
             return {}
+        self.audit_problem = None
         return {e.decision.hash: e for e in contents.entries if e.trusted}
 
     def _decisions(self, pid: str) -> list[DecisionRecord]:
