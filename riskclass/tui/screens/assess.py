@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,11 +21,13 @@ from riskclass.engine.assessment import Assessment, Question
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import error_title, localize_tree, t
 from riskclass.tui.messages import ProductRef
-from riskclass.tui.saved import SavedAssessment, load_saved
 from riskclass.tui.widgets.assessment_view import AssessmentView
 from riskclass.tui.widgets.checklist import Checklist
 from riskclass.tui.widgets.description_area import DescriptionArea
 from riskclass.tui.widgets.questions import QuestionsPanel
+
+if TYPE_CHECKING:
+    from riskclass.tui.saved import SavedAssessment  # imported on Ctrl+O: it loads the report reader
 
 # Pause after the last keystroke before assessing: long enough not to assess every character of a word being typed
 # through an input method, short enough to feel live (a rules-only assessment takes ~5 ms, with the model ~10 ms).
@@ -191,6 +193,8 @@ class AssessScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def read_saved(self, path: Path) -> None:
         """Read and check the file off the UI thread (up to 20 MB of JSON, and the rulebook on first use)."""
+        from riskclass.tui.saved import load_saved
+
         try:
             saved = load_saved(path)
         except RiskclassError as exc:
