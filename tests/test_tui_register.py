@@ -338,3 +338,18 @@ async def test_no_register_yet_says_how_to_make_one(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, AssessScreen)
+
+
+def test_the_app_takes_its_register_from_the_command_line(monkeypatch, tmp_path):
+    """`riskclass --register PATH` opens the app on that register; the register command's own --register is apart."""
+    import riskclass.cli.main as cli
+    import riskclass.tui as tui
+
+    opened = {}
+    monkeypatch.setattr(tui, "run", lambda **kwargs: opened.update(kwargs) or 0)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert cli.main(["--register", str(tmp_path / "team.sqlite3"), "--lang", "en"]) == 0
+    assert opened["register"] == str(tmp_path / "team.sqlite3") and opened["lang"] == "en"
+    args = cli.build_parser().parse_args(["register", "list", "--register", "other.sqlite3"])
+    assert args.register == "other.sqlite3" and args.app_register is None
