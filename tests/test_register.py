@@ -674,3 +674,25 @@ def test_api_keeps_columns_when_the_terminal_app_edits_a_description(tmp_path, r
         assert reg.product("P1").columns == {"owner": "物业", "部门": "安保"}
         with pytest.raises(Exception, match="unknown criterion H9"):
             reg.save_answers("P1", {"H9": True}, reassess=False)  # checked even when not re-assessing
+
+
+def test_list_and_show_golden(capsys, tmp_path, reg_path):
+    import re
+
+    from riskclass.rulebook.rules import load_rulebook
+
+    rulebook = load_rulebook().version  # a rulebook release does not change what is shown
+
+    imported(capsys, tmp_path, reg_path)
+    imported(capsys, tmp_path, reg_path, INVENTORY_2)
+    stamp = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?( UTC|Z)?")
+    for lang in ("zh", "en"):
+        shown = ""
+        for command in (("list",), ("show", "AI-0003")):
+            shown += cli(capsys, "--lang", lang, "register", *command, "--register", str(reg_path))[1]
+        shown = stamp.sub("TIME", shown).replace(str(reg_path), "REGISTER").replace(rulebook, "RULEBOOK")
+        shown = re.sub(r"inventory-[0-9a-f]{8}\.csv", "inventory.csv", shown)
+        golden = GOLDEN / f"list-show-{lang}.txt"
+        if os.environ.get("RISKCLASS_UPDATE_GOLDEN"):
+            golden.write_text(shown, encoding="utf-8")
+        assert shown == golden.read_text(encoding="utf-8")

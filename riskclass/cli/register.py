@@ -421,6 +421,17 @@ def _when(stamp: str | None) -> str:
     return f"{stamp[:19].replace('T', ' ')} UTC" if stamp else ""
 
 
+def _titles(lang: str) -> dict[str, str]:
+    """Criterion id → its title, and "obligation:" + id → the obligation's title, from the current rulebook: `show`
+    names them as a reader needs them (an id an older rulebook had and this one lacks stays an id)."""
+    from riskclass.rulebook.rules import load_rulebook
+
+    rb = load_rulebook()
+    titles = {cid: c.title.get(lang) for cid, c in rb.criteria.items()}
+    titles.update({"obligation:" + o.id: o.title.get(lang) for o in rb.obligations})
+    return titles
+
+
 def _warn_unverifiable(reg: Any, lang: str) -> None:
     """Decisions are linked but the audit log cannot be read: none is shown, and the user is told why."""
     problem = reg.audit_problem
@@ -466,14 +477,18 @@ def _cmd_show(args: argparse.Namespace) -> int:
         ))  # fmt: skip
         if latest.error:
             lines.append(f"  {W['error']}{c}{latest.error_text(lang)}")
+        titles = _titles(lang)
         for key, ids in (
             ("criteria", latest.criteria),
             ("red_flags", latest.red_flags),
             ("possible", latest.possible_criteria),
-            ("obligations", latest.obligations),
         ):
             if ids:
-                lines.append(f"  {W[key]}{c}{_ids(ids, lang)}")
+                named = tuple(f"{i} {titles[i]}" if i in titles else i for i in ids)
+                lines.append(f"  {W[key]}{c}{_ids(named, lang)}")
+        if latest.obligations:
+            named = tuple(titles.get("obligation:" + i, i) for i in latest.obligations)
+            lines.append(f"  {W['obligations']}{c}{_ids(named, lang)}")
         if latest.questions:
             lines.append(f"  {W['questions']}{c}")
             lines += [f"    {q.criterion}{c}{q.text(lang)}" for q in latest.questions]
@@ -519,7 +534,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         lines.append(f"  {W['earlier_descriptions']}{c}")
         for d in product.descriptions[-2::-1]:
             lines.append(f"    v{d.version} ({_when(d.added_at)}){c}{printable(d.text)}")
-    print("\n".join(lines))
+    print("\n".join(line.rstrip() for line in lines))
     return ExitCode.OK
 
 

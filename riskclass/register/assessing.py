@@ -147,5 +147,10 @@ class Assessor:
                 try:
                     out.extend(self.fast.assess_many([d]))
                 except Exception as exc:
-                    out.append(RiskclassError(f"internal error on this description: {type(exc).__name__}: {exc}"))
+                    out.append(
+                        RiskclassError(
+                            f"internal error on this description: {type(exc).__name__}: {exc}",
+                            zh=f"评估此描述时出现内部错误：{type(exc).__name__}: {exc}",
+                        )
+                    )
             return out
