@@ -619,8 +619,9 @@ def test_compare_lists_the_rows_whose_tier_changed(tmp_path, capsys):
     assert run_main(str(new), "--compare", str(old)) == 0
     captured = capsys.readouterr()
     listed = list(csv.reader(io.StringIO(captured.out)))
-    assert listed[0] == list(compare.COMPARE_COLUMNS)
-    assert listed[1][:4] == ["4", "1", "low", "high"] and listed[1][-1] == "给贷款申请人打分的模型"
+    # The input has an `id` column: rows are paired by it, and the id and the criteria gained follow the columns.
+    assert listed[0] == list(compare.COMPARE_ID_COLUMNS)
+    assert listed[1][:4] == ["4", "1", "low", "high"] and listed[1][6] == "给贷款申请人打分的模型"
     assert "1 changed tier: low→high 1" in captured.err
 
 

@@ -14,6 +14,8 @@ CORE = [
     "riskclass.cli.main",
     "riskclass.errors",
     "riskclass.audit.log",
+    "riskclass.register",
+    "riskclass.cli.register",
 ]
 
 

@@ -15,19 +15,21 @@ import pytest
 pytest.importorskip("textual")
 
 from textual import events
-from textual.widgets import DataTable, Input, RadioSet, Select, TextArea
+from textual.widgets import Button, DataTable, Input, RadioSet, Select, TextArea
 
 from riskclass.engine.decide import Engine
 from riskclass.errors import InputError
 from riskclass.reports.report import marked_description
 from riskclass.reports.terminal import non_overlapping
 from riskclass.tui.app import RiskclassApp, rules_only_engine
-from riskclass.tui.messages import Citation, OpenArticles
+from riskclass.tui.messages import Citation, OpenArticles, ProductRef
 from riskclass.tui.screens.article import ArticleScreen
 from riskclass.tui.screens.assess import AssessScreen
 from riskclass.tui.screens.batch import BatchScreen
+from riskclass.tui.screens.confirm import ConfirmScreen
 from riskclass.tui.screens.export import ExportScreen
 from riskclass.tui.screens.help import HelpScreen
+from riskclass.tui.screens.open import OpenScreen
 from riskclass.tui.widgets.assessment_view import AssessmentView
 from riskclass.tui.widgets.evidence import criterion_style
 from riskclass.tui.widgets.tier_badge import TierBadge
@@ -35,7 +37,7 @@ from riskclass.tui.widgets.tier_badge import TierBadge
 SIZE = (100, 32)
 LOAN = "一款为银行筛选贷款申请人的评分模型"
 THIN = "一个帮助老师的工具"  # too thin to judge: needs review, with follow-up questions
-GROUPS = ("assess", "engine", "batch", "header")
+GROUPS = ("assess", "engine", "batch", "header", "open")
 
 
 @pytest.fixture(autouse=True)
@@ -357,7 +359,7 @@ async def test_export_writes_markdown_and_json_and_reports_errors(tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         field = app.screen.query_one("#export-path", Input)
-        assert field.value == str(tmp_path / "riskclass-report")
+        assert field.value == str(tmp_path / "一款为银行筛选贷款申请人")  # the description's first words
         field.value = str(tmp_path / "loan.md")  # an extension is dropped: all three files are written
         await pilot.press("enter")
         await pilot.pause()
@@ -378,6 +380,137 @@ async def test_export_writes_markdown_and_json_and_reports_errors(tmp_path):
         await pilot.pause()
         assert any(s == "error" and "missing-dir" in m for m, s in notes(app))
         assert app.is_running and app.assess_screen.text == LOAN
+
+
+# ---- new, open, clear; the name Ctrl+S proposes; the decided tier ------------------------------------------------
+
+
+def shown_footer(screen) -> set[str]:
+    return {b.binding.description for b in screen.active_bindings.values() if b.binding.show}
+
+
+@aio
+async def test_new_open_and_clear(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, THIN)
+        screen = app.assess_screen
+        assert {"新建", "打开", "清空"} <= shown_footer(screen)
+        asked = screen.assessment.questions[0].criterion
+        await pilot.press("f2", "enter")  # 是 to the first question
+        await settle(pilot)
+        answered = screen.assessment
+        obligations = screen.query_one("#obligations")
+        obligations.focus()
+        obligations.highlighted = 0
+        await pilot.press("space")
+        assert "勾选" in shown_footer(screen)  # the checklist's own key, in the footer while it has the focus
+        ticked = set(obligations.done)
+        assert ticked and answered.answers == {asked: True}
+        app.export(tmp_path / "thin")
+
+        await pilot.press("ctrl+n")  # another product: nothing of this one is left
+        await settle(pilot)
+        assert screen.text == "" and screen.assessment is None and screen.answers == {} and not obligations.done
+        assert app.focused is screen.query_one("#description")
+
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, OpenScreen)
+        dialog.query_one("#open-path", Input).value = "nope.json"  # relative to the folder the app started in
+        await pilot.press("enter")
+        assert app.screen is dialog and "没有这个文件" in str(dialog.query_one("#open-error").render())
+        dialog.query_one("#open-path", Input).value = "thin.json"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.text == THIN and screen.answers == {asked: True} and screen.assessment == answered
+        assert obligations.done == ticked and obligations.get_option_at_index(0).prompt.plain.startswith("☑")
+        assert any("已打开" in m and "thin.json" in m for m, _ in notes(app))
+        assert app.proposed_export_base() == tmp_path / "thin"  # saving again proposes the file it came from
+
+        await pilot.press("f4")  # clear: the text, answers and ticks go; it is still the same product
+        await settle(pilot)
+        assert screen.text == "" and screen.answers == {} and not obligations.done and screen.assessment is None
+        assert app.proposed_export_base() == tmp_path / "thin"
+
+        (tmp_path / "notes.json").write_text('{"title": "not an assessment"}', encoding="utf-8")
+        await type_description(pilot, LOAN)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#open-path", Input).value = "notes.json"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.text == LOAN  # a file that is not an assessment loses nothing
+        assert any(s == "error" and "无法打开" in m and "notes.json" in m for m, s in notes(app))
+
+
+@pytest.mark.parametrize(("lang", "yes", "no"), [("zh", "是", "否"), ("en", "Yes", "No")])
+@aio
+async def test_ctrl_s_proposes_a_name_from_the_product_and_asks_before_overwriting(tmp_path, lang, yes, no):
+    app = make_app(tmp_path, lang=lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, "AI resume screening for large employers. It ranks every candidate.")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("#export-path", Input).value == str(
+            tmp_path / "AI_resume_screening_for_large_employers"
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+
+        app.assess_screen.product = ProductRef("AI-0026", "招聘/筛选 助手")  # as the register knows it
+        base = tmp_path / "AI-0026-招聘_筛选_助手"  # no separator or space is left in a file name
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("#export-path", Input).value == str(base)
+        await pilot.press("enter")
+        await pilot.pause()
+        md, js = Path(f"{base}.md"), Path(f"{base}.json")
+        assert app.screen is app.assess_screen and md.exists() and js.exists()
+
+        md.write_text("edited by hand", encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("#export-path", Input).value == str(base)
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        question = str(dialog.query_one("#confirm-question").render())
+        assert str(md) in question and str(js) in question and f"{base}.html" in question
+        assert (str(dialog.query_one("#confirm-yes").label), str(dialog.query_one("#confirm-no").label)) == (yes, no)
+        await pilot.press("enter")  # No has the focus: a stray Enter overwrites nothing, the name can be changed
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen) and md.read_text(encoding="utf-8") == "edited by hand"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen is app.assess_screen and md.read_text(encoding="utf-8").startswith("# ")  # a report again
+
+
+@aio
+async def test_the_badge_shows_the_reviewers_decided_tier_beside_the_suggestion(tmp_path):
+    from riskclass.audit.log import AuditLog
+
+    log_path = tmp_path / "audit.jsonl"
+    AuditLog(log_path).record(Engine(model=None).assess(LOAN), "张三", "medium", "评分只作参考")
+    app = RiskclassApp(engine_factory=rules_only_engine, start_dir=tmp_path, audit_log=log_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, LOAN)
+        view = app.assess_screen.query_one(AssessmentView)
+        decided = view.query_one("#decided-tier", TierBadge)
+        assert str(view.query_one("#tier").render()) == "高风险"
+        assert decided.display and str(decided.render()) == "复核决定：中风险" and decided.has_class("-medium")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert str(decided.render()) == "Decided: Medium risk"
+        await pilot.press("ctrl+n")
+        await type_description(pilot, "工厂零件缺陷检测")  # no decision about this product
+        assert not decided.display
 
 
 # ---- language, help, palette, themes ------------------------------------------------------------------------
@@ -403,7 +536,8 @@ async def test_switching_language_relabels_everything():
         await pilot.pause()
         assert app.lang == "zh" and str(screen.query_one(TierBadge).render()) == "低风险"
         footer = {b.binding.description for b in screen.active_bindings.values() if b.binding.show}
-        assert {"立即评估", "导出", "批量", "English", "帮助"} <= footer
+        assert {"立即评估", "批量", "English", "帮助"} <= footer
+        assert "导出… ^s" in str(screen.query_one("#export", Button).label)  # Ctrl+S is on its button
 
 
 @aio
@@ -449,6 +583,80 @@ async def test_english_start_help_palette_and_themes():
         assert isinstance(app.screen, BatchScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Run", "Cancel run", "Browse"} <= titles  # the batch screen's actions too
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_palette_and_textuals_own_commands_speak_the_interface_language(tmp_path, lang):
+    from textual.command import CommandPalette
+
+    words = {
+        "zh": (
+            "主题",
+            "退出",
+            "按键",
+            "截图",
+            "搜索命令…",
+            "没有匹配的命令",
+            "搜索主题…",
+            "截图已保存",
+            "按 Ctrl+Q 退出",
+        ),
+        "en": (
+            "Theme",
+            "Quit",
+            "Keys",
+            "Screenshot",
+            "Search for commands…",
+            "No matches found",
+            "Search for themes…",
+            "Screenshot saved",
+            "Press Ctrl+Q to quit",
+        ),
+    }[lang]
+    theme, quit_, keys, shot, placeholder, no_matches, themes, saved, how_to_quit = words
+    app = make_app(tmp_path, lang=lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {theme, quit_, keys, shot} <= set(commands)
+        if lang == "zh":  # none of Textual's English titles or help lines is left
+            assert not {"Theme", "Quit", "Keys", "Screenshot", "Maximize"} & set(commands)
+            assert not any(h.startswith(("Quit the application", "Save an SVG")) for h in map(str, commands))
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette) and palette.query_one(Input).placeholder == placeholder
+        palette.query_one(Input).value = "zzzzzz"
+        await wait_until(
+            pilot,
+            lambda: (
+                palette.query_one("CommandList").option_count
+                and palette.query_one("CommandList").get_option_at_index(0).id == "--no-matches"
+            ),
+            tries=150,
+        )
+        assert str(palette.query_one("CommandList").get_option_at_index(0).prompt.renderable) == no_matches
+        await pilot.press("escape")
+        await pilot.pause()
+
+        commands[keys].callback()  # Keys: the app's own help screen, every key in the interface language
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        commands[theme].callback()
+        await pilot.pause()
+        assert app.screen.query_one(Input).placeholder == themes
+        await pilot.press("escape")
+        await pilot.pause()
+
+        app.action_help_quit()  # what Ctrl+C says outside a text field
+        app.deliver_screenshot(path=str(tmp_path))
+        await wait_until(pilot, lambda: any(saved in m for m, _ in notes(app)), tries=200)
+        assert any(how_to_quit in m for m, _ in notes(app)) and any(saved in m for m, _ in notes(app))
+        assert list(tmp_path.glob("*.svg"))
 
 
 # ---- batch ----------------------------------------------------------------------------------------------------------
@@ -519,7 +727,15 @@ async def test_batch_run_filter_sort_and_open_a_row(tmp_path):
         screen.sort_by("tier")
         await pilot.pause()
         order = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert order == ["高", "高", "中", "低", "低", ""]  # table values in the interface language
+        assert [table.get_row_at(i)[6] for i in range(table.row_count)] == ["否", "否", "否", "否", "是", "是"]
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        order = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
         assert order == ["high", "high", "medium", "low", "low", ""]
+        assert table.get_row_at(5)[6] == "yes"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
 
         table.focus()
         table.move_cursor(row=2)  # medium: the customer-service bot

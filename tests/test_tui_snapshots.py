@@ -133,3 +133,27 @@ def test_review_dialog_over_an_earlier_decision(snap_compare, tmp_path, monkeypa
 
     app = RiskclassApp(lang="zh", engine_factory=rules_only_engine, audit_log="audit.jsonl")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_register_screen(snap_compare, lang, tmp_path):
+    """Five products, one decided by a reviewer (its history beside the table), every stored time fixed."""
+    from tests.test_tui_register import GROUPS as REGISTER_GROUPS
+    from tests.test_tui_register import build_register
+
+    path, log = build_register(tmp_path)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        deadline = time.monotonic() + 15
+        screen = pilot.app.screen
+        while time.monotonic() < deadline:  # the rows and the first product's history, read in workers, are shown
+            busy = any(w.group in REGISTER_GROUPS and not w.is_finished for w in pilot.app.workers)
+            if not busy and screen.query_one("#register-table").row_count and screen.product is not None:
+                break
+            await asyncio.sleep(0.01)
+        await settle(pilot)
+
+    app = RiskclassApp(lang=lang, engine_factory=rules_only_engine, audit_log=log, register=path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

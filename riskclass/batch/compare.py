@@ -25,6 +25,19 @@ class TierChange:
     tier: str
     previous_criteria: str
     criteria: str
+    id: str = ""  # the row's id when the outputs were paired by an id column
+
+    @property
+    def gained(self) -> tuple[str, ...]:
+        """Criteria that hold now and did not before."""
+        before = set(self.previous_criteria.split(";"))
+        return tuple(c for c in self.criteria.split(";") if c and c not in before)
+
+    @property
+    def lost(self) -> tuple[str, ...]:
+        """Criteria that held before and no longer do."""
+        now = set(self.criteria.split(";"))
+        return tuple(c for c in self.previous_criteria.split(";") if c and c not in now)
 
 
 @dataclass
@@ -32,6 +45,7 @@ class Comparison:
     rows: int
     previous_rows: int
     changes: list[TierChange]
+    id_column: str | None = None  # the column rows were paired by; None: paired by description
 
     @property
     def moves(self) -> Counter[tuple[str, str]]:
@@ -44,14 +58,68 @@ class Comparison:
 
 
 COMPARE_COLUMNS = ("row", "previous_row", "previous_tier", "tier", "previous_criteria", "criteria", "description")
+# Paired by id (--id-column, or an id column found by name in both outputs): the same columns, so scripts reading
+# them by position keep working, then the id and the criteria that came and went.
+COMPARE_ID_COLUMNS = (*COMPARE_COLUMNS, "id", "gained", "lost")
+
+Row = tuple[int, str, str, str, str]  # (row, description, tier, criteria, id)
 
 
-def _output_rows(path: str, column: str | None) -> Iterator[tuple[int, str, str, str]]:
-    """(row, description, tier, criteria) of each row of a `riskclass batch` output (CSV or JSONL)."""
+def _header(path: str) -> list[str]:
+    """The column names of a batch output (CSV: its header; JSONL: the `input` keys of its first line)."""
+    if _is_jsonl(path):
+        with open(path, encoding="utf-8-sig") as fh:
+            for line in fh:
+                if line.strip():
+                    try:
+                        inputs = json.loads(line)["input"]
+                    except (ValueError, KeyError, TypeError):
+                        return []
+                    return [str(k) for k in inputs] if isinstance(inputs, dict) else []
+        return []
+    with Table(path) as table:
+        return [h.strip() for h in table.raw_header]
+
+
+def _is_jsonl(path: str) -> bool:
     with _open_binary(path) as fh:
         head = fh.read(4096).lstrip(codecs.BOM_UTF8).lstrip()
-    if path.lower().endswith((".jsonl", ".ndjson")) or head.startswith(b"{"):
-        yield from _jsonl_rows(path, column)
+    return path.lower().endswith((".jsonl", ".ndjson")) or head.startswith(b"{")
+
+
+def pairing_column(previous: str, new: str, wanted: str | None) -> str | None:
+    """The id column to pair rows by: `wanted` (--id-column, which both outputs must have), else a column called id,
+    编号, 序号 … (the names `register import` and report file names look for) present in both; None: by description."""
+    from riskclass.reports.report import find_id_column
+
+    headers = {path: _header(path) for path in (previous, new)}
+    if wanted:
+        for path, names in headers.items():
+            if wanted.strip().casefold() not in [n.casefold() for n in names]:
+                raise InputError(
+                    f"{path}: no column {wanted!r} for --id-column; the columns are: {', '.join(names)}",
+                    zh=f"{path}：没有 --id-column 指定的列 {wanted!r}；现有的列：{'、'.join(names)}",
+                )
+        return wanted.strip()
+    found = [find_id_column(names, None) for names in headers.values()]
+    if None in found:
+        return None
+    names = [headers[p][i] for p, i in zip(headers, found, strict=True)]  # type: ignore[index]
+    return names[1] if names[0].casefold() == names[1].casefold() else None
+
+
+def _id_at(names: list[str], id_column: str | None) -> int | None:
+    if id_column is None:
+        return None
+    folded = [n.strip().casefold() for n in names]
+    want = id_column.strip().casefold()
+    return folded.index(want) if want in folded else None
+
+
+def _output_rows(path: str, column: str | None, id_column: str | None = None) -> Iterator[Row]:
+    """(row, description, tier, criteria, id) of each row of a `riskclass batch` output (CSV or JSONL)."""
+    if _is_jsonl(path):
+        yield from _jsonl_rows(path, column, id_column)
         return
     with Table(path) as table:
         header = [h.strip() for h in table.raw_header]
@@ -65,11 +133,13 @@ def _output_rows(path: str, column: str | None) -> Iterator[tuple[int, str, str,
         tier_at = len(header) - 1 - header[::-1].index("tier")
         crit_at = len(header) - 1 - header[::-1].index("criteria")
         desc_at = table.find_column(column)
+        id_at = _id_at(header, id_column)
         for row, (_, cells) in enumerate(table.records(), start=1):
-            yield row, cells[desc_at], cells[tier_at], cells[crit_at]
+            pid = cells[id_at].strip() if id_at is not None else ""
+            yield row, cells[desc_at], cells[tier_at], cells[crit_at], pid
 
 
-def _jsonl_rows(path: str, column: str | None) -> Iterator[tuple[int, str, str, str]]:
+def _jsonl_rows(path: str, column: str | None, id_column: str | None = None) -> Iterator[Row]:
     with open(path, encoding="utf-8-sig") as fh:
         for n, line in enumerate(fh, start=1):
             if not line.strip():
@@ -91,31 +161,37 @@ def _jsonl_rows(path: str, column: str | None) -> Iterator[tuple[int, str, str, 
                         zh=f"{path}:{n}：`input` 中没有描述列；请给出 --column NAME",
                     )
             criteria = ";".join(c["id"] if isinstance(c, dict) else str(c) for c in obj.get("criteria") or [])
-            yield obj.get("row", n), str(inputs[desc_key]), obj.get("tier") or "", criteria
+            keys = [str(k) for k in inputs]
+            id_at = _id_at(keys, id_column)
+            pid = str(inputs[keys[id_at]]).strip() if id_at is not None else ""
+            yield obj.get("row", n), str(inputs[desc_key]), obj.get("tier") or "", criteria, pid
 
 
-def compare_outputs(previous: str, new: str, column: str | None = None) -> Comparison:
+def compare_outputs(previous: str, new: str, column: str | None = None, id_column: str | None = None) -> Comparison:
     """Rows whose tier changed between two batch outputs of the same input.
 
-    Rows are matched by their description (the k-th occurrence of a text with the k-th), so rows inserted, removed or
-    moved between the runs are still paired; rows in only one output are listed as changes with the other side empty.
+    Rows are paired by id when both outputs have an id column (`id_column`, or one found by name: see
+    `pairing_column`), so an edited description is the same product whose tier moved; otherwise by their description
+    (the k-th occurrence of a text with the k-th), so rows inserted, removed or moved between the runs are still
+    paired. Rows in only one output are listed as changes with the other side empty.
     """
-    earlier: dict[str, deque[tuple[int, str, str]]] = {}
+    by = pairing_column(previous, new, id_column)
+    earlier: dict[str, deque[tuple[int, str, str, str]]] = {}
     previous_rows = 0
-    for row, desc, tier, crit in _output_rows(previous, column):
+    for row, desc, tier, crit, pid in _output_rows(previous, column, by):
         previous_rows += 1
-        earlier.setdefault(desc, deque()).append((row, tier, crit))
+        earlier.setdefault(pid if by else desc, deque()).append((row, tier, crit, desc))
     changes: list[TierChange] = []
     rows = 0
-    for row, desc, tier, crit in _output_rows(new, column):
+    for row, desc, tier, crit, pid in _output_rows(new, column, by):
         rows += 1
-        queue = earlier.get(desc)
+        queue = earlier.get(pid if by else desc)
         if not queue:
-            changes.append(TierChange(row, None, desc, "", tier, "", crit))
+            changes.append(TierChange(row, None, desc, "", tier, "", crit, pid))
             continue
-        prev_row, prev_tier, prev_crit = queue.popleft()
+        prev_row, prev_tier, prev_crit, _ = queue.popleft()
         if prev_tier != tier:
-            changes.append(TierChange(row, prev_row, desc, prev_tier, tier, prev_crit, crit))
-    gone = [(r, d, t, c) for d, q in earlier.items() for r, t, c in q]
-    changes += [TierChange(None, r, d, t, "", c, "") for r, d, t, c in sorted(gone)]
-    return Comparison(rows, previous_rows, changes)
+            changes.append(TierChange(row, prev_row, desc, prev_tier, tier, prev_crit, crit, pid))
+    gone = [(r, d, t, c, k if by else "") for k, q in earlier.items() for r, t, c, d in q]
+    changes += [TierChange(None, r, d, t, "", c, "", k) for r, d, t, c, k in sorted(gone)]
+    return Comparison(rows, previous_rows, changes, by)

@@ -59,7 +59,10 @@ exit status:
   arguments.
 compare:
   riskclass batch NEW_OUT.csv --compare PREVIOUS_OUT.csv lists the rows whose tier
-  changed (CSV on standard output, or -o FILE)."""
+  changed (CSV on standard output, or -o FILE). Rows are paired by id when both outputs
+  have an id column (--id-column NAME, or one called id, 编号, 序号 ...): each product
+  whose tier changed is named, "AI-0026: medium → high (gained H4; lost M2)", on
+  standard error; otherwise by description text."""
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -107,7 +110,9 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--id-column",
         metavar="NAME",
-        help="column naming each report file (default: a column called id, 编号, 序号 …, else row-N)",
+        help="column naming each report file (default: a column called id, 编号, 序号 …, else row-N); with "
+        "--compare, the column rows are paired by (default: such a column when both outputs have it, else the "
+        "description)",
     )
     p.add_argument(
         "--compare",
@@ -200,30 +205,36 @@ def _print_summary(s: BatchSummary, out: Any, lang: str = "zh") -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from riskclass.batch.compare import COMPARE_COLUMNS, compare_outputs
+    from riskclass.batch.compare import COMPARE_COLUMNS, COMPARE_ID_COLUMNS, compare_outputs
     from riskclass.tables.files import AtomicOutput, check_output_path
     from riskclass.tables.write import _CsvWriter
 
     if args.output:
         check_output_path(args.output, args.force)
-    comparison = compare_outputs(args.compare, args.input, args.column)
+    comparison = compare_outputs(args.compare, args.input, args.column, args.id_column)
+    by_id = comparison.id_column is not None
     output = AtomicOutput(args.output or "-")
     with output as stream:
-        writer = _CsvWriter(stream, list(COMPARE_COLUMNS), args.excel, not args.no_formula_guard)
+        header = COMPARE_ID_COLUMNS if by_id else COMPARE_COLUMNS
+        writer = _CsvWriter(stream, list(header), args.excel, not args.no_formula_guard)
         for c in comparison.changes:
-            writer.writerow(
-                [
-                    "" if c.row is None else str(c.row),
-                    "" if c.previous_row is None else str(c.previous_row),
-                    c.previous_tier,
-                    c.tier,
-                    c.previous_criteria,
-                    c.criteria,
-                    c.description,
-                ]
-            )
+            cells = {
+                "id": c.id,
+                "row": "" if c.row is None else str(c.row),
+                "previous_row": "" if c.previous_row is None else str(c.previous_row),
+                "previous_tier": c.previous_tier,
+                "tier": c.tier,
+                "gained": ";".join(c.gained),
+                "lost": ";".join(c.lost),
+                "previous_criteria": c.previous_criteria,
+                "criteria": c.criteria,
+                "description": c.description,
+            }
+            writer.writerow([cells[name] for name in header])
         writer.close()
         output.commit()
+    if by_id:
+        _print_id_changes(comparison, _out_lang(args))
     moves = ", ".join(f"{a}→{b} {n:,}" for (a, b), n in comparison.moves.most_common())
     only_new = sum(1 for c in comparison.changes if c.previous_row is None)
     only_old = sum(1 for c in comparison.changes if c.row is None)
@@ -244,6 +255,61 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         )
     print(line, file=sys.stderr)
     return ExitCode.OK
+
+
+ID_CHANGE_WORDS = {
+    "zh": {
+        "by": "按 {column} 列配对",
+        "gained": "新触发 {ids}",
+        "lost": "不再触发 {ids}",
+        "only_new": "仅在新结果中",
+        "only_old": "仅在旧结果中",
+        "colon": "：",
+        "sep": "、",
+        "join": "；",
+        "open": "（",
+        "close": "）",
+        "failed": "失败",
+        "tiers": {"high": "高", "medium": "中", "low": "低"},
+    },
+    "en": {
+        "by": "paired by column {column}",
+        "gained": "gained {ids}",
+        "lost": "lost {ids}",
+        "only_new": "only in the new output",
+        "only_old": "only in the previous output",
+        "colon": ": ",
+        "sep": ", ",
+        "join": "; ",
+        "open": " (",
+        "close": ")",
+        "failed": "failed",
+        "tiers": {},
+    },
+}
+
+
+def _print_id_changes(comparison: Any, lang: str) -> None:
+    """Each product whose tier changed, by id — "AI-0026: medium → high (gained H4; lost M2)" — on standard error,
+    beside the CSV: what a person reads first after a rulebook or model change."""
+    from riskclass.audit.log import printable
+
+    W = ID_CHANGE_WORDS[lang]
+    T: dict[str, str] = W["tiers"]  # type: ignore[assignment]
+    print("riskclass batch --compare: " + W["by"].format(column=comparison.id_column), file=sys.stderr)
+    for c in comparison.changes:
+        if c.previous_row is None or c.row is None:
+            where = W["only_new"] if c.previous_row is None else W["only_old"]
+            print(f"  {printable(c.id)}{W['colon']}{where}", file=sys.stderr)
+            continue
+        what = [W["gained"].format(ids=W["sep"].join(c.gained))] if c.gained else []
+        what += [W["lost"].format(ids=W["sep"].join(c.lost))] if c.lost else []
+        detail = W["open"] + W["join"].join(what) + W["close"] if what else ""
+        print(
+            f"  {printable(c.id)}{W['colon']}{T.get(c.previous_tier, c.previous_tier) or W['failed']} → "
+            f"{T.get(c.tier, c.tier) or W['failed']}{detail}",
+            file=sys.stderr,
+        )
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

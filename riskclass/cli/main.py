@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--audit-log", dest="app_audit_log", metavar="PATH", help="the audit log of review decisions (see `audit`)"
     )
+    parser.add_argument(
+        "--register", dest="app_register", metavar="PATH", help="the terminal app's product register (see `register`)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("classify", help="assess one description", description="Assess one AI product description.")
@@ -74,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     from riskclass.cli.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
     add_batch_parser(sub)
+
+    from riskclass.cli.register import add_parser as add_register_parser
+
+    add_register_parser(sub)
 
     p = sub.add_parser(
         "train",
@@ -134,7 +141,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         )
     from riskclass.tui import run
 
-    return run(lang=args.lang, audit_log=args.app_audit_log)
+    return run(lang=args.lang, audit_log=args.app_audit_log, register=args.app_register)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -149,6 +156,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     return show_config(args)
 
 
+def cmd_register(args: argparse.Namespace) -> int:
+    from riskclass.cli.register import cmd_register as run_register_command
+
+    return run_register_command(args)
+
+
 # ---- reviews and the audit log (issue 6) ---------------------------------------------------------------------------
 # `riskclass review` records a reviewer's decision in the audit log, `riskclass audit verify|list` reads it, `classify`
 # shows an earlier decision, `train --with-reviews` learns from them. The log itself lives in riskclass.audit.
@@ -156,6 +169,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 COMMANDS = {
     "classify": cmd_classify,
     "batch": cmd_batch,
+    "register": cmd_register,
     "report": cmd_report,
     "train": cmd_train,
     "evaluate": cmd_evaluate,

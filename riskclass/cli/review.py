@@ -49,6 +49,13 @@ def _add_review_parsers(sub) -> None:
     p.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
     p.add_argument("--json", action="store_true", help="print the recorded entry as one JSON object")
     p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+    p.add_argument(
+        "--id",
+        metavar="ID",
+        help="review a product of the register: its current description, assessed with its saved answers (and any "
+        "--answer), and the decision linked to it (`riskclass register show ID` lists it)",
+    )
+    p.add_argument("--register", metavar="PATH", help="the register for --id (see `riskclass register --help`)")
 
     p = sub.add_parser(
         "audit",
@@ -113,6 +120,7 @@ REVIEW_WORDS = {
         "verified_count": "{n} / {total} 条签名已验证",
         "unverified_mark": "【未验证：{why}，不是复核决定】",
         "signed_by": "签名密钥",
+        "product": "登记册产品",
         "key_created": "已创建签名密钥：{path}（权限 600，仅本人可读）。"
         "请把标准输出上的这一行加入团队密钥环 {keyring}：",
     },
@@ -147,6 +155,7 @@ REVIEW_WORDS = {
         "verified_count": "{n} of {total} signatures verified",
         "unverified_mark": "[UNVERIFIED: {why}; not a decision]",
         "signed_by": "signing key",
+        "product": "register product",
         "key_created": "Signing key created: {path} (mode 600, readable by you only). Add the line on standard output "
         "to the team keyring {keyring}:",
     },
@@ -187,11 +196,20 @@ def cmd_review(args: argparse.Namespace) -> int:
     log.check_usable()
     signer = keys.load_signer()  # no key, or one the keyring does not list: said before the assessment is made
     log.check_signer(signer, reviewer)
-    assessment = _assess_for(args)
-    recorded = log.record(assessment, args.reviewer, None if args.accept else args.tier, args.reason, signer=signer)
+    register = _register_for(args)
+    try:
+        assessment = _assess_product(args, register) if register is not None else _assess_for(args)
+        recorded = log.record(assessment, args.reviewer, None if args.accept else args.tier, args.reason, signer=signer)
+        if register is not None:
+            register.link_decision(args.id, recorded)
+    finally:
+        if register is not None:
+            register.close()
     d = recorded.decision
     if args.json:
         out = {**d.to_dict(), "entry": recorded.line, "audit_log": str(recorded.path)}
+        if register is not None:
+            out["product"] = args.id
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         return ExitCode.OK
     lang = _out_lang(args)
@@ -215,8 +233,48 @@ def cmd_review(args: argparse.Namespace) -> int:
         f"  {W['signed_by']}{c}{d.key[:16]}…",
         f"  {W['hash']}{c}{d.hash}",
     ]
+    if register is not None:
+        lines.append(f"  {W['product']}{c}{audit.printable(args.id)}")
     print("\n".join(lines))
     return ExitCode.OK
+
+
+def _register_for(args: argparse.Namespace):
+    """The register a `review --id` decision is linked to (opened before the assessment: an unknown id or an unusable
+    register is said at once), or None without --id."""
+    if args.id is None:
+        if args.register:
+            raise InputError(
+                "--register is for --id ID (a product of the register)", zh="--register 需与 --id 编号 一起使用"
+            )
+        return None
+    if args.description is not None or args.from_json:
+        raise InputError(
+            "--id reviews the product's current description in the register: give --id or a description, not both",
+            zh="--id 复核登记册中该产品的当前描述：请给出 --id 或描述，不要同时给出",
+        )
+    from riskclass.register import Register
+
+    register = Register.open(args.register, audit_log=_audit_log_arg(args), keyring=_keyring_arg(args))
+    try:
+        register.product(args.id)  # an unknown id: one line naming close ones, before any model is loaded
+    except BaseException:
+        register.close()
+        raise
+    return register
+
+
+def _assess_product(args: argparse.Namespace, register):
+    """The product's current description, assessed as the register assesses it: with its saved answers, then
+    --answer on top (a fact given now wins)."""
+    from riskclass.cli.assess import _shipped_model
+    from riskclass.engine.decide import Engine
+
+    product = register.product(args.id)
+    answers = {k: v for k, v in product.answers.items() if v is not None}
+    answers.update(dict(args.answer))
+    engine = Engine(model=None if args.rules_only else _shipped_model())
+    return engine.assess(product.description, answers=answers)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -5,22 +5,38 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from riskclass.audit.log import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import localize_bindings, other_language, t
-from riskclass.tui.messages import EngineReady, OpenArticles, OpenDescription, ReviewRecorded
+from riskclass.tui.i18n import error_title, localize_bindings, other_language, t
+from riskclass.tui.messages import (
+    EngineReady,
+    OpenArticles,
+    OpenDescription,
+    OpenProduct,
+    ProductRef,
+    RegisterSaved,
+    ReviewRecorded,
+)
 from riskclass.tui.screens.assess import AssessScreen
+
+if TYPE_CHECKING:
+    from riskclass.register import Register  # imported when the register is first opened: it pulls in batch
 
 EngineFactory = Callable[[], object]
 
 DARK, LIGHT = "textual-dark", "textual-light"
+
+
+def report_paths(base: Path) -> tuple[Path, Path, Path]:
+    """The three files one export writes: base.md, base.html and base.json."""
+    return Path(f"{base}.md"), Path(f"{base}.html"), Path(f"{base}.json")
 
 
 def shipped_engine():
@@ -49,10 +65,13 @@ class RiskclassApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (benchmarks, tests) find it
     TITLE = "riskclass"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "export", "Export"),
+        # Not in the footer, which has no room for every key: the Assess screen's button shows Ctrl+S, the theme is in
+        # the palette, and F1 lists both.
+        Binding("ctrl+s", "export", "Export", show=False),
         Binding("ctrl+b", "batch", "Batch"),
+        Binding("f5", "register", "Register"),
         Binding("ctrl+l", "toggle_language", "English"),
-        Binding("ctrl+t", "toggle_theme", "Light/dark"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -64,6 +83,7 @@ class RiskclassApp(App[int]):
         engine_factory: EngineFactory | None = None,
         start_dir: Path | None = None,
         audit_log: str | Path | None = None,
+        register: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.lang = "en" if lang == "en" else "zh"
@@ -75,11 +95,19 @@ class RiskclassApp(App[int]):
         self.engine_state = "starting"
         self.engine_error = ""
         self._engine_ready = threading.Event()
+        self._engine_final = threading.Event()  # the factory's engine (or its failure) has arrived
         from riskclass.config import settings
 
         preferences = settings()  # config.toml: the theme to start in, where reports go (issue 13)
         self.theme = LIGHT if preferences.theme == "light" else DARK
         self.export_dir = preferences.export_dir or self.start_dir
+        # The register: --register, else RISKCLASS_REGISTER, else the XDG default (riskclass.register.register_path,
+        # as `riskclass register` resolves it); opened on first use, from a worker.
+        self.register_arg = register
+        self._products: Register | None = None
+        self._products_lock = threading.Lock()
+        self._save_lock = threading.Lock()  # one save to the register at a time, newest state last
+        self._save_seq = {"answers": 0, "ticks": 0}
 
     # ---- screens --------------------------------------------------------------------------------------------------
 
@@ -109,7 +137,7 @@ class RiskclassApp(App[int]):
         try:
             engine = self.engine_factory()
         except RiskclassError as exc:
-            self.post_message(EngineReady(rules, "failed", exc.message))
+            self.post_message(EngineReady(rules, "failed", exc.text(self.lang)))
             return
         except Exception as exc:  # a broken model must not take the rules down with it
             self.post_message(EngineReady(rules, "failed", f"{type(exc).__name__}: {exc}"))
@@ -123,6 +151,8 @@ class RiskclassApp(App[int]):
         self.engine_state = message.state
         self.engine_error = message.error
         self._engine_ready.set()
+        if message.state != "rules":
+            self._engine_final.set()
         self._update_status()
         if message.state == "failed":
             self.notify(t("engine.failed", self.lang, error=message.error), severity="warning", timeout=8)
@@ -183,6 +213,7 @@ class RiskclassApp(App[int]):
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         from riskclass.tui.screens.batch import BatchScreen
         from riskclass.tui.screens.help import binding_rows
+        from riskclass.tui.screens.register import RegisterScreen
         from riskclass.tui.widgets.checklist import Checklist
 
         lang = self.lang
@@ -207,6 +238,10 @@ class RiskclassApp(App[int]):
             (t("help.assess", lang), binding_rows(AssessScreen.BINDINGS, lang)),
             (t("help.lists", lang), lists),
             (t("help.batch", lang), batch),
+            (
+                t("help.register", lang),
+                [*binding_rows(RegisterScreen.BINDINGS, lang), ("Enter", t("help.open_product", lang))],
+            ),
         ]
 
     def action_export(self) -> None:
@@ -216,12 +251,45 @@ class RiskclassApp(App[int]):
         if assessment is None:
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return
-        default = str(self.export_dir / "riskclass-report")
-        self.push_screen(ExportScreen(default, self.lang), self._export_to)
+        self.push_screen(ExportScreen(str(self.proposed_export_base()), self.lang), self._export_to)
+
+    def proposed_export_base(self) -> Path:
+        """Where Ctrl+S proposes to write: the file the assessment was opened from, else a name made from the product
+        (its id and name when the register knows them, else the first words of its description) in the export
+        folder (config.toml's export_dir, else the start folder)."""
+        from riskclass.tui.filenames import proposed_stem
+        from riskclass.tui.screens.export import export_base
+
+        screen = self.assess_screen
+        if screen.saved_as is not None:
+            return export_base(str(screen.saved_as))
+        product = screen.product
+        stem = proposed_stem(screen.text, product.id if product else "", product.name if product else "")
+        return self.export_dir / stem
 
     def _export_to(self, base: Path | None) -> None:
         if base is None:
             return
+        existing = [p for p in report_paths(base) if p.exists()]
+        if not existing:
+            self._write_export(base)
+            return
+        from riskclass.tui.screens.confirm import ConfirmScreen
+
+        question = t("export.overwrite", self.lang, files="\n".join(f"  {p}" for p in existing))
+        screen = ConfirmScreen(t("export.overwrite_title", self.lang), question, self.lang)
+        self.push_screen(screen, lambda yes: self._overwrite_answered(base, yes))
+
+    def _overwrite_answered(self, base: Path, yes: bool | None) -> None:
+        """Yes writes over the files; no goes back to the export dialog with the same name, to choose another."""
+        if yes:
+            self._write_export(base)
+            return
+        from riskclass.tui.screens.export import ExportScreen
+
+        self.push_screen(ExportScreen(str(base), self.lang), self._export_to)
+
+    def _write_export(self, base: Path) -> None:
         written = self.export(base)
         if written:
             md, page, js = written
@@ -238,13 +306,14 @@ class RiskclassApp(App[int]):
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return None
         report = build_report(a, self.lang, done=self.assess_screen.ticked)
-        paths = Path(f"{base}.md"), Path(f"{base}.html"), Path(f"{base}.json")
+        paths = report_paths(base)
         try:
             for path, render in zip(paths, (to_markdown, to_html, to_json), strict=True):
                 write_text_atomic(path, render(report), force=True)  # the dialog asked for this path
         except RiskclassError as exc:
-            self.notify(t("export.failed", self.lang, path=base, error=exc.message), severity="error")
+            self.notify(t("export.failed", self.lang, path=base, error=exc.text(self.lang)), severity="error")
             return None
+        self.assess_screen.saved_as = paths[2]  # the next Ctrl+S proposes the same name (and asks before overwriting)
         return paths
 
     # ---- reviews (issue 6) -------------------------------------------------------------------------------------------
@@ -257,7 +326,7 @@ class RiskclassApp(App[int]):
         try:
             return self.audit.lookup(fingerprint(description)), ""
         except RiskclassError as exc:
-            return None, exc.message
+            return None, exc.text(self.lang)
 
     def action_review(self) -> None:
         from riskclass.tui.screens.review import ReviewScreen
@@ -268,21 +337,25 @@ class RiskclassApp(App[int]):
             self.notify(t("review.nothing", self.lang), severity="warning")
             return
         screen = ReviewScreen(assessment, self.lang, reviewer=self.reviewer, log_path=self.audit.path)
-        self.push_screen(screen, lambda choice: self._review_chosen(assessment, choice))
+        product = self.assess_screen.product
+        self.push_screen(screen, lambda choice: self._review_chosen(assessment, choice, product))
 
-    def _review_chosen(self, assessment, choice) -> None:
+    def _review_chosen(self, assessment, choice, product: ProductRef | None = None) -> None:
         if choice is None:
             return
         self.reviewer = choice.reviewer
-        self.record_review(assessment, choice)
+        self.record_review(assessment, choice, product)
 
     @work(thread=True, exit_on_error=False, group="review")
-    def record_review(self, assessment, choice) -> None:
-        """Append the decision (file lock and fsync: off the UI thread); a failure is a notification, never a crash."""
+    def record_review(self, assessment, choice, product: ProductRef | None = None) -> None:
+        """Append the decision (file lock and fsync: off the UI thread); a failure is a notification, never a crash.
+        A decision about a register product's current description is linked to the product (as `review --id`)."""
         try:
             recorded = self.audit.record(assessment, choice.reviewer, choice.decided_tier, choice.reason)
+            if product is not None and assessment.description == product.description:
+                self.open_register().link_decision(product.id, recorded)
         except RiskclassError as exc:
-            self.post_message(ReviewRecorded(None, exc.message))
+            self.post_message(ReviewRecorded(None, exc.text(self.lang)))
             return
         except Exception as exc:  # an unexpected failure must not lose the dialog's answer silently
             self.post_message(ReviewRecorded(None, f"{type(exc).__name__}: {exc}"))
@@ -297,6 +370,112 @@ class RiskclassApp(App[int]):
         r = message.recorded
         self.notify(t("review.recorded", self.lang, line=r.line, path=r.path), timeout=8)
         self.assess_screen.reviews_changed()
+
+    # ---- the register (issue 13) ---------------------------------------------------------------------------------
+
+    def open_register(self) -> Register:
+        """The open register (from worker threads: waits for the final engine, with which the register assesses
+        answered products). Raises RegisterError when there is none at the path or it cannot be used; the next call
+        tries again (the user may have run `riskclass register import` meanwhile)."""
+        with self._products_lock:
+            if self._products is None:
+                self._engine_final.wait()
+                from riskclass.register import Register
+
+                self._products = Register.open(self.register_arg, engine=self.engine, audit_log=self.audit.path)
+            return self._products
+
+    def on_unmount(self) -> None:
+        if self._products is not None:
+            self._products.close()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from riskclass.tui.screens.register import RegisterScreen
+
+        return not (action == "register" and isinstance(self.screen, RegisterScreen))  # already there: not offered
+
+    @property
+    def _register_screen(self):
+        return self.get_screen("register") if self.is_screen_installed("register") else None
+
+    def action_register(self) -> None:
+        """Open the Register screen; installed, so its search, filters and sort are still there next time."""
+        from riskclass.tui.screens.register import RegisterScreen
+
+        if isinstance(self.screen, RegisterScreen):
+            return
+        self._back_to_assess()
+        if self._register_screen is None:
+            self.install_screen(RegisterScreen(self.lang), "register")
+        else:
+            self._register_screen.apply_language(self.lang)
+        self.push_screen("register")
+
+    @on(OpenProduct)
+    def _open_product(self, message: OpenProduct) -> None:
+        p = message.product
+        self._back_to_assess()
+        answers = {k: v for k, v in p.answers.items() if v is not None}  # "unknown" is no fact
+        ref = ProductRef(p.id, p.row.name, p.description)
+        self.assess_screen.set_description(p.description, answers, p.ticks, product=ref)
+        self.notify(t("register.opened", self.lang, id=p.id, name=p.row.name), timeout=4)
+
+    def save_answers(self, pid: str, answers: dict[str, bool]) -> None:
+        """Save the product's answers to the register (which assesses it again with them), off the UI thread."""
+        self._save_seq["answers"] += 1
+        self._save_answers(pid, dict(answers), self._save_seq["answers"])
+
+    def save_ticks(self, pid: str, ticks: set[str]) -> None:
+        self._save_seq["ticks"] += 1
+        self._save_ticks(pid, sorted(ticks), self._save_seq["ticks"])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-answers")
+    def _save_answers(self, pid: str, answers: dict[str, bool], seq: int) -> None:
+        self._save(pid, "answers", seq, lambda reg: reg.save_answers(pid, answers))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-ticks")
+    def _save_ticks(self, pid: str, ticks: list[str], seq: int) -> None:
+        self._save(pid, "ticks", seq, lambda reg: reg.save_ticks(pid, ticks))
+
+    def _save(self, pid: str, what: str, seq: int, write: Callable[[Register], object]) -> None:
+        """Each save carries the whole state: one that a newer save of the same kind follows is skipped, so the
+        register always ends with what the screen shows, whatever order the threads run in."""
+        with self._save_lock:
+            if seq != self._save_seq[what]:
+                return
+            try:
+                write(self.open_register())
+            except RiskclassError as exc:
+                self.post_message(RegisterSaved(pid, what, exc.text(self.lang)))
+                return
+        self.post_message(RegisterSaved(pid, what))
+
+    def save_description(self, product: ProductRef, text: str) -> None:
+        self._save_description(product, text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-description")
+    def _save_description(self, product: ProductRef, text: str) -> None:
+        """A new description version (columns kept: the app edits the description, not the inventory)."""
+        with self._save_lock:
+            try:
+                reg = self.open_register()
+                reg.add_or_update(product.id, product.name, text, None, source="riskclass app")
+                version = reg.product(product.id).descriptions[-1].version
+            except RiskclassError as exc:
+                self.post_message(RegisterSaved(product.id, "description", exc.text(self.lang)))
+                return
+        self.post_message(RegisterSaved(product.id, "description", version=version, text=text))
+
+    @on(RegisterSaved)
+    def _register_saved(self, message: RegisterSaved) -> None:
+        if message.error:
+            self.notify(t("register.save_failed", self.lang, id=message.pid, error=message.error), severity="error")
+            return
+        if message.what == "description":
+            product = self.assess_screen.product
+            if product is not None and product.id == message.pid:
+                self.assess_screen.description_saved(message.text)
+            self.notify(t("register.description_saved", self.lang, id=message.pid, version=message.version))
 
     @property
     def _batch_screen(self):
@@ -321,7 +500,7 @@ class RiskclassApp(App[int]):
         try:
             screen = ArticleScreen(message.citations, self.lang)
         except RiskclassError as exc:
-            self.notify(exc.message, title=exc.title, severity="error")
+            self.notify(exc.text(self.lang), title=error_title(exc, self.lang), severity="error")
             return
         self.push_screen(screen)
 
@@ -345,7 +524,17 @@ class RiskclassApp(App[int]):
         )
         yield SystemCommand(t("binding.export", lang), t("cmd.export", lang), self.action_export)
         yield SystemCommand(t("binding.review", lang), t("cmd.review", lang), self.action_review)
+        yield SystemCommand(t("binding.new", lang), t("cmd.new", lang), self._on_assess("action_new"))
+        yield SystemCommand(t("binding.open", lang), t("cmd.open", lang), self._on_assess("action_open"))
+        yield SystemCommand(t("binding.clear", lang), t("cmd.clear", lang), self._on_assess("action_clear"))
+        if self.assess_screen.product is not None:
+            yield SystemCommand(
+                t("binding.save_description", lang),
+                t("cmd.save_description", lang),
+                self._on_assess("action_save_description"),
+            )
         yield SystemCommand(t("binding.batch", lang), t("cmd.batch", lang), self.action_batch)
+        yield SystemCommand(t("binding.register", lang), t("cmd.register", lang), self.action_register)
         yield SystemCommand(t("binding.focus_questions", lang), t("cmd.focus_questions", lang), self._focus_questions)
         yield SystemCommand(t("cmd.language_title", lang), t("cmd.toggle_language", lang), self.action_toggle_language)
         yield SystemCommand(t("binding.toggle_theme", lang), t("cmd.toggle_theme", lang), self.action_toggle_theme)
@@ -356,7 +545,7 @@ class RiskclassApp(App[int]):
             yield SystemCommand(t("binding.run_batch", lang), t("cmd.run_batch", lang), screen.action_run_batch)
             yield SystemCommand(t("binding.cancel_batch", lang), t("cmd.cancel_batch", lang), screen.cancel_run)
             yield SystemCommand(t("binding.browse", lang), t("cmd.browse", lang), screen.action_browse)
-        yield from super().get_system_commands(screen)
+        yield from self.builtin_commands(screen)
         from riskclass.law.draft import load_draft
 
         for number, article in load_draft().articles.items():
@@ -367,6 +556,68 @@ class RiskclassApp(App[int]):
                 discover=False,  # 70-odd articles: found by searching (e.g. 分类监管 or 第四十六条), not listed
             )
 
+    def builtin_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands (App.get_system_commands in Textual 8), in the interface language. Keys opens the
+        app's help screen, which lists every key in that language, rather than Textual's English key panel."""
+        lang = self.lang
+        yield SystemCommand(t("sys.theme", lang), t("sys.theme_help", lang), self.action_change_theme)
+        yield SystemCommand(t("sys.quit", lang), t("sys.quit_help", lang), self.action_quit)
+        yield SystemCommand(t("sys.keys", lang), t("sys.keys_help", lang), self.action_help)
+        if screen.maximized is not None:
+            yield SystemCommand(t("sys.minimize", lang), t("sys.minimize_help", lang), screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(t("sys.maximize", lang), t("sys.maximize_help", lang), screen.action_maximize)
+        yield SystemCommand(
+            t("sys.screenshot", lang),
+            t("sys.screenshot_help", lang),
+            lambda: self.set_timer(0.1, self.deliver_screenshot),  # as Textual does: after the palette has closed
+        )
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from riskclass.tui.screens.palette import LocalizedPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(LocalizedPalette(self.lang, id="--command-palette"))
+
+    def search_themes(self) -> None:
+        from textual.theme import ThemeProvider
+
+        from riskclass.tui.screens.palette import LocalizedPalette
+
+        self.push_screen(LocalizedPalette(self.lang, "palette.themes", providers=[ThemeProvider]))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies): say which key does, in the interface language."""
+        from riskclass.tui.screens.help import key_name
+
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(t("sys.how_to_quit", self.lang, keys=key_name(key)), title=t("sys.quit_title", self.lang))
+                return
+
+    @on(events.DeliveryComplete)
+    def _screenshot_saved(self, event: events.DeliveryComplete) -> None:
+        if event.name == "screenshot":
+            event.prevent_default()  # Textual's own handler would say it again, in English
+            self.notify(t("sys.screenshot_saved", self.lang, path=event.path or ""), markup=False)
+
+    @on(events.DeliveryFailed)
+    def _screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        if event.name == "screenshot":
+            event.prevent_default()
+            self.notify(t("sys.screenshot_failed", self.lang), severity="error")
+
+    def _on_assess(self, action: str) -> Callable[[], None]:
+        """A palette command that acts on the Assess screen, whichever screen the palette was opened on."""
+
+        def run() -> None:
+            self._back_to_assess()
+            getattr(self.assess_screen, action)()
+
+        return run
+
     def _focus_questions(self) -> None:
         self._back_to_assess()
         self.assess_screen.action_focus_questions()
@@ -376,8 +627,13 @@ class RiskclassApp(App[int]):
             self.pop_screen()
 
 
-def run(lang: str = "zh", engine_factory: EngineFactory | None = None, audit_log: str | Path | None = None) -> int:
+def run(
+    lang: str = "zh",
+    engine_factory: EngineFactory | None = None,
+    audit_log: str | Path | None = None,
+    register: str | Path | None = None,
+) -> int:
     """Run the app full-screen; the exit code is 0, or 1 when Textual stopped it on an unhandled error."""
-    app = RiskclassApp(lang=lang, engine_factory=engine_factory, audit_log=audit_log)
+    app = RiskclassApp(lang=lang, engine_factory=engine_factory, audit_log=audit_log, register=register)
     app.run()
     return app.return_code or 0

@@ -44,6 +44,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.focus_questions": ("回答问题", "Answer questions"),
     "binding.toggle_item": ("勾选", "Tick"),
     "binding.review": ("复核", "Review"),
+    "binding.register": ("登记册", "Register"),
+    "binding.search": ("搜索", "Search"),
+    "binding.cycle_tier": ("等级", "Tier"),
+    "binding.cycle_review": ("需复核", "Needs review"),
+    "binding.cycle_sort": ("排序", "Sort"),
+    "binding.reverse_sort": ("倒序", "Reverse"),
+    "binding.save_description": ("存入登记册", "Save to register"),
+    "binding.new": ("新建", "New"),
+    "binding.open": ("打开", "Open"),
+    "binding.clear": ("清空", "Clear"),
     # command palette help lines
     "cmd.assess_now": ("不等输入停顿，立即评估当前描述", "Assess the current description without waiting"),
     "cmd.export": (
@@ -64,7 +74,46 @@ STRINGS: dict[str, tuple[str, str]] = {
         "接受或更改建议的等级并说明理由，记入审计日志",
         "Accept or change the suggested tier with a reason; recorded in the audit log",
     ),
-    # assess screen
+    "cmd.register": (
+        "打开登记册：团队的全部 AI 产品、等级、复核决定和历史",
+        "Open the register: the team's AI products, their tiers, decisions and history",
+    ),
+    "cmd.save_description": (
+        "把修改后的描述存为登记册中该产品的新版本",
+        "Keep the edited description as the product's next version in the register",
+    ),
+    "cmd.new": (
+        "评估另一个产品：清空描述、回答和已勾选的步骤",
+        "Assess another product: the description, answers and ticked steps are cleared",
+    ),
+    "cmd.open": (
+        "打开保存的评估（classify --json 或导出报告的 .json 文件）",
+        "Open a saved assessment (classify --json output, or the .json of an exported report)",
+    ),
+    "cmd.clear": (
+        "清空描述以便重写（回答和勾选一并清除）",
+        "Empty the description to write it again (answers and ticks too)",
+    ),
+    # Textual's built-in commands and texts, in the interface language
+    "palette.placeholder": ("搜索命令…", "Search for commands…"),
+    "palette.themes": ("搜索主题…", "Search for themes…"),
+    "palette.no_matches": ("没有匹配的命令", "No matches found"),
+    "sys.theme": ("主题", "Theme"),
+    "sys.theme_help": ("从所有主题中选择一个", "Choose one of every theme"),
+    "sys.quit": ("退出", "Quit"),
+    "sys.quit_help": ("立即退出应用", "Quit the application at once"),
+    "sys.keys": ("按键", "Keys"),
+    "sys.keys_help": ("列出所有按键及其作用", "List every key and what it does"),
+    "sys.maximize": ("最大化", "Maximize"),
+    "sys.maximize_help": ("让当前区域占满屏幕", "Let the focused area fill the screen"),
+    "sys.minimize": ("还原", "Minimize"),
+    "sys.minimize_help": ("把最大化的区域还原为正常大小", "Restore the maximized area to its normal size"),
+    "sys.screenshot": ("截图", "Screenshot"),
+    "sys.screenshot_help": ("把当前屏幕保存为 SVG 图片", "Save an SVG picture of the current screen"),
+    "sys.screenshot_saved": ("截图已保存：{path}", "Screenshot saved: {path}"),
+    "sys.screenshot_failed": ("未能保存截图", "The screenshot could not be saved"),
+    "sys.how_to_quit": ("按 {keys} 退出", "Press {keys} to quit"),
+    "sys.quit_title": ("要退出吗？", "Do you want to quit?"),
     "assess.placeholder": (
         "在此输入或粘贴产品描述：它做什么、作用于谁、输出用来做什么。",
         "Type or paste a description of the AI product: what it does, to whom, and what its output is used for.",
@@ -84,6 +133,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "assess.nothing": ("还没有评估结果", "no assessment yet"),
     "assess.nothing_to_export": ("还没有可导出的评估：先输入描述", "Nothing to export yet: describe a product first"),
     "assess.chars": ("{chars} 字", "{chars} chars"),
+    "assess.new_done": ("新的评估：请描述产品", "New assessment: describe the product"),
+    # open (a saved assessment)
+    "open.title": ("打开保存的评估", "Open a saved assessment"),
+    "open.prompt": (
+        "JSON 文件路径（classify --json 的输出，或导出报告的 .json 文件）",
+        "Path of a JSON file (classify --json output, or the .json of an exported report)",
+    ),
+    "open.placeholder": ("例如 loan.json；→ 键补全", "e.g. loan.json; → completes"),
+    "open.open": ("打开", "Open"),
+    "open.cancel": ("取消", "Cancel"),
+    "open.empty": ("请填写路径", "enter a path"),
+    "open.missing": ("没有这个文件：{path}", "no such file: {path}"),
+    "open.failed": ("无法打开 {path}：{error}", "cannot open {path}: {error}"),
+    "open.done": ("已打开 {path}，按当前规则重新评估", "Opened {path}, assessed again with the current rules"),
+    # yes/no questions
+    "confirm.yes": ("是", "Yes"),
+    "confirm.no": ("否", "No"),
     # assessment view
     "view.confidence": ("置信度 {value:.2f}", "confidence {value:.2f}"),
     "view.answers_applied": ("已把你的回答作为事实：{answers}", "your answers applied as facts: {answers}"),
@@ -92,6 +158,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "view.open_hint": ("回车或点击条文编号可查看原文", "Enter or click a citation to read the article"),
     "view.model_loading": ("模型加载中", "model loading"),
     "view.probabilities": ("模型概率", "model probabilities"),
+    "view.decided": ("复核决定：", "Decided: "),
     "view.intro": (
         "在左侧描述一个人工智能产品，这里会给出建议的风险等级（高/中/低）、依据的条文、证据词、应履行的步骤和需要补充的事实。",
         "Describe an AI product on the left: its suggested risk tier (high/medium/low), the articles behind it, the "
@@ -121,6 +188,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.written": ("已写入 {md}、{html} 和 {json}", "Wrote {md}, {html} and {json}"),
     "export.failed": ("无法写入 {path}：{error}", "cannot write {path}: {error}"),
     "export.empty": ("请填写路径", "enter a path"),
+    "export.overwrite_title": ("覆盖已有文件？", "Overwrite existing files?"),
+    "export.overwrite": (
+        "以下文件已存在：\n{files}\n覆盖它们吗？（选“否”可换一个名字）",
+        "These files exist already:\n{files}\nOverwrite them? (No lets you choose another name)",
+    ),
     # review (issue 6): the dialog, and the earlier decision shown in the assessment view
     "review.title": ("复核当前评估", "Review the current assessment"),
     "review.suggested": (
@@ -194,6 +266,41 @@ STRINGS: dict[str, tuple[str, str]] = {
     "batch.col.red_flags": ("红旗", "red flags"),
     "batch.col.needs_review": ("复核", "review"),
     "batch.col.error": ("错误", "error"),
+    # register screen
+    "register.search_placeholder": ("/ 搜索编号、名称或描述", "/ search id, name, text"),
+    "register.history": ("产品历史", "Product history"),
+    "register.none": ("—", "—"),
+    "register.no_selection": ("选择一个产品查看其历史", "Choose a product to see its history"),
+    "register.col.id": ("编号", "id"),
+    "register.col.name": ("名称", "name"),
+    "register.col.tier": ("等级", "tier"),
+    "register.col.review": ("需复核", "needs review"),
+    "register.col.decided": ("复核决定", "decided"),
+    "register.col.assessed": ("最近评估（UTC）", "last assessed (UTC)"),
+    "register.count": ("{shown} 个产品 · 回车在评估页打开", "{shown} products · Enter opens in Assess"),
+    "register.failed": ("评估失败：{error}", "assessment failed: {error}"),
+    "register.h.descriptions": ("描述（新的在前）", "Descriptions (newest first)"),
+    "register.h.assessments": ("评估", "Assessments"),
+    "register.h.decisions": ("复核决定（经审计日志验证）", "Decisions (verified in the audit log)"),
+    "register.h.answers": ("保存的回答", "Saved answers"),
+    "register.h.ticks": ("已勾选的步骤", "Ticked steps"),
+    "register.rules_only": ("仅规则", "rules only"),
+    "register.made_with": ("描述 v{v} · 规则库 {rb} · 模型 {m}", "description v{v} · rulebook {rb} · model {m}"),
+    "register.with_answers": ("依据回答：{answers}", "with answers: {answers}"),
+    "register.changed_from": ("（建议为 {tier}）", "(suggested {tier})"),
+    "register.sorted": ("按{column}排序", "Sorted by {column}"),
+    "register.sorted_desc": ("按{column}倒序排序", "Sorted by {column}, descending"),
+    "register.opened": (
+        "已打开 {id} {name}：回答和勾选会保存到登记册",
+        "Opened {id} {name}: answers and ticks are saved to the register",
+    ),
+    "register.description_saved": (
+        "已存为 {id} 的第 {version} 版描述",
+        "Saved as version {version} of {id}'s description",
+    ),
+    "register.save_failed": ("未能保存到登记册（{id}）：{error}", "Not saved to the register ({id}): {error}"),
+    "help.register": ("登记册页", "Register screen"),
+    "help.open_product": ("在评估页打开所选产品", "Open the selected product in Assess"),
     # help
     "help.title": ("按键", "Keys"),
     "help.intro": (
@@ -230,6 +337,24 @@ def t(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+# RiskclassError.title (riskclass.errors) → the notification title in each language.
+ERROR_TITLES: dict[str, tuple[str, str]] = {
+    "error": ("错误", "error"),
+    "unusable input": ("输入无法使用", "unusable input"),
+    "invalid rulebook": ("规则库无效", "invalid rulebook"),
+    "unknown article": ("草案没有这一条", "unknown article"),
+    "model problem": ("模型问题", "model problem"),
+    "audit log": ("审计日志", "audit log"),
+    "register": ("登记册", "register"),
+}
+
+
+def error_title(exc, lang: str) -> str:
+    """A RiskclassError's title in `lang` (a title not listed is shown as it is)."""
+    zh, en = ERROR_TITLES.get(exc.title, (exc.title, exc.title))
+    return en if lang == "en" else zh
+
+
 def label(key: str, lang: str):
     """A label the terminal renderer already defines (section headings, decided_by words, the disclaimer)."""
     return RENDER_LABELS["en" if lang == "en" else "zh"][key]
@@ -254,3 +379,12 @@ def localize_bindings(node, lang: str) -> None:
             k = f"binding.{action}"
             new.append(replace(b, description=t(k, lang), tooltip=t(k, lang)) if k in STRINGS else b)
         bindings[key] = new
+
+
+def localize_tree(screen, lang: str) -> None:
+    """Relabel the bindings of a screen and of every widget in it (the checklist's Space shows in the footer while
+    it has the focus, so its label must follow the language too)."""
+    localize_bindings(screen, lang)
+    for node in screen.query("*"):
+        if node._bindings.key_to_bindings:
+            localize_bindings(node, lang)

@@ -15,6 +15,15 @@ class Citation:
     quote: str = ""
 
 
+@dataclass(frozen=True)
+class ProductRef:
+    """The product the Assess screen shows, when it is known by id (from the register): names its report files."""
+
+    id: str
+    name: str = ""
+    description: str = ""  # the register's current description: a decision about this very text is linked to it
+
+
 class EngineReady(Message):
     """The engine the app assesses with changed: the rules-only one at start, the one with the model later.
 
@@ -53,3 +62,25 @@ class ReviewRecorded(Message):
         super().__init__()
         self.recorded = recorded
         self.error = error
+
+
+class OpenProduct(Message):
+    """Open a product of the register in the Assess screen (`product`, a riskclass.register.Product): its current
+    description, saved answers and ticks; answers and ticks changed there are saved back to it."""
+
+    def __init__(self, product) -> None:
+        super().__init__()
+        self.product = product
+
+
+class RegisterSaved(Message):
+    """Answers, ticks or a description were saved to the register (`error` empty), or could not be (`error`: a
+    one-line reason)."""
+
+    def __init__(self, pid: str, what: str, error: str = "", version: int = 0, text: str = "") -> None:
+        super().__init__()
+        self.pid = pid
+        self.what = what  # "answers", "ticks" or "description"
+        self.error = error
+        self.version = version  # a saved description: its version number, and its text
+        self.text = text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,11 +19,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from riskclass.audit.log import Lookup
 from riskclass.engine.assessment import Assessment, Question
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import localize_bindings, t
+from riskclass.tui.i18n import error_title, localize_tree, t
+from riskclass.tui.messages import ProductRef
 from riskclass.tui.widgets.assessment_view import AssessmentView
 from riskclass.tui.widgets.checklist import Checklist
 from riskclass.tui.widgets.description_area import DescriptionArea
 from riskclass.tui.widgets.questions import QuestionsPanel
+
+if TYPE_CHECKING:
+    from riskclass.tui.saved import SavedAssessment  # imported on Ctrl+O: it loads the report reader
 
 # Pause after the last keystroke before assessing: long enough not to assess every character of a word being typed
 # through an input method, short enough to feel live (a rules-only assessment takes ~5 ms, with the model ~10 ms).
@@ -35,6 +41,10 @@ class AssessScreen(Screen):
         Binding("ctrl+r", "assess_now", "Assess now"),
         Binding("f2", "focus_questions", "Answer questions"),
         Binding("f3", "review", "Review"),  # ctrl+r is "assess now" here
+        Binding("ctrl+n", "new", "New"),
+        Binding("ctrl+o", "open", "Open"),
+        Binding("f4", "clear", "Clear"),  # the text area keeps ctrl+k and ctrl+u for editing lines
+        Binding("f8", "save_description", "Save to register"),  # the text area binds F6 and F7 (select)
     ]
 
     class Assessed(Message):
@@ -57,6 +67,15 @@ class AssessScreen(Screen):
             self.prior = prior
             self.audit_problem = audit_problem
 
+    class Opened(Message):
+        """A saved assessment was read (`saved`), or could not be (`error`, the one-line reason)."""
+
+        def __init__(self, path: Path, saved: SavedAssessment | None, error: RiskclassError | None = None) -> None:
+            super().__init__()
+            self.path = path
+            self.saved = saved
+            self.error = error
+
     def __init__(self, lang: str) -> None:
         super().__init__(id="assess")
         self.lang = lang
@@ -65,10 +84,11 @@ class AssessScreen(Screen):
         self._asked: dict[str, Question] = {}  # every question asked about the current product, in first-asked order
         self._generation = 0  # bumped by every edit or answer: results of older requests are dropped
         self._debounce: Timer | None = None
-        self._had_questions = False
-        self._had_assessment = False
+        self._bindings_state = (False, False, False)  # what the footer last showed: see _sync_bindings
         self.prior: Lookup | None = None  # the latest review decision about the current description, if any
         self._audit_problem_shown = ""  # said once, not after every keystroke
+        self.saved_as: Path | None = None  # the file this assessment was opened from: Ctrl+S proposes it again
+        self.product: ProductRef | None = None  # the register's product shown here, if any
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚖")
@@ -91,10 +111,10 @@ class AssessScreen(Screen):
 
     def apply_language(self, lang: str) -> None:
         self.lang = lang
-        localize_bindings(self, lang)
+        localize_tree(self, lang)
         area = self.query_one("#description", TextArea)
         area.placeholder = t("assess.placeholder", lang)
-        self.query_one("#editor-pane").border_title = t("assess.input_title", lang)
+        self._show_product()
         self.query_one("#result").border_title = t("assess.result_title", lang)
         self.query_one("#assess-now", Button).label = f"{t('assess.button', lang)} ^r"
         self.query_one("#export", Button).label = f"{t('assess.export_button', lang)} ^s"
@@ -113,6 +133,7 @@ class AssessScreen(Screen):
         self._generation += 1
         text = event.text_area.text
         self._update_count(text)
+        self._sync_bindings()  # F8 appears once a register product's description is edited
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.start_assessment)
@@ -126,15 +147,71 @@ class AssessScreen(Screen):
     def _update_count(self, text: str) -> None:
         self.query_one("#char-count", Static).update(t("assess.chars", self.lang, chars=f"{len(text):,}"))
 
-    def set_description(self, text: str) -> None:
-        """Replace the description (a new product: its answers are forgotten) and assess it at once."""
-        self.answers.clear()
+    def set_description(
+        self,
+        text: str,
+        answers: dict[str, bool] | None = None,
+        ticked: Iterable[str] = (),
+        saved_as: Path | None = None,
+        product: ProductRef | None = None,
+    ) -> None:
+        """Replace the description (another product: the answers and ticks given, or none) and assess it at once."""
+        self.answers = dict(answers or {})
         self._asked.clear()
+        self.saved_as = saved_as
+        self.product = product
+        self._show_product()
+        self.query_one("#obligations", Checklist).done = set(ticked)
         area = self.query_one("#description", DescriptionArea)
         area.load_description(text)
         self._generation += 1
         self._update_count(text)
         self.start_assessment(forced=True)
+
+    # ---- new, open, clear ---------------------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        """Start on another product: the description, its answers, ticks and the file it came from are forgotten."""
+        self.set_description("")
+        self.query_one("#description", TextArea).focus()
+        self.app.notify(t("assess.new_done", self.lang), timeout=2)
+
+    def action_clear(self) -> None:
+        """Empty the description to write it again: answers and ticks went with the text, the file name stays."""
+        self.set_description("", saved_as=self.saved_as, product=self.product)
+        self.query_one("#description", TextArea).focus()
+
+    def action_open(self) -> None:
+        from riskclass.tui.screens.open import OpenScreen
+
+        self.app.push_screen(OpenScreen(self.app.start_dir, self.lang), self._open_chosen)
+
+    def _open_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self.read_saved(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def read_saved(self, path: Path) -> None:
+        """Read and check the file off the UI thread (up to 20 MB of JSON, and the rulebook on first use)."""
+        from riskclass.tui.saved import load_saved
+
+        try:
+            saved = load_saved(path)
+        except RiskclassError as exc:
+            self.post_message(self.Opened(path, None, exc))
+            return
+        self.post_message(self.Opened(path, saved))
+
+    @on(Opened)
+    def _opened(self, message: Opened) -> None:
+        if message.saved is None:
+            error = message.error
+            text = error.text(self.lang) if error is not None else ""
+            self.app.notify(t("open.failed", self.lang, path=message.path, error=text), severity="error", timeout=8)
+            return
+        saved = message.saved
+        self.set_description(saved.description, saved.answers, saved.ticked, saved_as=message.path)
+        self.app.notify(t("open.done", self.lang, path=message.path), timeout=4)
 
     @property
     def text(self) -> str:
@@ -195,9 +272,9 @@ class AssessScreen(Screen):
             self.assessment = None
             self._show(None)
             self._sync_bindings()
-            self._hint(result.message, error=True)
+            self._hint(result.text(self.lang), error=True)
             if message.forced:
-                self.app.notify(result.message, title=result.title, severity="warning")
+                self.app.notify(result.text(self.lang), title=error_title(result, self.lang), severity="warning")
             return
         self.assessment = result
         for q in result.questions:
@@ -208,12 +285,31 @@ class AssessScreen(Screen):
 
     def _sync_bindings(self) -> None:
         """F2 (answer questions) is in the footer only while there are questions, F3 (review) while there is an
-        assessment; refresh only when that changes."""
-        has_questions = bool(self.assessment and self._shown_questions(self.assessment))
-        has_assessment = self.assessment is not None
-        if (has_questions, has_assessment) != (self._had_questions, self._had_assessment):
-            self._had_questions, self._had_assessment = has_questions, has_assessment
+        assessment, F8 (save to the register) while a register product's text is edited; refresh only on a change."""
+        state = (
+            bool(self.assessment and self._shown_questions(self.assessment)),
+            self.assessment is not None,
+            self._description_edited(),
+        )
+        if state != self._bindings_state:
+            self._bindings_state = state
             self.refresh_bindings()
+
+    def _description_edited(self) -> bool:
+        product = self.product
+        return product is not None and bool(self.text.strip()) and self.text != product.description
+
+    def action_save_description(self) -> None:
+        """Keep the edited description as the product's next version in the register (assessed there, with the
+        product's saved answers), so the next person who opens it sees this text."""
+        if self._description_edited() and self.product is not None:
+            self.app.save_description(self.product, self.text)
+
+    def description_saved(self, text: str) -> None:
+        """The register now holds `text` as the product's description: decisions about it are linked to it."""
+        if self.product is not None:
+            self.product = ProductRef(self.product.id, self.product.name, text)
+        self._sync_bindings()
 
     def _hint_done(self, a: Assessment) -> None:
         self._hint(t("assess.hint_done", self.lang, chars=f"{len(a.description):,}", engine=self.app.engine_label))
@@ -269,12 +365,19 @@ class AssessScreen(Screen):
             self.answers[message.criterion] = message.answer
         self._generation += 1
         self.start_assessment(forced=True)
+        self._save_answers()
 
     @on(QuestionsPanel.Cleared)
     def _cleared(self) -> None:
         self.answers.clear()
         self._generation += 1
         self.start_assessment(forced=True)
+        self._save_answers()
+
+    def _save_answers(self) -> None:
+        """A register product keeps its answers: they are facts about it, for the next person who opens it."""
+        if self.product is not None:
+            self.app.save_answers(self.product.id, self.answers)
 
     def action_focus_questions(self) -> None:
         sets = self.query("#questions RadioSet")
@@ -283,6 +386,10 @@ class AssessScreen(Screen):
             self.query_one(AssessmentView).scroll_to_widget(self.query_one("#questions"), top=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.app.screen is not self and action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
+            return False  # a dialog is open over the Assess screen: its keys do nothing, so its footer hides them
+        if action == "save_description":
+            return self._description_edited()  # a register product whose text differs from the register's
         if action == "focus_questions":
             return bool(self.assessment and self._shown_questions(self.assessment))  # hidden from the footer if none
         if action == "review":
@@ -294,3 +401,15 @@ class AssessScreen(Screen):
     @property
     def ticked(self) -> set[str]:
         return set(self.query_one("#obligations", Checklist).done)
+
+    @on(Checklist.Toggled, "#obligations")
+    def _ticked(self) -> None:
+        if self.product is not None:
+            self.app.save_ticks(self.product.id, self.ticked)
+
+    def _show_product(self) -> None:
+        """The editor's title names the register product being assessed (its answers and ticks are saved to it)."""
+        title = t("assess.input_title", self.lang)
+        if self.product is not None:
+            title += f" · {self.product.id} {self.product.name}".rstrip()
+        self.query_one("#editor-pane").border_title = title

@@ -36,8 +36,9 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from riskclass.errors import RiskclassError
-from riskclass.tui.i18n import TIER_WORDS, localize_bindings, t
+from riskclass.tui.i18n import TIER_WORDS, error_title, localize_tree, t
 from riskclass.tui.messages import OpenDescription
+from riskclass.tui.widgets.cells import tier_cell, tier_sort_key, yes_no
 from riskclass.tui.widgets.path_input import PathSuggester
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")  # what riskclass.batch reads
@@ -207,7 +208,7 @@ class BatchScreen(Screen):
         self.lang = lang
         if not self._ready:
             return  # not composed yet: on_mount applies the language
-        localize_bindings(self, lang)
+        localize_tree(self, lang)
         self.query_one("#batch-form").border_title = t("batch.title", lang)
         for widget_id, key in (
             ("#batch-input-label", "batch.input"),
@@ -319,9 +320,11 @@ class BatchScreen(Screen):
             self._header_for = ""
             self.columns = []
             select.set_options([])
-            self._status(message.error.message, error=True)
+            self._status(message.error.text(self.lang), error=True)
             if message.error.title != "quiet":
-                self.app.notify(message.error.message, title=message.error.title, severity="error")
+                self.app.notify(
+                    message.error.text(self.lang), title=error_title(message.error, self.lang), severity="error"
+                )
             return
         self._header_for = message.path.strip()
         self.columns = message.columns
@@ -417,8 +420,10 @@ class BatchScreen(Screen):
             self.app.notify(t("batch.cancelled", self.lang), severity="warning")
             return
         if message.error is not None:
-            self._status(message.error.message, error=True)
-            self.app.notify(message.error.message, title=message.error.title, severity="error")
+            self._status(message.error.text(self.lang), error=True)
+            self.app.notify(
+                message.error.text(self.lang), title=error_title(message.error, self.lang), severity="error"
+            )
             return
         s = message.summary
         bar = self.query_one("#batch-progress", ProgressBar)
@@ -541,11 +546,11 @@ class BatchScreen(Screen):
             table.add_row(
                 i + 1,
                 _text(unguard(text, self._leaders).replace("\n", " ")[:DESCRIPTION_WIDTH]),
-                _tier_cell(row.get("tier", "")),
+                tier_cell(row.get("tier", ""), lang),
                 _number(row.get("confidence", "")),
                 _text(row.get("criteria", "")),
                 _text(row.get("red_flags", "")),
-                _text(row.get("needs_review", "")),
+                yes_no(row.get("needs_review", ""), lang),
                 _text(row.get("error", "")),
                 key=str(i),
             )
@@ -602,14 +607,6 @@ def _number(value: str) -> float | Text:
         return Text(value)
 
 
-TIER_ORDER = {"high": 0, "medium": 1, "low": 2, "": 3}
-TIER_CELL_STYLE = {"high": "bold red", "medium": "bold yellow", "low": "bold green"}  # render.TIER_STYLE's colours
-
-
-def _tier_cell(tier: str) -> Text:
-    return Text(tier, style=TIER_CELL_STYLE.get(tier, ""))
-
-
 def _text(value: str) -> Text:
     """A cell that is never parsed as markup (descriptions may contain brackets)."""
     return Text(value)
@@ -617,7 +614,7 @@ def _text(value: str) -> Text:
 
 def _sort_key(column: str):
     if column == "tier":
-        return lambda cell: TIER_ORDER.get(getattr(cell, "plain", str(cell)), 3)
+        return tier_sort_key
     if column in ("row", "confidence"):
         return lambda cell: (0, cell) if isinstance(cell, int | float) else (1, 0)
     return lambda cell: str(getattr(cell, "plain", cell))

@@ -25,12 +25,10 @@ def binding_rows(bindings: list[BindingType], lang: str) -> list[tuple[str, str]
             continue
         keys = [k.strip() for k in b.key.split(",")]
         rows.setdefault(action, []).extend(keys)
-    return [
-        (" / ".join(_key_name(k) for k in dict.fromkeys(keys)), t(f"binding.{a}", lang)) for a, keys in rows.items()
-    ]
+    return [(" / ".join(key_name(k) for k in dict.fromkeys(keys)), t(f"binding.{a}", lang)) for a, keys in rows.items()]
 
 
-def _key_name(key: str) -> str:
+def key_name(key: str) -> str:
     if key == "question_mark":
         return "?"
     return "+".join(part.capitalize() if len(part) > 1 else part.upper() for part in key.split("+"))

@@ -112,7 +112,7 @@ class ReviewScreen(ModalScreen[ReviewChoice | None]):
             name = check_reviewer(name)
             reason = check_reason(reason, suggested, decided or suggested)
         except InputError as exc:
-            self._error(exc.message)
+            self._error(exc.text(self.lang))
             return
         self.dismiss(ReviewChoice(name, decided, reason))
 

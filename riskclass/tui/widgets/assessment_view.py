@@ -40,6 +40,7 @@ class AssessmentView(VerticalScroll):
     def compose(self) -> ComposeResult:
         with Horizontal(id="verdict"):
             yield TierBadge(id="tier")
+            yield TierBadge(id="decided-tier")
             yield Static("", id="meta", markup=False)
         yield Static("", id="intro", markup=False)
         yield Static("", id="review", markup=False)
@@ -121,7 +122,7 @@ class AssessmentView(VerticalScroll):
         """`prior`: the latest review decision about this description (riskclass.audit), shown under the verdict."""
         self.assessment = a
         self.set_class(a is None, "-empty")
-        self.query_one(TierBadge).show(a.tier if a else None, lang)
+        self.query_one("#tier", TierBadge).show(a.tier if a else None, lang)
         for title_id, key in (
             ("#evidence-title", "description"),
             ("#criteria-title", "criteria"),
@@ -142,6 +143,7 @@ class AssessmentView(VerticalScroll):
         self.query_one("#intro", Static).update(t("view.intro", lang))
         if a is None or rulebook is None:
             self.query_one("#meta", Static).update("")
+            self.query_one("#decided-tier", TierBadge).display = False
             self.query_one("#review", Static).display = False
             self.query_one("#prior-review", Static).display = False
             self.query_one(QuestionsPanel).show((), {}, lang)
@@ -199,6 +201,11 @@ class AssessmentView(VerticalScroll):
     def _show_prior(self, a: Assessment, prior: Lookup | None, lang: str) -> None:
         """The earlier review decision, in the words the CLI uses (riskclass.audit.describe_decision). Only a verified
         one is a decision; a newer unverified entry about the description is a note, never shown as one (issue 12)."""
+        decided = prior.decision if prior is not None else None
+        badge = self.query_one("#decided-tier", TierBadge)
+        badge.display = decided is not None
+        if decided is not None:
+            badge.show(decided.decided_tier, lang, prefix=t("view.decided", lang))
         widget = self.query_one("#prior-review", Static)
         widget.display = prior is not None and (prior.entry is not None or prior.skipped is not None)
         if prior is None or not widget.display:

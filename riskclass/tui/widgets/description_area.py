@@ -39,7 +39,7 @@ class DescriptionArea(TextArea):
         try:
             check_description(text[:i] + event.text + text[j:])  # the engine's own message, with the real count
         except InputError as exc:
-            self.post_message(self.PasteRefused(exc.message))
+            self.post_message(self.PasteRefused(exc.text(getattr(self.app, "lang", "zh"))))
 
     def _wrap_for(self, inserted: str) -> None:
         if self.soft_wrap and any(len(line) > WRAP_LINE_LIMIT for line in inserted.splitlines()):

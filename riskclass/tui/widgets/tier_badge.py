@@ -1,4 +1,4 @@
-"""The tier badge: 高风险 / 中风险 / 低风险 in the tier's colour."""
+"""The tier badge: 高风险 / 中风险 / 低风险 in the tier's colour (the suggestion, and a reviewer's decision)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ class TierBadge(Static):
         super().__init__("—", markup=False, **kwargs)
         self.tier: str | None = None
 
-    def show(self, tier: str | None, lang: str) -> None:
+    def show(self, tier: str | None, lang: str, prefix: str = "") -> None:
+        """`prefix` says whose tier it is when it is not the suggestion (复核决定：中风险)."""
         self.tier = tier
         for name in ("high", "medium", "low"):
             self.set_class(tier == name, f"-{name}")
-        self.update(TIER_TITLES[tier].get(lang) if tier else t("assess.nothing", lang))
+        self.update(prefix + TIER_TITLES[tier].get(lang) if tier else t("assess.nothing", lang))
