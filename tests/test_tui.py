@@ -177,7 +177,7 @@ async def test_typing_a_description_shows_the_whole_assessment(monkeypatch):
         await type_description(pilot, "？？？！！！")
         with pytest.raises(InputError) as err:
             Engine().assess("？？？！！！")
-        assert str(hint.render()) == err.value.message and hint.has_class("-error")
+        assert str(hint.render()) == err.value.text("zh") and hint.has_class("-error")  # in the app's language
         assert screen.text == "？？？！！！"
 
         # the key assesses at once, without waiting for the pause in typing
@@ -208,8 +208,8 @@ async def test_a_megabyte_paste_stays_responsive_and_keeps_the_text():
         hint = str(screen.query_one("#hint").render())
         with pytest.raises(InputError) as err:
             Engine().assess(LOAN + big)
-        assert any(m == err.value.message for m, _ in notes(app))  # the engine's one-line reason
-        assert "100,000" in err.value.message and (hint == err.value.message or screen.assessment is not None)
+        assert any(m == err.value.text("zh") for m, _ in notes(app))  # the engine's one-line reason
+        assert "100,000" in err.value.message and (hint == err.value.text("zh") or screen.assessment is not None)
         # a long line that can be assessed is taken, with soft wrap off while it is there
         area.clear()
         area.post_message(events.Paste("零件缺陷检测" * 900))
@@ -758,10 +758,10 @@ async def test_batch_unreadable_file_shows_the_cli_message(tmp_path):
         screen = await open_batch(pilot, "empty.csv")
         await pilot.press("enter")  # submitting the path reads it "loudly"
         await settle(pilot)
-        assert (err.value.message, "error") in notes(app)
+        assert (err.value.text("zh"), "error") in notes(app)
         await pilot.press("ctrl+r")  # running it gives the same one-line error
         await settle(pilot)
-        assert notes(app).count((err.value.message, "error")) >= 2
+        assert notes(app).count((err.value.text("zh"), "error")) >= 2
         assert not (tmp_path / "empty.riskclass.csv").exists()
         await pilot.press("escape")  # and the app is still usable
         await type_description(pilot, LOAN)
@@ -931,7 +931,7 @@ async def test_an_earlier_decision_is_shown_and_a_foreign_log_only_warns(tmp_pat
         await type_description(pilot, "。")
         assert app.assess_screen.assessment.tier == "high"  # assessing goes on
         warned = [m for m, s in notes(app) if s == "warning" and "审计日志有问题" in m]
-        assert len(warned) == 1 and "not a riskclass audit log" in warned[0]  # said once, not per keystroke
+        assert len(warned) == 1 and "不是 riskclass 审计日志" in warned[0]  # said once, not per keystroke
 
 
 # ---- the package boundary ------------------------------------------------------------------------------------------
