@@ -70,3 +70,32 @@ def test_the_shipped_combiner_was_fitted_for_the_shipped_rulebook_and_model():
     meta = json.loads(_combiner_path().read_text(encoding="utf-8"))["meta"]
     assert meta["rulebook"] == load_rulebook().version
     assert meta["model_sha256"] == load_shipped_model().sha256
+
+
+def _combine_script():
+    """training/combine.py, the script a maintainer runs (it lives outside the package)."""
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("combine_script", ROOT / "training" / "combine.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_rows_cache_keeps_probabilities_and_reads_findings_from_the_current_rulebook():
+    """After a rule change the cached rows must show the new rules' findings (a stale cache measured the old
+    rulebook), and a cache written for another corpus or model is not used at all."""
+    from riskclass.engine.decide import Engine
+
+    script = _combine_script()
+    key = script._cache_key("corpus-sha", "model-sha")
+    p = {"high": 0.2, "medium": 0.5, "low": 0.3}
+    cache = {**key, "rows": [{"id": "x1", "tier": "high", "real": True, "p": p}]}
+    texts = {"x1": "人脸识别门禁，刷脸开门"}
+    (row,) = script._cached_rows(cache, key, texts, Engine(model=None))
+    assert "H5" in row.findings.strong and row.probabilities == p and row.real
+    other = script._cache_key("another-corpus", "model-sha")
+    assert script._cached_rows(cache, other, texts, Engine(model=None)) is None
+    assert script._cached_rows([{"id": "x1"}], key, texts, Engine(model=None)) is None  # the old list format

@@ -7,7 +7,9 @@ Rows: the corpus with out-of-fold model probabilities, and the real development 
 row are chosen on two development sets: 5-fold cross-validation over the real rows, and dev2.csv (our writers' prose,
 never fitted on). The same folds then give the engine's figures on real text, a reliability table and the expected
 calibration error, with the review rate for each REVIEW_BELOW. No held-out set is read. The out-of-fold step fits the
-model five times (minutes): --rows-cache keeps its rows between runs.
+model five times (minutes): --rows-cache keeps the model's probabilities between runs, and the rules' findings are
+recomputed from the current rulebook on every run, so a change to rule patterns is measured in about a minute. The
+cache is refilled when the corpus or the model changed since it was written.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import riskclass.training.combine as combine  # noqa: E402
 import riskclass.training.pipeline as training  # noqa: E402
-from riskclass.engine.combine import COMBINER_FILE, Findings  # noqa: E402
+from riskclass.engine.combine import COMBINER_FILE  # noqa: E402
 from riskclass.engine.decide import Engine  # noqa: E402
 from riskclass.model.classifier import load_shipped_model as shipped_model  # noqa: E402
 
@@ -33,27 +35,31 @@ OUT = HERE.parent / "models" / COMBINER_FILE
 REVIEW_CHOICES = (0.5, 0.55, 0.6, 0.65, 0.7)
 
 
-def _row_to_json(r: combine.Row) -> dict:
-    f = r.findings
-    return {
-        "id": r.id,
-        "tier": r.tier,
-        "real": r.real,
-        "p": r.probabilities,
-        "f": [sorted(f.strong), sorted(f.weak), sorted(f.negated), sorted(f.excluded), f.low_signal, f.thin, f.english,
-              f.filing],
-    }
+CACHE_FORMAT = 2
 
 
-def _row_from_json(d: dict) -> combine.Row:
-    s, w, n, e, low, thin, english, filing = d["f"]
-    f = Findings(frozenset(s), frozenset(w), frozenset(n), frozenset(e), low, thin, english, filing)
-    return combine.Row(d["id"], d["tier"], f, d["p"], d["real"])
+def _cache_key(corpus_sha256: str, model_sha256: str) -> dict:
+    """What the cached probabilities depend on: out-of-fold models are trained on the corpus, real rows are read by
+    the shipped model. The rules' findings are not cached (see `_cached_rows`)."""
+    return {"format": CACHE_FORMAT, "corpus_sha256": corpus_sha256, "model_sha256": model_sha256}
+
+
+def _cached_rows(cache: object, key: dict, texts: dict[str, str], rules: Engine) -> list[combine.Row] | None:
+    """The cached rows with findings from the current rulebook, or None when the cache was written for another corpus
+    or model. Probabilities are kept: they depend on the rules only through negated words, which the model does not
+    read, so a change to negation words needs a fresh cache (delete the file)."""
+    if not isinstance(cache, dict) or {k: cache.get(k) for k in key} != key:
+        return None
+    return [
+        combine.Row(d["id"], d["tier"], rules.findings(texts[d["id"]])[0], d["p"], d["real"]) for d in cache["rows"]
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows-cache", type=Path, help="keep the fitted rows here (JSON) and reuse them")
+    parser.add_argument(
+        "--rows-cache", type=Path, help="keep the model's out-of-fold probabilities here (JSON) and reuse them"
+    )
     parser.add_argument("--records", help="folder of the shared records (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -61,14 +67,20 @@ def main() -> int:
     model = shipped_model()
     corpus = training.prepare(DATA / training.CORPUS_FILE)
     real_sets = [training.read_labelled_csv(DATA / name, records=args.records) for name in REAL_DEV]
+    key = _cache_key(corpus.sha256, model.sha256)
+    texts = {e.id: e.description for d in (corpus, *real_sets) for e in d.examples}
+    rows = None
     if args.rows_cache and args.rows_cache.exists():
-        rows = [_row_from_json(d) for d in json.loads(args.rows_cache.read_text(encoding="utf-8"))]
-    else:
+        rows = _cached_rows(json.loads(args.rows_cache.read_text(encoding="utf-8")), key, texts, rules)
+        if rows is None:
+            print(f"{args.rows_cache}: written for another corpus or model; refitting the out-of-fold rows")
+    if rows is None:
         rows = combine.out_of_fold_rows(corpus, rules)
         for data in real_sets:
             rows += combine.rows_of(data, rules, model, real=True)
         if args.rows_cache:
-            args.rows_cache.write_text(json.dumps([_row_to_json(r) for r in rows], ensure_ascii=False), "utf-8")
+            cache = {**key, "rows": [{"id": r.id, "tier": r.tier, "real": r.real, "p": r.probabilities} for r in rows]}
+            args.rows_cache.write_text(json.dumps(cache, ensure_ascii=False), "utf-8")
     criteria = [c for c, crit in rules.rulebook.criteria.items() if not crit.is_red_flag]
     names = combine.feature_names(criteria)
     # Our writers' development set: never fitted on, it keeps the choice honest on prose (see combine.choose).
@@ -79,7 +91,6 @@ def main() -> int:
     print(f"chosen: C {C}, real weight {rw}")
 
     # The engine on the real rows, each judged with a combiner that never saw it.
-    texts = {e.id: e.description for d in real_sets for e in d.examples}
     pairs = combine.cross_validated(rows, names, C, rw)
     engines: dict[int, Engine] = {}
     results = []
