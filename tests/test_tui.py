@@ -934,6 +934,29 @@ async def test_an_earlier_decision_is_shown_and_a_foreign_log_only_warns(tmp_pat
         assert len(warned) == 1 and "不是 riskclass 审计日志" in warned[0]  # said once, not per keystroke
 
 
+@aio
+async def test_the_exported_report_follows_a_verified_decision(tmp_path, monkeypatch):
+    """Ctrl+S writes the decided tier's paperwork, as `riskclass report` does: a low suggestion decided medium gives
+    the medium tier's report, with the suggestion beside the decision."""
+    import json
+
+    from riskclass.audit.log import AuditLog
+
+    log_path = tmp_path / "team.jsonl"
+    a = Engine(model=None).assess(THIN)
+    assert a.tier == "low"
+    AuditLog(log_path).record(a, "王五", "medium", "用于给学生打分")
+    monkeypatch.setenv("RISKCLASS_AUDIT_LOG", str(log_path))
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, THIN)
+        md, _, js = app.export(tmp_path / "decided")
+    report = json.loads(js.read_text(encoding="utf-8"))
+    assert report["tier"] == "low"  # the suggestion stays riskclass's
+    assert report["report"]["tier"] == "medium"  # the paperwork is the decision's
+    assert "王五" in md.read_text(encoding="utf-8")
+
+
 # ---- the package boundary ------------------------------------------------------------------------------------------
 
 

@@ -298,14 +298,24 @@ class RiskclassApp(App[int]):
     def export(self, base: Path) -> tuple[Path, Path, Path] | None:
         """Write base.md, base.html and base.json (one report, three formats) for the current assessment, with the
         steps ticked so far; a failure is a notification, never a crash."""
-        from riskclass.reports.report import build_report, to_html, to_json, to_markdown
+        from riskclass.reports.report import ProductIdentity, build_report, to_html, to_json, to_markdown
         from riskclass.tables.files import write_text_atomic
 
         a = self.assess_screen.assessment
         if a is None:
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return None
-        report = build_report(a, self.lang, done=self.assess_screen.ticked)
+        # As `riskclass report` does: a verified decision about this description makes the report that tier's
+        # paperwork, and a register product gives the report its id and name (issue 13).
+        review = None
+        prior = self.assess_screen.prior
+        if prior is not None and prior.entry is not None:
+            from riskclass.audit.log import review_json
+
+            review = review_json(prior, a.versions)
+        product = self.assess_screen.product
+        identity = ProductIdentity(id=product.id, name=product.name) if product is not None else None
+        report = build_report(a, self.lang, done=self.assess_screen.ticked, review=review, identity=identity)
         paths = report_paths(base)
         try:
             for path, render in zip(paths, (to_markdown, to_html, to_json), strict=True):
