@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -12,13 +13,29 @@ class ExitCode(IntEnum):
     PARTIAL = 3  # batch finished but some rows carry an error
 
 
+class Text(NamedTuple):
+    """A message built where the language is not known (a core module, a batch summary note): both texts travel
+    together and the face that prints it picks one (issue 13: one language at a time)."""
+
+    en: str
+    zh: str
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.en
+
+    def __str__(self) -> str:
+        return self.en
+
+
 class RiskclassError(Exception):
     """An error with a one-line message a user can act on."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
     title: str = "error"
 
-    def __init__(self, message: str, title: str | None = None, *, zh: str | None = None) -> None:
+    def __init__(self, message: str | Text, title: str | None = None, *, zh: str | None = None) -> None:
+        if isinstance(message, Text):  # a message built in both languages (e.g. tables.files.write_failure)
+            message, zh = message.en, zh or message.zh
         super().__init__(message)
         self.message = message
         self.zh = zh

@@ -328,7 +328,7 @@ def test_train_with_reviews_adds_them_apart_from_the_corpus_and_leaves_held_out_
 
     out = tmp_path / "model"
     args = ["train", "--data", str(corpus), "--test", str(test_csv), "--no-dev", "--with-reviews"]
-    assert main([*args, "--out", str(out), "--audit-log", str(log_path)]) == 0
+    assert main([*args, "--out", str(out), "--audit-log", str(log_path), "--lang", "en"]) == 0
     err = capsys.readouterr().err
     assert "2 reviewed descriptions" in err and "2 left out" in err
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -358,7 +358,7 @@ def test_train_with_reviews_adds_them_apart_from_the_corpus_and_leaves_held_out_
     lines = lines_of(log_path)
     lines[1], lines[2] = lines[2], lines[1]
     log_path.write_text("".join(lines), encoding="utf-8")
-    assert main([*args, "--out", str(tmp_path / "refused"), "--audit-log", str(log_path)]) == 2
+    assert main([*args, "--out", str(tmp_path / "refused"), "--audit-log", str(log_path), "--lang", "en"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("riskclass: the audit log") and "entry 2" in err and "reordered" in err
     assert "not training" in err

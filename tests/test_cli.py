@@ -53,13 +53,13 @@ def test_empty_description_exits_2_with_one_line():
 
 
 def test_huge_description_exits_2():
-    r = run_cli("classify", "-", "--rules-only", input=("人脸识别" * 300_000).encode())
+    r = run_cli("classify", "-", "--rules-only", "--lang", "en", input=("人脸识别" * 300_000).encode())
     assert r.returncode == 2
     assert "at most" in _one_line_error(r)
 
 
 def test_non_utf8_standard_input_exits_2():
-    r = run_cli("classify", "-", input="人脸识别门禁".encode("gbk"))
+    r = run_cli("classify", "-", "--lang", "en", input="人脸识别门禁".encode("gbk"))
     assert r.returncode == 2
     assert "not UTF-8" in _one_line_error(r)
 
@@ -88,6 +88,8 @@ def test_rules_list_and_check():
     r = run_cli("rules")
     assert r.returncode == 0 and b"h4-credit" in r.stdout
     r = run_cli("rules", "--check")
+    assert r.returncode == 0 and "个示例符合声明" in r.stdout.decode()
+    r = run_cli("rules", "--check", "--lang", "en")
     assert r.returncode == 0 and b"examples behave as declared" in r.stdout
 
 
@@ -107,7 +109,7 @@ def test_review_then_classify_shows_the_earlier_decision(tmp_path):
     log = tmp_path / "audit.jsonl"
     env = {"RISKCLASS_AUDIT_LOG": str(log)}
     r = run_cli("review", LOAN, "--reviewer", "张三", "--tier", "medium", "--rules-only", env=env)
-    assert r.returncode == 2 and "a reason is required" in _one_line_error(r)
+    assert r.returncode == 2 and "不同时必须说明理由" in _one_line_error(r)  # in Chinese, the default
     assert not log.exists()  # nothing recorded
     r = run_cli(
         "review", "-", "--reviewer", "张三", "--tier", "medium", "--reason", "只给参考分，最终由信贷员决定",
@@ -133,11 +135,13 @@ def test_review_then_classify_shows_the_earlier_decision(tmp_path):
     # a broken log does not stop classify: one warning line, the result as usual. The edited entry is no longer
     # shown as a decision (issue 12: its signature does not match), only named as unverified.
     log.write_text(log.read_text(encoding="utf-8").replace("张三", "李四"), encoding="utf-8")
-    r = run_cli("classify", LOAN, "--rules-only", "--json", env=env)
+    r = run_cli("classify", LOAN, "--rules-only", "--json", "--lang", "en", env=env)
     data = json.loads(r.stdout)
     assert r.returncode == 0 and "review" not in data and data["unverified_review"]["entry"] == 1
     warning = _one_line_error(r)
     assert warning.startswith("riskclass: warning:") and "entry 1" in warning and "edited" in warning
+    warning = _one_line_error(run_cli("classify", LOAN, "--rules-only", "--json", env=env))  # zh, the default
+    assert warning.startswith("riskclass: 警告：") and "第 1 条" in warning and "内容被修改" in warning
 
 
 def test_review_from_a_saved_assessment_and_audit_commands(tmp_path, capsys, monkeypatch):
@@ -179,7 +183,8 @@ def test_review_from_a_saved_assessment_and_audit_commands(tmp_path, capsys, mon
     assert not result["ok"] and result["problem"]["line"] == 1 and result["problem"]["kind"] == "deleted"
 
 
-def test_review_and_audit_errors_are_one_line(tmp_path):
+def test_review_and_audit_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKCLASS_LANG", "en")  # the English messages are checked (Chinese: test_lang_config.py)
     r = run_cli("review", LOAN, "--reviewer", "  ", "--accept", "--audit-log", str(tmp_path / "a.jsonl"))
     assert r.returncode == 2 and "reviewer name is required" in _one_line_error(r)
     r = run_cli("review", LOAN, "--reviewer", "张三", "--accept", "--rules-only", "--audit-log", str(tmp_path))

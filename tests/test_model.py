@@ -75,7 +75,7 @@ def test_a_tampered_model_is_refused_before_it_is_parsed(tiny, tmp_path, name):
     with pytest.raises(ModelError, match="does not match its manifest"):
         model_mod.load_verified(bad)
     # A directory the user named is their input (exit 2); the shipped one failing would be an internal fault (1).
-    r = run_cli("classify", "人脸识别门禁", env={"RISKCLASS_MODEL_DIR": str(bad)})
+    r = run_cli("classify", "人脸识别门禁", "--lang", "en", env={"RISKCLASS_MODEL_DIR": str(bad)})
     assert r.returncode == 2
     err = r.stderr.decode().strip().splitlines()
     assert len(err) == 1 and "does not match its manifest" in err[0] and "Traceback" not in err[0]

@@ -281,8 +281,13 @@ def test_a_report_shows_the_reviewers_earlier_decision(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     md = cli("report", text, "--rules-only", "--lang", "en", cwd=tmp_path, RISKCLASS_AUDIT_LOG=log)
-    assert "## Reviewer's decision" in md.stdout and "**Reviewer**: 张三" in md.stdout
-    assert "Low risk (changed from the suggested Medium risk)" in md.stdout
+    assert "## Reviewer's decision" in md.stdout
+    assert "| Tier | Medium risk (medium) | Low risk (low) |" in md.stdout  # the suggestion beside the decision
+    assert "| By | riskclass " in md.stdout and " | 张三 |" in md.stdout
+    assert "| Signature | — (a suggestion, not signed) | verified (audit log entry 1, signing key " in md.stdout
+    assert "**Paperwork follows**: the reviewer's decided tier, Low risk (low)" in md.stdout
+    assert "A channel for problems" in md.stdout and "Monitoring: which figures" not in md.stdout  # low's plan
+    assert "| Reviewed by | 张三 | 20" in md.stdout  # the sign-off names the reviewer and the day
     other = cli("report", "工厂零件缺陷检测", "--rules-only", cwd=tmp_path, RISKCLASS_AUDIT_LOG=log)
     assert "人工复核记录" not in other.stdout
 

@@ -30,9 +30,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskclass.config import CONFIG_ENV, config_dir, settings
 from riskclass.errors import AuditError, InputError, RiskclassError
 
-CONFIG_ENV = "RISKCLASS_CONFIG_DIR"
+__all__ = ["CONFIG_ENV", "config_dir"]  # where the key lives is the config directory `riskclass.config` defines
 KEYRING_ENV = "RISKCLASS_KEYRING"
 KEY_FILE = "review_key.pem"
 KEYRING_FILE = "keyring.txt"
@@ -41,25 +42,14 @@ SIGNATURE_DOMAIN = b"riskclass-audit-signature/1\n"  # so an entry signature nev
 MAX_KEYRING_BYTES = 1 << 20  # 1 MiB: ~10,000 keyring lines, far more than a team has reviewers; refuse anything larger
 
 
-def config_dir() -> Path:
-    """$RISKCLASS_CONFIG_DIR, else $XDG_CONFIG_HOME/riskclass, else ~/.config/riskclass (the XDG place for settings)."""
-    if env := os.environ.get(CONFIG_ENV):
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or (Path.home() / ".config")
-    return Path(base).expanduser() / "riskclass"
-
-
 def key_path() -> Path:
     return config_dir() / KEY_FILE
 
 
 def keyring_path(explicit: str | os.PathLike | None = None) -> Path:
-    """`explicit` (the --keyring option), else $RISKCLASS_KEYRING, else keyring.txt in the config directory."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if env := os.environ.get(KEYRING_ENV):
-        return Path(env).expanduser()
-    return config_dir() / KEYRING_FILE
+    """`explicit` (the --keyring option), else $RISKCLASS_KEYRING, else `keyring` in config.toml, else keyring.txt in
+    the config directory (`riskclass.config`)."""
+    return settings(keyring=explicit).keyring
 
 
 def key_fingerprint(raw_public: bytes) -> str:
@@ -76,6 +66,9 @@ def keyring_line(raw_public: bytes, name: str) -> str:
     return f"{ALGORITHM} {base64.b64encode(raw_public).decode('ascii')} {name}"
 
 
+_ZH_WHAT = {"signing key": "签名密钥", "keyring": "密钥环"}  # the `what` of read_regular, for the Chinese messages
+
+
 def read_regular(path: Path, what: str, limit: int) -> bytes:
     """The bytes of a regular file, refusing a FIFO, device or socket before opening it (opening a FIFO for reading
     waits for a writer for ever) and anything over `limit` bytes."""
@@ -84,21 +77,38 @@ def read_regular(path: Path, what: str, limit: int) -> bytes:
     except FileNotFoundError:
         raise  # the caller says what a missing file means
     except OSError as exc:
-        raise AuditError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        raise AuditError(
+            f"cannot read the {what} {path}: {exc.strerror or exc}",
+            zh=f"无法读取{_ZH_WHAT.get(what, what)} {path}：{exc.strerror or exc}",
+        ) from None
     if stat.S_ISDIR(st.st_mode):
-        raise AuditError(f"the {what} {path} is a directory, not a file")
+        raise AuditError(
+            f"the {what} {path} is a directory, not a file", zh=f"{_ZH_WHAT.get(what, what)} {path} 是目录，不是文件"
+        )
     if not stat.S_ISREG(st.st_mode):
-        raise AuditError(f"the {what} {path} is not a regular file (a pipe, device or socket): give a file")
+        raise AuditError(
+            f"the {what} {path} is not a regular file (a pipe, device or socket): give a file",
+            zh=f"{_ZH_WHAT.get(what, what)} {path} 不是普通文件（是管道、设备或套接字）：请给出一个文件",
+        )
     if st.st_size > limit:
-        raise AuditError(f"the {what} {path} has {st.st_size:,} bytes; at most {limit:,}")
+        raise AuditError(
+            f"the {what} {path} has {st.st_size:,} bytes; at most {limit:,}",
+            zh=f"{_ZH_WHAT.get(what, what)} {path} 有 {st.st_size:,} 字节；最多 {limit:,}",
+        )
     try:
         # O_NONBLOCK: should the path be swapped for a FIFO after the check, open still returns at once
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise AuditError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        raise AuditError(
+            f"cannot read the {what} {path}: {exc.strerror or exc}",
+            zh=f"无法读取{_ZH_WHAT.get(what, what)} {path}：{exc.strerror or exc}",
+        ) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise AuditError(f"the {what} {path} is not a regular file (a pipe, device or socket): give a file")
+            raise AuditError(
+                f"the {what} {path} is not a regular file (a pipe, device or socket): give a file",
+                zh=f"{_ZH_WHAT.get(what, what)} {path} 不是普通文件（是管道、设备或套接字）：请给出一个文件",
+            )
         with os.fdopen(os.dup(fd), "rb") as f:
             return f.read(limit + 1)[:limit]
     finally:
@@ -142,7 +152,8 @@ def init_key(name: str, path: Path | None = None) -> tuple[Path, str]:
             existing = ""
         raise InputError(
             f"a signing key already exists at {path} (not overwritten)"
-            + (f"; its keyring line: {existing}" if existing else "")
+            + (f"; its keyring line: {existing}" if existing else ""),
+            zh=f"{path} 已有签名密钥（不会覆盖）" + (f"；它在密钥环中的一行：{existing}" if existing else ""),
         )
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -150,9 +161,14 @@ def init_key(name: str, path: Path | None = None) -> tuple[Path, str]:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise InputError(f"a signing key already exists at {path} (not overwritten)") from None
+        raise InputError(
+            f"a signing key already exists at {path} (not overwritten)", zh=f"{path} 已有签名密钥（不会覆盖）"
+        ) from None
     except OSError as exc:
-        raise AuditError(f"cannot create the signing key {path}: {exc.strerror or exc}") from None
+        raise AuditError(
+            f"cannot create the signing key {path}: {exc.strerror or exc}",
+            zh=f"无法创建签名密钥 {path}：{exc.strerror or exc}",
+        ) from None
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         view = memoryview(pem)
@@ -163,10 +179,12 @@ def init_key(name: str, path: Path | None = None) -> tuple[Path, str]:
         os.close(fd)
         with contextlib.suppress(OSError):
             path.unlink()
-        raise AuditError(f"cannot write the signing key {path}: {exc.strerror or exc}") from None
+        raise AuditError(
+            f"cannot write the signing key {path}: {exc.strerror or exc}",
+            zh=f"无法写入签名密钥 {path}：{exc.strerror or exc}",
+        ) from None
     os.close(fd)
     return path, keyring_line(_raw_public(key.public_key()), name)
-
 
 
 def load_signer(path: Path | None = None) -> Signer:
@@ -180,17 +198,24 @@ def load_signer(path: Path | None = None) -> Signer:
     except FileNotFoundError:
         raise AuditError(
             f"no signing key at {path}: create yours once with `riskclass review --init-key --reviewer NAME` "
-            "and add the line it prints to the team keyring"
+            "and add the line it prints to the team keyring",
+            zh=f"{path} 处没有签名密钥：请先运行一次 `riskclass review --init-key --reviewer 姓名` 创建，"
+            "并把它打印的一行加入团队密钥环",
         ) from None
     mode = os.stat(path).st_mode
     if os.name == "posix" and mode & 0o077:
-        raise AuditError(f"the signing key {path} is readable by others (mode {stat.S_IMODE(mode):o}): chmod 600 it")
+        raise AuditError(
+            f"the signing key {path} is readable by others (mode {stat.S_IMODE(mode):o}): chmod 600 it",
+            zh=f"签名密钥 {path} 可被他人读取（权限 {stat.S_IMODE(mode):o}）：请 chmod 600",
+        )
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise AuditError(f"the signing key {path} is not an unencrypted PEM private key") from None
+        raise AuditError(
+            f"the signing key {path} is not an unencrypted PEM private key", zh=f"签名密钥 {path} 不是未加密的 PEM 私钥"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise AuditError(f"the signing key {path} is not an Ed25519 key")
+        raise AuditError(f"the signing key {path} is not an Ed25519 key", zh=f"签名密钥 {path} 不是 Ed25519 密钥")
     return Signer(key, _raw_public(key.public_key()), path)
 
 
@@ -235,7 +260,7 @@ def load_keyring(path: Path) -> Keyring:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AuditError(f"the keyring {path} is not UTF-8 text") from None
+        raise AuditError(f"the keyring {path} is not UTF-8 text", zh=f"密钥环 {path} 不是 UTF-8 文本") from None
     names: dict[str, set[str]] = {}
     publics: dict[str, object] = {}
     for n, line in enumerate(text.splitlines(), 1):
@@ -244,12 +269,18 @@ def load_keyring(path: Path) -> Keyring:
             continue
         parts = line.split(None, 2)
         if len(parts) < 3 or parts[0] != ALGORITHM:
-            raise AuditError(f"{path}, line {n}: expected `{ALGORITHM} <base64 public key> <reviewer name>`")
+            raise AuditError(
+                f"{path}, line {n}: expected `{ALGORITHM} <base64 public key> <reviewer name>`",
+                zh=f"{path} 第 {n} 行：应为 `{ALGORITHM} <base64 公钥> <复核人姓名>`",
+            )
         try:
             raw = base64.b64decode(parts[1], validate=True)
             public = Ed25519PublicKey.from_public_bytes(raw)
         except (binascii.Error, ValueError):
-            raise AuditError(f"{path}, line {n}: the public key is not 32 bytes of base64") from None
+            raise AuditError(
+                f"{path}, line {n}: the public key is not 32 bytes of base64",
+                zh=f"{path} 第 {n} 行：公钥不是 32 字节的 base64",
+            ) from None
         fp = key_fingerprint(raw)
         publics[fp] = public
         names.setdefault(fp, set()).add(parts[2].strip())

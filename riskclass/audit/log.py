@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskclass.audit import keys
-from riskclass.errors import AuditError, InputError
+from riskclass.config import settings
+from riskclass.errors import AuditError, InputError, Text
 
 SCHEMA = "riskclass-audit/1"  # in every entry: tells our lines from anyone else's, and lets the format evolve
 GENESIS = "0" * 64  # `prev` of the first entry
@@ -62,14 +63,9 @@ VERSION_KEYS = ("riskclass", "rulebook", "model_sha256")
 
 
 def audit_log_path(explicit: str | os.PathLike | None = None) -> Path:
-    """The log to use: `explicit` (the --audit-log option), else RISKCLASS_AUDIT_LOG, else
-    $XDG_DATA_HOME/riskclass/audit.jsonl, else ~/.local/share/riskclass/audit.jsonl (data, not cache: XDG_DATA_HOME)."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if env := os.environ.get("RISKCLASS_AUDIT_LOG"):
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or (Path.home() / ".local" / "share")
-    return Path(base) / "riskclass" / LOG_NAME
+    """The log to use: `explicit` (the --audit-log option), else RISKCLASS_AUDIT_LOG, else `audit_log` in config.toml,
+    else $XDG_DATA_HOME/riskclass/audit.jsonl, else ~/.local/share/riskclass/audit.jsonl (data, not cache)."""
+    return settings(audit_log=explicit).audit_log
 
 
 # ---- what ----------------------------------------------------------------------------------------------------------
@@ -215,20 +211,29 @@ def _controls(text: str, allowed: str = "") -> bool:
 def check_reviewer(name: object) -> str:
     """A reviewer name: required, one line, no control characters (they could disguise it on a terminal)."""
     if not isinstance(name, str) or not name.strip():
-        raise InputError("a reviewer name is required (--reviewer NAME): every decision must be owned by someone")
+        raise InputError(
+            "a reviewer name is required (--reviewer NAME): every decision must be owned by someone",
+            zh="需要复核人姓名（--reviewer 姓名）：每个决定都必须有人负责",
+        )
     name = name.strip()
     if len(name.splitlines()) > 1:
-        raise InputError("the reviewer name must be one line")
+        raise InputError("the reviewer name must be one line", zh="复核人姓名必须是一行")
     if _controls(name):
-        raise InputError("the reviewer name must not contain control characters")
+        raise InputError("the reviewer name must not contain control characters", zh="复核人姓名不能含控制字符")
     if len(name) > MAX_REVIEWER_CHARS:
-        raise InputError(f"the reviewer name has {len(name)} characters; at most {MAX_REVIEWER_CHARS}")
+        raise InputError(
+            f"the reviewer name has {len(name)} characters; at most {MAX_REVIEWER_CHARS}",
+            zh=f"复核人姓名有 {len(name)} 个字符；最多 {MAX_REVIEWER_CHARS}",
+        )
     return name
 
 
 def check_tier(tier: object) -> str:
     if tier not in TIERS:
-        raise InputError(f"the decided tier must be one of {', '.join(TIERS)}, not {tier!r}")
+        raise InputError(
+            f"the decided tier must be one of {', '.join(TIERS)}, not {tier!r}",
+            zh=f"决定的等级只能是 {', '.join(TIERS)} 之一，而不是 {tier!r}",
+        )
     return tier  # type: ignore[return-value]
 
 
@@ -238,12 +243,16 @@ def check_reason(reason: object, suggested: str, decided: str) -> str:
     if not reason and decided != suggested:
         raise InputError(
             f"a reason is required when the decided tier ({decided}) differs from the suggestion ({suggested}): "
-            "add --reason TEXT"
+            "add --reason TEXT",
+            zh=f"决定的等级（{decided}）与建议（{suggested}）不同时必须说明理由：请加 --reason 文字",
         )
     if _controls(reason, allowed="\n\t"):
-        raise InputError("the reason must not contain control characters")
+        raise InputError("the reason must not contain control characters", zh="理由不能含控制字符")
     if len(reason) > MAX_REASON_CHARS:
-        raise InputError(f"the reason has {len(reason):,} characters; at most {MAX_REASON_CHARS:,}")
+        raise InputError(
+            f"the reason has {len(reason):,} characters; at most {MAX_REASON_CHARS:,}",
+            zh=f"理由有 {len(reason):,} 个字符；最多 {MAX_REASON_CHARS:,}",
+        )
     return reason
 
 
@@ -251,7 +260,10 @@ def _check_utf8(text: str, what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"the {what} contains bytes that are not valid text (undecodable input)") from None
+        raise InputError(
+            f"the {what} contains bytes that are not valid text (undecodable input)",
+            zh=f"{what} 含有不是有效文本的字节（无法解码的输入）",
+        ) from None
 
 
 # ---- reading and verifying ------------------------------------------------------------------------------------------
@@ -269,6 +281,7 @@ class Break:
     detail: str  # one line, English, says what does not match
     timestamp: str | None = None  # of the broken entry, when it can be read
     reviewer: str | None = None
+    detail_zh: str = ""  # the same in Chinese (issue 13: audit messages in the chosen language)
 
 
 @dataclass(frozen=True)
@@ -357,7 +370,7 @@ def _locked(fd: int, exclusive: bool) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _parse(lines: list[bytes], torn_last: bool) -> list[tuple[dict | None, Decision | None, str | None, str]]:
+def _parse(lines: list[bytes], torn_last: bool) -> list[tuple[dict | None, Decision | None, str | None, Text]]:
     """Per line: (JSON object or None, Decision or None, the problem kind or None, its detail)."""
     out = []
     for i, raw in enumerate(lines, 1):
@@ -365,79 +378,116 @@ def _parse(lines: list[bytes], torn_last: bool) -> list[tuple[dict | None, Decis
             obj = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             if i == len(lines) and torn_last:
-                out.append((None, None, "torn", "the last line is incomplete (a write cut short) and is not JSON"))
+                why = Text(
+                    "the last line is incomplete (a write cut short) and is not JSON",
+                    "最后一行不完整（写入被中断），不是 JSON",
+                )
+                out.append((None, None, "torn", why))
             else:
-                out.append((None, None, "not_json", "the line is not JSON" if raw.strip() else "the line is empty"))
+                why = (
+                    Text("the line is not JSON", "这一行不是 JSON")
+                    if raw.strip()
+                    else Text("the line is empty", "这一行为空")
+                )
+                out.append((None, None, "not_json", why))
             continue
         try:
             decision = Decision.from_dict(obj)
         except ValueError as exc:
-            out.append((obj if isinstance(obj, dict) else None, None, "malformed", str(exc)))
+            out.append((obj if isinstance(obj, dict) else None, None, "malformed", Text(str(exc), str(exc))))
             continue
         try:
             mismatch = entry_hash(obj) != decision.hash
         except ValueError:  # NaN or Infinity: json reads them, canonical JSON (and riskclass) never writes them
-            out.append((obj, None, "malformed", "it holds a number JSON does not allow (NaN or Infinity)"))
+            why = Text(
+                "it holds a number JSON does not allow (NaN or Infinity)", "含有 JSON 不允许的数（NaN 或 Infinity）"
+            )
+            out.append((obj, None, "malformed", why))
             continue
         if mismatch:
-            out.append((obj, decision, "edited", "its content does not match its hash: the entry was changed"))
+            out.append((obj, decision, "edited", EDITED))
             continue
-        out.append((obj, decision, None, ""))
+        out.append((obj, decision, None, NO_DETAIL))
     return out
 
 
-def _chain_break(i: int, prev: str, hashes: list[str | None], seen_before: set[str]) -> tuple[str, str]:
+EDITED = Text("its content does not match its hash: the entry was changed", "内容与其哈希不符：条目被改动过")
+NO_DETAIL = Text("", "")
+
+
+def _chain_break(i: int, prev: str, hashes: list[str | None], seen_before: set[str]) -> tuple[str, Text]:
     """Why entry i's `prev` is not the hash of entry i-1 (hashes: every line's stored hash, 0-based)."""
     later = prev in hashes[i:]
     if later:
-        return "reordered", "its prev is the hash of a later entry: entries were reordered"
+        return "reordered", Text(
+            "its prev is the hash of a later entry: entries were reordered", "其 prev 是后面某条的哈希：条目顺序被调换"
+        )
     if prev == GENESIS:
-        return "restarted", "a new chain starts here: entries were inserted, or another log was appended"
+        return "restarted", Text(
+            "a new chain starts here: entries were inserted, or another log was appended",
+            "此处开始了一条新链：有条目被插入，或接上了另一份日志",
+        )
     if i == 1:
-        return "deleted", "the first entry does not start the chain: the entries before it were deleted"
+        return "deleted", Text(
+            "the first entry does not start the chain: the entries before it were deleted",
+            "第一条不是链的开头：它之前的条目被删除了",
+        )
     if prev in seen_before:
-        return "inserted", f"its prev is the hash of an earlier entry, not of line {i - 1}: line {i - 1} was inserted"
-    return (
-        "deleted",
+        return "inserted", Text(
+            f"its prev is the hash of an earlier entry, not of line {i - 1}: line {i - 1} was inserted",
+            f"其 prev 是更早某条的哈希，而不是第 {i - 1} 行的：第 {i - 1} 行是插入的",
+        )
+    return "deleted", Text(
         f"its prev matches no entry: the entry before it was deleted (or line {i - 1} was edited and re-hashed)",
+        f"其 prev 与任何条目都不符：前一条被删除了（或第 {i - 1} 行被改动后重算了哈希）",
     )
 
 
-def _trust(obj: dict, decision: Decision, kind: str | None, keyring: keys.Keyring) -> tuple[str, str]:
+def _trust(obj: dict, decision: Decision, kind: str | None, keyring: keys.Keyring) -> tuple[str, Text]:
     """("verified", "") or (one of TRUST_KINDS, a one-line detail): does the entry's signature hold?"""
     if kind == "edited":
-        return "edited", "its content does not match its hash: the entry was changed"
+        return "edited", EDITED
     if not decision.key and not decision.signature:
-        return "unsigned", (
+        return "unsigned", Text(
             "it carries no signature, so anyone who can write the log could have written it "
-            "(written before signing, or forged); it is not shown as a decision"
+            "(written before signing, or forged); it is not shown as a decision",
+            "它没有签名，任何能写这份日志的人都可能写下它（签名功能之前写的，或伪造的）；不作为复核决定显示",
         )
     fp = decision.key
     problem = keyring.check(signed_bytes(obj), fp, decision.signature, decision.reviewer)
     if problem is None:
-        return "verified", ""
+        return "verified", NO_DETAIL
     if problem == "unknown_key":
-        where = f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})" if keyring.missing else (
-            f"not in the keyring {keyring.path}"
-        )
-        return problem, f"it is signed by key {fp[:16]}…, {where}"
+        if keyring.missing:
+            where = f"there is no keyring at {keyring.path} (--keyring or {keys.KEYRING_ENV})"
+            where_zh = f"{keyring.path} 处没有密钥环（--keyring 或 {keys.KEYRING_ENV}）"
+        else:
+            where, where_zh = f"not in the keyring {keyring.path}", f"不在密钥环 {keyring.path} 中"
+        return problem, Text(f"it is signed by key {fp[:16]}…, {where}", f"签名密钥为 {fp[:16]}…，{where_zh}")
     if problem == "wrong_reviewer":
         names = ", ".join(sorted(keyring.names(fp) or ()))
-        return problem, f"it is signed with the key of {names}, not of {decision.reviewer}"
-    return problem, "its signature does not match its content: changed after signing, or forged"
-
-
-def _break(i: int, obj: dict | None, kind: str, detail: str) -> Break:
-    return Break(
-        i,
-        kind,
-        detail,
-        obj.get("timestamp") if obj and isinstance(obj.get("timestamp"), str) else None,
-        obj.get("reviewer") if obj and isinstance(obj.get("reviewer"), str) else None,
+        return problem, Text(
+            f"it is signed with the key of {names}, not of {decision.reviewer}",
+            f"签名用的是 {names} 的密钥，而不是 {decision.reviewer} 的",
+        )
+    return problem, Text(
+        "its signature does not match its content: changed after signing, or forged",
+        "签名与内容不符：签名后被改动，或是伪造的",
     )
 
 
-LineCache = dict[bytes, tuple[dict, Decision, "str | None", str, str, str]]
+def _break(i: int, obj: dict | None, kind: str, detail: Text) -> Break:
+    return Break(
+        i,
+        kind,
+        detail.en,
+        obj.get("timestamp") if obj and isinstance(obj.get("timestamp"), str) else None,
+        obj.get("reviewer") if obj and isinstance(obj.get("reviewer"), str) else None,
+        detail.zh,
+    )
+
+
+LineCache = dict[bytes, tuple[dict, Decision, "str | None", Text, str, Text]]
 
 
 def _verify(
@@ -445,14 +495,16 @@ def _verify(
 ) -> tuple[list[Entry], Verification]:
     """Walk the chain and check every signature. `cache` maps a line's bytes to its parsed entry and signature verdict
     (for one keyring): an append re-verifies the whole log, and parsing and Ed25519 checks are the costly part."""
-    parsed: list[tuple[dict | None, Decision | None, str | None, str]] = []
-    trusts: list[tuple[str, str]] = []
+    parsed: list[tuple[dict | None, Decision | None, str | None, Text]] = []
+    trusts: list[tuple[str, Text]] = []
     todo = [i for i, raw in enumerate(lines) if cache is None or raw not in cache]
     fresh = dict(zip(todo, _parse([lines[i] for i in todo], torn_last and todo[-1:] == [len(lines) - 1]), strict=True))
     for i, raw in enumerate(lines):
         if i in fresh:
             obj, decision, kind, detail = fresh[i]
-            trust = _trust(obj, decision, kind, keyring) if decision is not None and obj is not None else ("", "")
+            trust = (
+                _trust(obj, decision, kind, keyring) if decision is not None and obj is not None else ("", NO_DETAIL)
+            )
             if cache is not None and decision is not None and obj is not None:
                 cache[raw] = (obj, decision, kind, detail, *trust)
         else:
@@ -485,7 +537,7 @@ def _verify(
             continue
         if kind is None and decision is not None:
             if decision.hash in seen:
-                kind, detail = "duplicated", "it is a copy of an earlier entry"
+                kind, detail = "duplicated", Text("it is a copy of an earlier entry", "它是前面某条的副本")
             elif decision.prev != expected:
                 kind, detail = _chain_break(i, decision.prev, hashes, seen - {expected})
         if kind is not None:
@@ -498,7 +550,9 @@ def _verify(
     if lines and not ours and problem is not None and problem.kind != "torn":
         raise AuditError(
             f"{path} is not a riskclass audit log (no line is a {SCHEMA} entry): "
-            "choose the log with --audit-log PATH or RISKCLASS_AUDIT_LOG"
+            "choose the log with --audit-log PATH or RISKCLASS_AUDIT_LOG",
+            zh=f"{path} 不是 riskclass 审计日志（没有一行是 {SCHEMA} 条目）：请用 --audit-log PATH 或 "
+            "RISKCLASS_AUDIT_LOG 指定日志",
         )
     return entries, Verification(
         str(path), len(lines), intact, expected, problem, unverified, verified, blocking, str(keyring.path)
@@ -513,10 +567,14 @@ def _check_regular(path: Path) -> None:
     except OSError:  # missing, or a path through a file: opening it says so in the caller's words
         return
     if stat.S_ISDIR(st.st_mode):
-        raise AuditError(f"the audit log {path} is a directory: give a file path with --audit-log")
+        raise AuditError(
+            f"the audit log {path} is a directory: give a file path with --audit-log",
+            zh=f"审计日志 {path} 是目录：请用 --audit-log 给出文件路径",
+        )
     if not stat.S_ISREG(st.st_mode):
         raise AuditError(
-            f"the audit log {path} is not a regular file (a pipe, device or socket): give a file with --audit-log"
+            f"the audit log {path} is not a regular file (a pipe, device or socket): give a file with --audit-log",
+            zh=f"审计日志 {path} 不是普通文件（是管道、设备或套接字）：请用 --audit-log 给出文件",
         )
 
 
@@ -570,26 +628,41 @@ class AuditLog:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             raise AuditError(
-                f"no audit log at {self.path} (nothing reviewed yet, or it is elsewhere: --audit-log)"
+                f"no audit log at {self.path} (nothing reviewed yet, or it is elsewhere: --audit-log)",
+                zh=f"{self.path} 处没有审计日志（还没有复核记录，或日志在别处：--audit-log）",
             ) from None
         except IsADirectoryError:
-            raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log") from None
+            raise AuditError(
+                f"the audit log {self.path} is a directory: give a file path with --audit-log",
+                zh=f"审计日志 {self.path} 是目录：请用 --audit-log 给出文件路径",
+            ) from None
         except OSError as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from None
+            raise AuditError(
+                f"cannot read the audit log {self.path}: {exc.strerror or exc}",
+                zh=f"无法读取审计日志 {self.path}：{exc.strerror or exc}",
+            ) from None
         try:
             with _locked(fd, exclusive=False):
                 st = os.fstat(fd)
                 if stat.S_ISDIR(st.st_mode):
-                    raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log")
+                    raise AuditError(
+                        f"the audit log {self.path} is a directory: give a file path with --audit-log",
+                        zh=f"审计日志 {self.path} 是目录：请用 --audit-log 给出文件路径",
+                    )
                 if not stat.S_ISREG(st.st_mode):
-                    raise AuditError(f"the audit log {self.path} is not a regular file")
+                    raise AuditError(
+                        f"the audit log {self.path} is not a regular file", zh=f"审计日志 {self.path} 不是普通文件"
+                    )
                 key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, ring_version)
                 with self._cache_lock:
                     if self._cache is not None and self._cache[0] == key:
                         return self._cache[1]
                 data = _read_all(fd)
         except OSError as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror or exc}") from None
+            raise AuditError(
+                f"cannot read the audit log {self.path}: {exc.strerror or exc}",
+                zh=f"无法读取审计日志 {self.path}：{exc.strerror or exc}",
+            ) from None
         finally:
             os.close(fd)
         lines = data.split(b"\n")
@@ -680,16 +753,24 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
         except IsADirectoryError:
-            raise AuditError(f"the audit log {self.path} is a directory: give a file path with --audit-log") from None
+            raise AuditError(
+                f"the audit log {self.path} is a directory: give a file path with --audit-log",
+                zh=f"审计日志 {self.path} 是目录：请用 --audit-log 给出文件路径",
+            ) from None
         except OSError as exc:
             raise AuditError(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc} "
-                "(choose another with --audit-log PATH or RISKCLASS_AUDIT_LOG)"
+                "(choose another with --audit-log PATH or RISKCLASS_AUDIT_LOG)",
+                zh=f"无法写入审计日志 {self.path}：{exc.strerror or exc}（可用 --audit-log PATH 或 RISKCLASS_AUDIT_LOG "
+                "另选）",
             ) from None
         try:
             with _locked(fd, exclusive=True):
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise AuditError(f"the audit log {self.path} is not a regular file: give a file with --audit-log")
+                    raise AuditError(
+                        f"the audit log {self.path} is not a regular file: give a file with --audit-log",
+                        zh=f"审计日志 {self.path} 不是普通文件：请用 --audit-log 给出文件",
+                    )
                 count, last, newline_needed = _tail(fd)
                 prev = GENESIS if last is None else self._intact_last(last, count)
                 if last is not None:
@@ -701,7 +782,10 @@ class AuditLog:
                 _write_all(fd, (b"\n" if newline_needed else b"") + line.encode("utf-8"))
                 os.fsync(fd)
         except OSError as exc:
-            raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror or exc}") from None
+            raise AuditError(
+                f"cannot write the audit log {self.path}: {exc.strerror or exc}",
+                zh=f"无法写入审计日志 {self.path}：{exc.strerror or exc}",
+            ) from None
         finally:
             os.close(fd)
         if created:
@@ -729,15 +813,22 @@ class AuditLog:
         if ring.missing:
             raise AuditError(
                 f"no keyring at {ring.path} (--keyring or {keys.KEYRING_ENV}): the team keeps its reviewers' public "
-                f"keys there; add yours: {line}"
+                f"keys there; add yours: {line}",
+                zh=f"{ring.path} 处没有密钥环（--keyring 或 {keys.KEYRING_ENV}）：团队在那里保存复核人的公钥；"
+                f"请加入你的：{line}",
             )
         names = ring.names(signer.fingerprint)
         if names is None:
-            raise AuditError(f"your signing key is not in the keyring {ring.path}: add this line to it: {line}")
+            raise AuditError(
+                f"your signing key is not in the keyring {ring.path}: add this line to it: {line}",
+                zh=f"你的签名密钥不在密钥环 {ring.path} 中：请把这一行加进去：{line}",
+            )
         if reviewer not in names:
             raise AuditError(
                 f"your signing key is in the keyring {ring.path} as {', '.join(sorted(names))}, not as {reviewer}: "
-                "review under that name, or have the keyring list you under this one"
+                "review under that name, or have the keyring list you under this one",
+                zh=f"你的签名密钥在密钥环 {ring.path} 中登记为 {'、'.join(sorted(names))}，而不是 {reviewer}："
+                "请以该姓名复核，或让密钥环把你登记为此姓名",
             )
         return ring, version
 
@@ -753,7 +844,9 @@ class AuditLog:
         if bad is not None:
             raise AuditError(
                 f"{self.path} is broken at {describe_break(bad, 'en')}; nothing was appended: "
-                f"run `riskclass audit verify --audit-log {self.path}`"
+                f"run `riskclass audit verify --audit-log {self.path}`",
+                zh=f"{self.path} 在{describe_break(bad, 'zh')}处损坏；未追加任何内容：请运行 `riskclass "
+                f"audit verify --audit-log {self.path}`",
             )
 
     def _intact_last(self, raw: bytes, line: int) -> str:
@@ -763,12 +856,16 @@ class AuditLog:
         except (UnicodeDecodeError, ValueError):
             raise AuditError(
                 f"{self.path}: line {line} (the last) is not JSON — a torn write, or not a riskclass audit log; "
-                f"nothing was appended: run `riskclass audit verify --audit-log {self.path}`"
+                f"nothing was appended: run `riskclass audit verify --audit-log {self.path}`",
+                zh=f"{self.path}：第 {line} 行（最后一行）不是 JSON——写入被中断，或不是 riskclass 审计日志；"
+                f"未追加任何内容：请运行 `riskclass audit verify --audit-log {self.path}`",
             ) from None
         if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
             raise AuditError(
                 f"{self.path} is not a riskclass audit log (line {line} is not a {SCHEMA} entry): "
-                "choose another file with --audit-log PATH"
+                "choose another file with --audit-log PATH",
+                zh=f"{self.path} 不是 riskclass 审计日志（第 {line} 行不是 {SCHEMA} 条目）：请用 --audit-log "
+                "PATH 另选文件",
             )
         try:
             intact = isinstance(obj.get("hash"), str) and entry_hash(obj) == obj["hash"]
@@ -777,7 +874,9 @@ class AuditLog:
         if not intact:
             raise AuditError(
                 f"{self.path}: the last entry (line {line}) does not match its hash — it was changed; nothing was "
-                f"appended: run `riskclass audit verify --audit-log {self.path}`"
+                f"appended: run `riskclass audit verify --audit-log {self.path}`",
+                zh=f"{self.path}：最后一条（第 {line} 行）与其哈希不符——已被改动；未追加任何内容：请运行 "
+                f"`riskclass audit verify --audit-log {self.path}`",
             )
         return obj["hash"]
 
@@ -998,4 +1097,4 @@ def describe_break(b: Break, lang: str = "zh") -> str:
     who = ", ".join(printable(x) for x in (b.timestamp, b.reviewer) if x)
     if lang == "en":
         return f"entry {b.line}{f' ({who})' if who else ''}: {BREAK_WORDS['en'][b.kind]} — {b.detail}"
-    return f"第 {b.line} 条{f'（{who}）' if who else ''}：{BREAK_WORDS['zh'][b.kind]} — {b.detail}"
+    return f"第 {b.line} 条{f'（{who}）' if who else ''}：{BREAK_WORDS['zh'][b.kind]} — {b.detail_zh or b.detail}"

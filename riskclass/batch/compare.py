@@ -125,7 +125,10 @@ def _output_rows(path: str, column: str | None, id_column: str | None = None) ->
         header = [h.strip() for h in table.raw_header]
         missing = [c for c in ("tier", "criteria") if c not in header]
         if missing:
-            raise InputError(f"{path} is not a riskclass batch output: no {' or '.join(missing)} column")
+            raise InputError(
+                f"{path} is not a riskclass batch output: no {' or '.join(missing)} column",
+                zh=f"{path} 不是 riskclass batch 的输出：没有 {' 或 '.join(missing)} 列",
+            )
         # The result columns come after the input's: take the last column of each name.
         tier_at = len(header) - 1 - header[::-1].index("tier")
         crit_at = len(header) - 1 - header[::-1].index("criteria")
@@ -145,13 +148,18 @@ def _jsonl_rows(path: str, column: str | None, id_column: str | None = None) -> 
                 obj = json.loads(line)
                 inputs = obj["input"]
             except (ValueError, KeyError, TypeError):
-                raise InputError(f"{path}:{n}: not a riskclass batch JSONL line") from None
+                raise InputError(
+                    f"{path}:{n}: not a riskclass batch JSONL line", zh=f"{path}:{n}：不是 riskclass batch 的 JSONL 行"
+                ) from None
             if column is not None and column in inputs:
                 desc_key = column
             else:
                 desc_key = description_column(inputs)
                 if desc_key is None:
-                    raise InputError(f"{path}:{n}: no description column in `input`; pass --column NAME")
+                    raise InputError(
+                        f"{path}:{n}: no description column in `input`; pass --column NAME",
+                        zh=f"{path}:{n}：`input` 中没有描述列；请给出 --column NAME",
+                    )
             criteria = ";".join(c["id"] if isinstance(c, dict) else str(c) for c in obj.get("criteria") or [])
             keys = [str(k) for k in inputs]
             id_at = _id_at(keys, id_column)

@@ -60,9 +60,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from riskclass.errors import ExitCode, InputError, RiskclassError
+from riskclass.errors import ExitCode, InputError, RiskclassError, Text
 from riskclass.tables.files import AtomicOutput, check_output_path
-from riskclass.tables.read import _UNDECODABLE, Table, _count, _undecodable_seen, check_input_file
+from riskclass.tables.read import _UNDECODABLE, Table, _count, _count_zh, _undecodable_seen, check_input_file
 from riskclass.tables.write import ERROR_INDEX, RESULT_COLUMNS, _CsvWriter, _JsonlWriter
 
 if TYPE_CHECKING:
@@ -98,7 +98,10 @@ class BatchOptions:
     format: str = "csv"
     """csv | jsonl"""
     excel: bool = False
-    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly."""
+    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly (also without it when the input came
+    from Excel: `Table.from_excel`)."""
+    no_bom: bool = False
+    """Never a byte-order mark, even for an input that came from Excel (for tools that dislike one)."""
     jobs: int = 1
     """Worker processes (joblib/loky, each loading the model once); 1 classifies in this process, 0 uses every core."""
     encoding: str | None = None
@@ -138,10 +141,11 @@ class BatchSummary:
     column: str = ""
     blank_lines: int = 0
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)  # in both languages: the face that prints them picks one
     reports: int = 0  # report files written (--reports)
+    bom: str = ""  # why the CSV output starts with a UTF-8 byte-order mark: "excel" (--excel), "input" (from Excel)
     """What was changed or skipped on the way (renamed headers, padded rows, blank lines, replaced bytes)."""
-    failed_rows: list[tuple[int, str]] = field(default_factory=list)
+    failed_rows: list[tuple[int, Text]] = field(default_factory=list)  # the first few, in both languages
     """The first few failed rows: (1-based data row, error)."""
     mixed_encodings: bool = False
     """Lines of the input were read in different encodings (see the notes): the run is partial, rows need a look."""
@@ -154,7 +158,6 @@ class BatchSummary:
 # ---- reading ------------------------------------------------------------------------------------------------------
 
 
-
 # ---- classifying --------------------------------------------------------------------------------------------------
 
 
@@ -164,26 +167,27 @@ class Outcome:
 
     tier: str  # "" when the row failed
     needs_review: bool
-    error: str
+    error: str  # English in the `error` column: the column is for scripts, like the tier ids
     cells: tuple[str, ...]  # CSV result columns, in RESULT_COLUMNS order
     record: dict | None = None  # JSONL: Assessment.to_dict(lang); None for CSV output or a failed row
+    error_zh: str = ""  # the error in Chinese, for the run's summary (issue 13)
 
 
 def _number(x: float) -> str:
     return repr(round(float(x), 4))
 
 
-def failed(message: str) -> Outcome:
+def failed(message: str, zh: str = "") -> Outcome:
     cells = [""] * len(RESULT_COLUMNS)
     cells[RESULT_COLUMNS.index("needs_review")] = "true"
     cells[ERROR_INDEX] = message
-    return Outcome("", True, message, tuple(cells))
+    return Outcome("", True, message, tuple(cells), error_zh=zh)
 
 
 def outcome_of(result: Any, fmt: str, lang: str) -> Outcome:
     """The Outcome of one `Engine.assess_many` item (an Assessment or a RiskclassError)."""
     if isinstance(result, RiskclassError):
-        return failed(result.message)
+        return failed(result.message, result.zh or "")
     a = result
     cells = (
         a.tier,
@@ -275,7 +279,12 @@ class Classifier:
                 try:
                     results.extend(self.engine.assess_many([d]))
                 except Exception as exc:
-                    results.append(RiskclassError(f"internal error on this row: {type(exc).__name__}: {exc}"))
+                    results.append(
+                        RiskclassError(
+                            f"internal error on this row: {type(exc).__name__}: {exc}",
+                            zh=f"此行出现内部错误：{type(exc).__name__}: {exc}",
+                        )
+                    )
         return [outcome_of(r, self.fmt, self.lang) for r in results]
 
 
@@ -380,34 +389,52 @@ def _default_engine(options: BatchOptions) -> Engine:
     return _engine_from_spec("rules" if options.rules_only else "shipped")
 
 
-
 # ---- the run ------------------------------------------------------------------------------------------------------
 
 
 def _check_paths(options: BatchOptions) -> None:
     if options.format not in ("csv", "jsonl"):
-        raise InputError(f"--format must be csv or jsonl, not {options.format!r}")
+        raise InputError(
+            f"--format must be csv or jsonl, not {options.format!r}",
+            zh=f"--format 只能是 csv 或 jsonl，而不是 {options.format!r}",
+        )
     if options.excel and options.format != "csv":
-        raise InputError("--excel applies to CSV output only")
+        raise InputError("--excel applies to CSV output only", zh="--excel 只适用于 CSV 输出")
+    if options.excel and options.no_bom:
+        raise InputError(
+            "--excel adds a byte-order mark and --no-bom leaves it out: give one of them",
+            zh="--excel 添加字节顺序标记（BOM），--no-bom 不加：二者只能选一个",
+        )
     if options.jobs < 0:
-        raise InputError(f"--jobs must be 1 or more (0: every core), not {options.jobs}")
+        raise InputError(
+            f"--jobs must be 1 or more (0: every core), not {options.jobs}",
+            zh=f"--jobs 必须是 1 或更大（0：全部核心），而不是 {options.jobs}",
+        )
     if options.chunk_rows < 1:
-        raise InputError("chunk_rows must be at least 1")
+        raise InputError("chunk_rows must be at least 1", zh="chunk_rows 至少为 1")
     if options.lang not in ("zh", "en"):
-        raise InputError(f"--lang must be zh or en, not {options.lang!r}")
+        raise InputError(
+            f"--lang must be zh or en, not {options.lang!r}", zh=f"--lang 只能是 zh 或 en，而不是 {options.lang!r}"
+        )
     check_input_file(options.input)
     out = options.output
     if out == "-":
         return
     if out.lower().endswith((".xlsx", ".xls")):
-        raise InputError(f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)")
+        raise InputError(
+            f"{out}: batch writes CSV or JSONL; name the output .csv (add --excel to open it in Excel)",
+            zh=f"{out}：batch 只写 CSV 或 JSONL；请把输出命名为 .csv（加 --excel 以便在 Excel 中打开）",
+        )
     if (
         options.input != "-"
         and os.path.exists(out)
         and os.path.exists(options.input)
         and os.path.samefile(options.input, out)
     ):
-        raise InputError(f"{out} is the input file: write the results to another file")
+        raise InputError(
+            f"{out} is the input file: write the results to another file",
+            zh=f"{out} 就是输入文件：请把结果写到另一个文件",
+        )
     check_output_path(out, options.force)  # a missing, unwritable or /-ended OUTPUT fails now, not after the run
 
 
@@ -425,7 +452,9 @@ def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[lis
 def _undecodable_error(encoding: str | None) -> Outcome:
     return failed(
         f"the description has bytes that are not valid {encoding or 'text'} (kept as \\xNN, not classified): "
-        "fix them, or pass --encoding if the whole file is in another encoding"
+        "fix them, or pass --encoding if the whole file is in another encoding",
+        f"描述中有在 {encoding or '文本'} 中无效的字节（保留为 \\xNN，未评估）：请修正，"
+        "或在整个文件是另一种编码时用 --encoding 指定",
     )
 
 
@@ -526,7 +555,7 @@ def run_batch(
     started = time.monotonic()
     tiers = dict.fromkeys(TIERS, 0)
     rows_out = needs_review = errors = replaced = 0
-    failed_rows: list[tuple[int, str]] = []
+    failed_rows: list[tuple[int, Text]] = []
     with Table(options.input, options.encoding, options.delimiter, options.sheet) as table:
         column = table.find_column(options.column)
         reports = _report_directory(options)
@@ -534,15 +563,15 @@ def run_batch(
         if progress is not None:
             progress(0, table.total)
         output = AtomicOutput(options.output)
+        bom = "" if options.format != "csv" else "excel" if options.excel else "input" if table.from_excel else ""
+        bom = "" if options.no_bom else bom
         with output as stream, reports or contextlib.nullcontext():
             writer: _CsvWriter | _JsonlWriter
             if options.format == "jsonl":
                 writer = _JsonlWriter(stream, table.names)
             else:
                 extra = ["report"] if reports else []
-                writer = _CsvWriter(
-                    stream, [*table.names, *RESULT_COLUMNS, *extra], options.excel, options.formula_guard
-                )
+                writer = _CsvWriter(stream, [*table.names, *RESULT_COLUMNS, *extra], bool(bom), options.formula_guard)
             for chunk, outcomes in _classified(table, column, engine, options, cancel):
                 replaced += chunk.replaced
                 for (_, cells), oc in zip(chunk.rows, outcomes, strict=True):
@@ -553,7 +582,7 @@ def run_batch(
                     if oc.error:
                         errors += 1
                         if len(failed_rows) < 5:
-                            failed_rows.append((rows_out, oc.error))
+                            failed_rows.append((rows_out, Text(oc.error, oc.error_zh or oc.error)))
                     else:
                         tiers[oc.tier] += 1
                         needs_review += oc.needs_review
@@ -562,9 +591,12 @@ def run_batch(
                 if cancel is not None and cancel.is_set():
                     break
             if cancel is not None and cancel.is_set():
-                raise BatchCancelled("cancelled: no output file was written")
+                raise BatchCancelled("cancelled: no output file was written", zh="已取消：没有写出输出文件")
             if rows_out != table.total:  # never expected: the promise of this command is that this cannot happen
-                raise RiskclassError(f"internal error: read {table.total} rows but wrote {rows_out}; output discarded")
+                raise RiskclassError(
+                    f"internal error: read {table.total} rows but wrote {rows_out}; output discarded",
+                    zh=f"内部错误：读入 {table.total} 行却写出 {rows_out} 行；已丢弃输出",
+                )
             writer.close()
             output.flush()  # a full disk shows up here, before the reports are moved into place
             if reports:
@@ -572,7 +604,12 @@ def run_batch(
             output.commit()
         notes = list(table.notes)
         if replaced:
-            notes.append(f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written as \\xNN")
+            notes.append(
+                Text(
+                    f"{_count(replaced, 'cell')} with bytes not valid in {table.encoding}: written as \\xNN",
+                    f"{_count_zh(replaced, 'cell')}含有在 {table.encoding} 中无效的字节：写作 \\xNN",
+                )
+            )
         summary = BatchSummary(
             rows_in=table.total,
             rows_out=rows_out,
@@ -589,9 +626,15 @@ def run_batch(
             failed_rows=failed_rows,
             reports=reports.written if reports else 0,
             mixed_encodings=table.mixed_encodings,
+            bom=bom,
         )
         if reports and errors:
-            summary.notes.append(f"{_count(errors, 'row')} with an error: no report (see the error column)")
+            summary.notes.append(
+                Text(
+                    f"{_count(errors, 'row')} with an error: no report (see the error column)",
+                    f"{_count_zh(errors, 'row')}出错：没有报告（见 error 列）",
+                )
+            )
     return summary
 
 
@@ -617,4 +660,3 @@ def _with_report(
         return replace(oc, cells=(*oc.cells, ""), record=None)
     name = reports.write(cells[id_index] if id_index is not None else "", row, oc.record, cells[column])
     return replace(oc, cells=(*oc.cells, name), record={**oc.record, "report": name} if fmt == "jsonl" else None)
-

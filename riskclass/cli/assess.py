@@ -18,7 +18,8 @@ def _read_description(arg: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"standard input is not UTF-8 text (byte {exc.start}); convert it, e.g. iconv -f GBK -t UTF-8"
+            f"standard input is not UTF-8 text (byte {exc.start}); convert it, e.g. iconv -f GBK -t UTF-8",
+            zh=f"标准输入不是 UTF-8 文本（第 {exc.start} 字节）；请先转换，例如 iconv -f GBK -t UTF-8",
         ) from None
 
 
@@ -35,7 +36,9 @@ def _audit_log(args: argparse.Namespace):
 def cmd_classify(args: argparse.Namespace) -> int:
     log = _audit_log(args)
     assessment = _assess_description(args)
-    review = _earlier_review(log, assessment)  # issue 6: a decision already recorded for this description
+    review = _earlier_review(
+        log, assessment, _out_lang(args)
+    )  # issue 6: a decision already recorded for this description
     if args.json:
         data = {**assessment.to_dict(_out_lang(args)), "description": assessment.description}  # so it can be reported
         if review is not None and review.entry is not None:
@@ -68,19 +71,27 @@ def cmd_report(args: argparse.Namespace) -> int:
         check_output_path(args.output, args.force)  # before the assessment: `-o newdir/` is refused, not a file
     assessment = _assess_for(args)
     fmt = reports.format_for(args.output or "", args.format)
-    lookup = _earlier_review(log, assessment)  # a decision already recorded for this description goes in the report
+    lookup = _earlier_review(
+        log, assessment, _out_lang(args)
+    )  # a decision already recorded for this description goes in the report
     review = None
     if lookup is not None and lookup.entry is not None:
         import riskclass.audit.log as audit
 
         review = audit.review_json(lookup, assessment.versions)
-    text = reports.render_report(reports.build_report(assessment, _out_lang(args), review=review), fmt)
+    identity = reports.ProductIdentity(
+        id=args.id or "", name=args.name or "", provider=args.provider or "", owner=args.owner or ""
+    )
+    report = reports.build_report(assessment, _out_lang(args), review=review, identity=identity)
+    text = reports.render_report(report, fmt)
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return ExitCode.OK
     out = Path(args.output)
     write_text_atomic(args.output, text, force=args.force)
-    print(f"{out} ({fmt}, {assessment.tier_title.get(_out_lang(args))})", file=sys.stderr)
+    from riskclass.engine.assessment import TIER_TITLES
+
+    print(f"{out} ({fmt}, {TIER_TITLES[report.tier].get(_out_lang(args))})", file=sys.stderr)  # the paperwork's
     return ExitCode.OK
 
 
@@ -94,10 +105,16 @@ def _shipped_model():
 def _assess_for(args: argparse.Namespace):
     """The assessment a command works on: a fresh one of the description, or a saved one (--from-json)."""
     if (args.description is None) == (args.from_json is None):
-        raise InputError("give a description (or -) or --from-json FILE, not both and not neither")
+        raise InputError(
+            "give a description (or -) or --from-json FILE, not both and not neither",
+            zh="请给出描述（或 -）或 --from-json FILE，二者选一",
+        )
     if args.from_json:
         if args.answer or args.rules_only:
-            raise InputError("--answer and --rules-only re-assess: they do not apply to a saved assessment")
+            raise InputError(
+                "--answer and --rules-only re-assess: they do not apply to a saved assessment",
+                zh="--answer 和 --rules-only 会重新评估：不适用于已保存的评估",
+            )
         from riskclass.reports.report import load_saved_assessment
 
         return load_saved_assessment(args.from_json)
@@ -115,7 +132,7 @@ def _assess_description(args: argparse.Namespace):
     return engine.assess(description, answers=dict(args.answer))
 
 
-def _earlier_review(log, assessment):
+def _earlier_review(log, assessment, lang: str):
     """The latest verified decision about this description (in a Lookup), or None. Never stops classify: no log means
     nothing to show; an unusable or broken log is a one-line warning on standard error (a verified decision is still
     shown, marked); a newer entry about it that is unverified is never shown as a decision, only warned about."""
@@ -126,15 +143,19 @@ def _earlier_review(log, assessment):
     try:
         lookup = log.lookup(audit.fingerprint(assessment.description))
     except RiskclassError as exc:
-        _warn(f"{exc.message}; earlier reviews are not shown")
+        _warn(f"{exc.text(lang)}; " + ("earlier reviews are not shown" if lang == "en" else "不显示以往的复核"), lang)
         return None
     notes = []  # one warning line, however many things are wrong
     if not lookup.verification.chain_ok:
-        notes.append(f"the audit log {log.path} is broken at {audit.describe_break(lookup.verification.problem, 'en')}")
+        where = audit.describe_break(lookup.verification.problem, lang)
+        notes.append(
+            f"the audit log {log.path} is broken at {where}" if lang == "en" else f"审计日志 {log.path} 在{where}处损坏"
+        )
     if lookup.skipped is not None:
-        notes.append(audit.describe_skipped(lookup.skipped, "en"))
+        notes.append(audit.describe_skipped(lookup.skipped, lang))
     if notes:
-        _warn("; ".join(notes) + ": run `riskclass audit verify`")
+        run = ": run `riskclass audit verify`" if lang == "en" else "：请运行 `riskclass audit verify`"
+        _warn(("; " if lang == "en" else "；").join(notes) + run, lang)
     return lookup if lookup.entry is not None or lookup.skipped is not None else None
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from riskclass.batch.compare import COMPARE_COLUMNS, COMPARE_ID_COLUMNS, compare_outputs
 from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
 from riskclass.cli.common import _out_lang
-from riskclass.errors import ExitCode, InputError
+from riskclass.cli.progress import progress_bar
+from riskclass.errors import ExitCode, InputError, Text
 from riskclass.tables.files import AtomicOutput, check_output_path
 from riskclass.tables.read import check_input_file
 from riskclass.tables.write import _CsvWriter
@@ -33,6 +34,10 @@ reading:
   Blank lines are skipped; short rows are padded, extra fields kept as extra_1, extra_2,
   ...; blank or repeated header names are made unique, and an input column named like a
   result column becomes input_NAME.
+byte-order mark:
+  CSV output gets a UTF-8 BOM when the input came from Excel (.xlsx, GBK/GB18030,
+  Big5, UTF-16, or UTF-8 with a BOM), so Excel shows Chinese right; --no-bom leaves it
+  out, --excel adds it for any input. UTF-8 input without a BOM gives output without.
 formula guard:
   in CSV output a cell starting with = + - @ tab or CR gets a leading ' so that a
   spreadsheet shows it as text instead of running it (plain numbers are left alone).
@@ -60,7 +65,13 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=["csv", "jsonl"], help="output format (default: jsonl for a .jsonl OUTPUT, else csv)"
     )
-    p.add_argument("--excel", action="store_true", help="CSV with a UTF-8 byte-order mark, for Excel")
+    p.add_argument(
+        "--excel",
+        action="store_true",
+        help="CSV with a UTF-8 byte-order mark, for Excel (the default when INPUT came from Excel: .xlsx, GBK/GB18030, "
+        "Big5, UTF-16 or UTF-8 with a BOM)",
+    )
+    p.add_argument("--no-bom", action="store_true", help="never a byte-order mark, even for an input from Excel")
     p.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="worker processes for big files (default 1; 0: all cores)"
     )
@@ -77,7 +88,10 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--reports",
         metavar="DIR",
-        help="also write one report per row into DIR (a new or empty directory; --force adds to a non-empty one)",
+        nargs="?",
+        const="",
+        help="also write one report per row into DIR (a new or empty directory; --force adds to a non-empty one); "
+        "--reports alone: the export_dir setting (riskclass config)",
     )
     p.add_argument(
         "--report-format", choices=["html", "md", "json"], default="html", help="format of --reports (default html)"
@@ -108,69 +122,73 @@ def add_parser(subparsers: Any) -> None:
     _configure(p)
 
 
-class ProgressBar:
-    """A one-line progress bar with rows/s and ETA, redrawn at most ten times a second (for a terminal)."""
-
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.started = time.monotonic()
-        self.drawn = 0.0
-        self.visible = False
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if now - self.drawn < 0.1 and done != total:
-            return
-        self.drawn = now
-        elapsed = max(now - self.started, 1e-6)
-        rate = done / elapsed
-        if total:
-            share = done / total
-            bar = "█" * int(share * 24) + "·" * (24 - int(share * 24))
-            eta = (total - done) / rate if rate > 0 else 0
-            line = f"{bar} {share:4.0%}  {done:,}/{total:,} rows  {rate:,.0f} rows/s  ETA {_clock(eta)}"
-        else:
-            line = f"{done:,} rows  {rate:,.0f} rows/s"
-        self.stream.write("\r" + line + "\x1b[K")
-        self.stream.flush()
-        self.visible = True
-
-    def clear(self) -> None:
-        if self.visible:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.visible = False
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    return (
-        f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-        if seconds >= 3600
-        else (f"{seconds // 60}:{seconds % 60:02d}")
-    )
+SUMMARY = {
+    "zh": {
+        "stdout": "标准输出",
+        "head": "riskclass batch：读入 {rows_in:,} 行，写出 {rows_out:,} 行 → {where}（{read}描述列 {column!r}；"
+        "{seconds:.1f} 秒，每秒 {rate:,.0f} 行）",
+        "read": "{encoding}，分隔符 {delim}，",
+        "tab": "制表符",
+        "tiers": "高 {high:,} · 中 {medium:,} · 低 {low:,} · 需复核 {review:,} · 出错 {errors:,}",
+        "reports": "  报告：已写 {n:,} 份",
+        "row": "  第 {row} 行：{message}",
+        "more": "  ……另有 {n:,} 行出错（见 error 列）",
+        "note": "  注意：{note}",
+        "bom": "  输出带 UTF-8 BOM，便于 Excel 打开（输入来自 Excel；--no-bom 可去掉）",
+        "capped": "riskclass：注意：--jobs {jobs} 已降为 {cores}，即本进程可用的核数",
+        "interrupted": "riskclass：已中断：没有写出输出文件",
+        "progress": "批量评估",
+    },
+    "en": {
+        "stdout": "standard output",
+        "head": "riskclass batch: {rows_in:,} rows in, {rows_out:,} rows out → {where} ({read}column {column!r}; "
+        "{seconds:.1f} s, {rate:,.0f} rows/s)",
+        "read": "{encoding}, delimiter {delim}, ",
+        "tab": "tab",
+        "tiers": "high {high:,} · medium {medium:,} · low {low:,} · needs_review {review:,} · errors {errors:,}",
+        "reports": "  reports: {n:,} written",
+        "row": "  row {row}: {message}",
+        "more": "  … and {n:,} more rows with an error (see the error column)",
+        "note": "  note: {note}",
+        "bom": "  output has a UTF-8 BOM for Excel (the input came from Excel; --no-bom leaves it out)",
+        "capped": "riskclass: note: --jobs {jobs} capped to {cores}, the cores this process can use",
+        "interrupted": "riskclass: interrupted: no output written",
+        "progress": "batch",
+    },
+}
+PROGRESS = Text(SUMMARY["en"]["progress"], SUMMARY["zh"]["progress"])
 
 
-def _print_summary(s: BatchSummary, out: Any) -> None:
+def _print_summary(s: BatchSummary, out: Any, lang: str = "zh") -> None:
+    W = SUMMARY[lang]
     rate = s.rows_out / s.seconds if s.seconds > 0 else 0.0
-    where = "standard output" if s.output == "-" else s.output
-    delim = {"\t": "tab", None: "-"}.get(s.delimiter, repr(s.delimiter))
-    read = f"{s.encoding}, delimiter {delim}, " if s.encoding else ""
+    where = W["stdout"] if s.output == "-" else s.output
+    delim = {"\t": W["tab"], None: "-"}.get(s.delimiter, repr(s.delimiter))
+    read = W["read"].format(encoding=s.encoding, delim=delim) if s.encoding else ""
     print(
-        f"riskclass batch: {s.rows_in:,} rows in, {s.rows_out:,} rows out → {where} "
-        f"({read}column {s.column!r}; {s.seconds:.1f} s, {rate:,.0f} rows/s)",
+        W["head"].format(
+            rows_in=s.rows_in,
+            rows_out=s.rows_out,
+            where=where,
+            read=read,
+            column=s.column,
+            seconds=s.seconds,
+            rate=rate,
+        ),
         file=out,
     )
-    tiers = " · ".join(f"{t} {s.tiers.get(t, 0):,}" for t in TIERS)
-    print(f"  {tiers} · needs_review {s.needs_review:,} · errors {s.errors:,}", file=out)
+    counts = {t: s.tiers.get(t, 0) for t in TIERS}
+    print("  " + W["tiers"].format(**counts, review=s.needs_review, errors=s.errors), file=out)
     if s.reports:
-        print(f"  reports: {s.reports:,} written", file=out)
+        print(W["reports"].format(n=s.reports), file=out)
     for row, message in s.failed_rows:
-        print(f"  row {row}: {message}", file=out)
+        print(W["row"].format(row=row, message=message.text(lang) if isinstance(message, Text) else message), file=out)
     if s.errors > len(s.failed_rows):
-        print(f"  … and {s.errors - len(s.failed_rows):,} more rows with an error (see the error column)", file=out)
+        print(W["more"].format(n=s.errors - len(s.failed_rows)), file=out)
     for note in s.notes:
-        print(f"  note: {note}", file=out)
+        print(W["note"].format(note=note.text(lang) if isinstance(note, Text) else note), file=out)
+    if s.bom == "input":
+        print(W["bom"], file=out)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -203,13 +221,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     moves = ", ".join(f"{a}→{b} {n:,}" for (a, b), n in comparison.moves.most_common())
     only_new = sum(1 for c in comparison.changes if c.previous_row is None)
     only_old = sum(1 for c in comparison.changes if c.row is None)
-    print(
-        f"riskclass batch --compare: {comparison.rows:,} rows (previous {comparison.previous_rows:,}); "
-        f"{sum(comparison.moves.values()):,} changed tier{': ' + moves if moves else ''}"
-        + (f"; {only_new:,} only in {args.input}" if only_new else "")
-        + (f"; {only_old:,} only in {args.compare}" if only_old else ""),
-        file=sys.stderr,
-    )
+    changed = sum(comparison.moves.values())
+    if _out_lang(args) == "zh":
+        line = (
+            f"riskclass batch --compare：{comparison.rows:,} 行（之前 {comparison.previous_rows:,} 行）；"
+            f"{changed:,} 行等级有变{'：' + moves if moves else ''}"
+            + (f"；{only_new:,} 行只在 {args.input} 中" if only_new else "")
+            + (f"；{only_old:,} 行只在 {args.compare} 中" if only_old else "")
+        )
+    else:
+        line = (
+            f"riskclass batch --compare: {comparison.rows:,} rows (previous {comparison.previous_rows:,}); "
+            f"{changed:,} changed tier{': ' + moves if moves else ''}"
+            + (f"; {only_new:,} only in {args.input}" if only_new else "")
+            + (f"; {only_old:,} only in {args.compare}" if only_old else "")
+        )
+    print(line, file=sys.stderr)
     return ExitCode.OK
 
 
@@ -277,13 +304,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.compare:
         return _cmd_compare(args)
     if not args.output:
-        raise InputError("batch needs -o OUTPUT (the file to write the results to)")
+        raise InputError(
+            "batch needs -o OUTPUT (the file to write the results to)", zh="batch 需要 -o OUTPUT（写入结果的文件）"
+        )
     from riskclass.batch.run import effective_jobs, usable_cores
 
+    lang = _out_lang(args)
     if args.jobs > usable_cores():
-        cores = usable_cores()
-        print(f"riskclass: note: --jobs {args.jobs} capped to {cores}, the cores this process can use", file=sys.stderr)
+        print(SUMMARY[lang]["capped"].format(jobs=args.jobs, cores=usable_cores()), file=sys.stderr)
         args.jobs = effective_jobs(args.jobs)
+    if args.reports == "":  # --reports without DIR: the export folder of the settings
+        args.reports = _export_dir(args)
     fmt = args.format or ("jsonl" if args.output.lower().endswith((".jsonl", ".ndjson")) else "csv")
     options = BatchOptions(
         input=args.input,
@@ -291,10 +322,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
         column=args.column,
         format=fmt,
         excel=args.excel,
+        no_bom=args.no_bom,
         jobs=args.jobs,
         encoding=args.encoding,
         force=args.force,
-        lang=_out_lang(args),
+        lang=lang,
         rules_only=args.rules_only,
         delimiter=args.delimiter,
         sheet=args.sheet,
@@ -308,25 +340,35 @@ def cmd_batch(args: argparse.Namespace) -> int:
         from riskclass.model.classifier import load_shipped_model
 
         load_shipped_model()  # a model that cannot be used is reported here, before any row is read
-    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.no_progress else None
+    bar = progress_bar(PROGRESS, lang, enabled=not args.no_progress)
     # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so the temporary file is removed on the way out.
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        summary = run_batch(options, progress=bar)
+        with bar or contextlib.nullcontext():
+            summary = run_batch(options, progress=bar)
     except (KeyboardInterrupt, BatchCancelled):
-        if bar is not None:
-            bar.clear()
-        print("riskclass: interrupted: no output written", file=sys.stderr)
+        print(SUMMARY[lang]["interrupted"], file=sys.stderr)
         return 130
     finally:
-        if bar is not None:
-            bar.clear()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    _print_summary(summary, sys.stderr)
+    _print_summary(summary, sys.stderr, lang)
     return summary.exit_code
+
+
+def _export_dir(args: argparse.Namespace) -> str:
+    """The export_dir setting (RISKCLASS_EXPORT_DIR or config.toml), for `--reports` given without DIR."""
+    folder = args.settings.export_dir if getattr(args, "settings", None) else None
+    if folder is None:
+        raise InputError(
+            "--reports without DIR needs the export_dir setting (RISKCLASS_EXPORT_DIR or export_dir in config.toml; "
+            "see riskclass config): give --reports DIR",
+            zh="不带 DIR 的 --reports 需要 export_dir 设置（RISKCLASS_EXPORT_DIR 或 config.toml 中的 export_dir；"
+            "见 riskclass config）：请给出 --reports DIR",
+        )
+    return str(folder)
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from riskclass.cli.usage import UsageTypeError
+from riskclass.errors import Text
+
 ANSWER_WORDS = {
     "yes": True,
     "y": True,
@@ -25,7 +28,10 @@ ANSWER_WORDS = {
 def _answer(value: str) -> tuple[str, bool | None]:
     cid, sep, word = value.partition("=")
     if not sep or word.strip().lower() not in ANSWER_WORDS:
-        raise argparse.ArgumentTypeError(f"expected CRITERION=yes|no|unknown (e.g. H4=yes), got {value!r}")
+        raise UsageTypeError(
+            f"expected CRITERION=yes|no|unknown (e.g. H4=yes), got {value!r}",
+            zh=f"应为 CRITERION=yes|no|unknown（例如 H4=yes；也可写 是/否/不确定），而不是 {value!r}",
+        )
     return cid.strip().upper(), ANSWER_WORDS[word.strip().lower()]
 
 
@@ -65,13 +71,30 @@ def _keyring_arg(args: argparse.Namespace) -> str | None:
 
 
 def _out_lang(args: argparse.Namespace) -> str:
-    return getattr(args, "lang", None) or getattr(args, "ui_lang", "zh")
+    """The language of every message: set once by `resolve_settings` (option > RISKCLASS_LANG > config.toml > zh)."""
+    return getattr(args, "lang", None) or getattr(args, "ui_lang", None) or "zh"
+
+
+def resolve_settings(args: argparse.Namespace) -> None:
+    """Read the settings once for the command (`riskclass.config`): the language `--lang` did not fix comes from
+    RISKCLASS_LANG, the config file or the default; the file's warnings (an unknown key) are printed once."""
+    from riskclass.config import settings
+
+    s = settings(lang=getattr(args, "lang", None))
+    args.lang = s.lang
+    args.settings = s
+    for warning in s.warnings:
+        _warn(warning, s.lang)
 
 
 def _paren(text: str, lang: str) -> str:
     return f" ({text})" if lang == "en" else f"（{text}）"
 
 
-def _warn(message: str) -> None:
-    print(f"riskclass: warning: {message}", file=sys.stderr)
+WARNING = {"zh": "警告：", "en": "warning: "}
 
+
+def _warn(message: str | Text, lang: str) -> None:
+    """One warning line on standard error, in `lang` (a `Text` carries both languages; a str is already in it)."""
+    text = message.text(lang) if isinstance(message, Text) else message
+    print(f"riskclass: {WARNING.get(lang, WARNING['en'])}{text}", file=sys.stderr)

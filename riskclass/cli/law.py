@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from riskclass.cli.common import _out_lang
 from riskclass.errors import ExitCode
 
 
@@ -16,7 +17,7 @@ def cmd_article(args: argparse.Namespace) -> int:
     try:
         article = load_draft().article(args.number)
     except LawError as exc:  # the number is the user's input: a usage error (exit 2), not a broken draft
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), zh=exc.zh) from None
     if args.json:
         print(
             json.dumps(
@@ -39,15 +40,19 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from riskclass.rulebook.rules import load_rulebook
 
     rb = load_rulebook()
+    lang = _out_lang(args)
     if args.check:
         from riskclass.rulebook.examples import check_examples
 
         failures = check_examples(rb)
         for f in failures:
-            print(f, file=sys.stderr)
+            print(f.text(lang), file=sys.stderr)
         n = sum(len(r.positive) + len(r.negative) for r in rb.rules)
         print(
-            f"rulebook {rb.version}: {len(rb.rules)} rules valid; {n - len(failures)}/{n} examples behave as declared"
+            f"规则库 {rb.version}：{len(rb.rules)} 条规则有效；{n - len(failures)}/{n} 个示例符合声明"
+            if lang == "zh"
+            else f"rulebook {rb.version}: {len(rb.rules)} rules valid; "
+            f"{n - len(failures)}/{n} examples behave as declared"
         )
         return ExitCode.OK if not failures else ExitCode.INTERNAL
     if args.json:
@@ -69,11 +74,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
             )
         )
         return ExitCode.OK
-    print(f"rulebook {rb.version}: {len(rb.rules)} rules")
+    print(
+        f"规则库 {rb.version}：{len(rb.rules)} 条规则"
+        if lang == "zh"
+        else f"rulebook {rb.version}: {len(rb.rules)} rules"
+    )
     for r in rb.rules:
-        print(
-            f"  {r.criterion:3} {r.id:32} {r.strength:6} {r.title.zh} / {r.title.en}  "
-            f"[{' '.join(dict.fromkeys(c.article for c in r.articles))}]"
-        )
+        title = r.title.zh if lang == "zh" else r.title.en
+        articles = " ".join(dict.fromkeys(c.article for c in r.articles))
+        print(f"  {r.criterion:3} {r.id:32} {r.strength:6} {title}  [{articles}]")
     return ExitCode.OK
-

@@ -12,11 +12,12 @@ from riskclass.cli.common import _add_assessment_options
 from riskclass.cli.law import cmd_article, cmd_rules
 from riskclass.cli.review import _add_review_parsers, cmd_audit, cmd_review
 from riskclass.cli.train import cmd_evaluate, cmd_train
+from riskclass.cli.usage import LANG_HELP, Parser, add_lang_everywhere, fallback_lang
 from riskclass.errors import ExitCode, InputError, RiskclassError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="riskclass",
         description="Suggest the risk tier of an AI product under the Chengdu draft measures "
         "(成都市促进人工智能产业发展办法（征求意见稿）), and show why. "
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"riskclass {__version__}")
     parser.add_argument(
-        "--lang", dest="ui_lang", choices=["zh", "en"], default="zh", help="language of the terminal app (default zh)"
+        "--lang", dest="ui_lang", choices=["zh", "en"], default=None, help=LANG_HELP + "; also after the command"
     )
     parser.add_argument(
         "--audit-log", dest="app_audit_log", metavar="PATH", help="the audit log of review decisions (see `audit`)"
@@ -45,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="write a report: checklist or disclosure draft, as Markdown, HTML or JSON",
         description="Write a self-contained report of one assessment: the tier and why, with the articles quoted; "
-        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline.",
+        "for high risk a 事前评估 checklist, for medium and low a 事前披露 draft and a 事后控制 plan outline — of the "
+        "tier a reviewer decided when the audit log holds a verified decision, shown beside the suggestion. "
+        "The product's identity heads the report and a sign-off block ends it.",
     )
     p.add_argument("description", nargs="?", help="the product description, or - to read it from standard input")
     p.add_argument("--from-json", metavar="FILE", help="report a saved assessment (classify --json or report JSON)")
@@ -62,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-log", metavar="PATH", help="show an earlier review decision from this log (see `audit`)")
     p.add_argument("--keyring", metavar="PATH", help="verify that decision's signature against this keyring (`audit`)")
     _add_assessment_options(p, "answer a follow-up question as a fact (repeatable)")
+    product = p.add_argument_group("the product (shown at the top of the report; empty fields are left to complete)")
+    product.add_argument("--id", metavar="ID", help="the product's id in your inventory, e.g. AI-0026")
+    product.add_argument("--name", metavar="NAME", help="the product's name")
+    product.add_argument("--provider", metavar="NAME", help="who provides or runs it")
+    product.add_argument("--owner", metavar="NAME", help="who owns it in your organisation")
 
     from riskclass.cli.batch import add_parser as add_batch_parser  # standard library only at import: --help stays fast
 
@@ -114,16 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="validate the rulebook and run every rule's examples")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     _add_review_parsers(sub)
+    from riskclass.cli.config import add_parser as add_config_parser
+
+    add_config_parser(sub)
+    add_lang_everywhere(parser)  # last: every command, including those added above, takes --lang after its name
     return parser
 
 
 def cmd_app(args: argparse.Namespace) -> int:
     """No command: the full-screen terminal app, which needs an interactive terminal."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise InputError("the terminal app needs an interactive terminal; for scripts use a command (riskclass --help)")
+        raise InputError(
+            "the terminal app needs an interactive terminal; for scripts use a command (riskclass --help)",
+            zh="终端应用需要交互式终端；脚本中请使用命令（riskclass --help）",
+        )
     from riskclass.tui import run
 
-    return run(lang=args.ui_lang, audit_log=args.app_audit_log)
+    return run(lang=args.lang, audit_log=args.app_audit_log)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -136,6 +151,12 @@ def cmd_register(args: argparse.Namespace) -> int:
     from riskclass.cli.register import cmd_register as run_register_command
 
     return run_register_command(args)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from riskclass.cli.config import cmd_config as show_config
+
+    return show_config(args)
 
 
 # ---- reviews and the audit log (issue 6) ---------------------------------------------------------------------------
@@ -153,6 +174,7 @@ COMMANDS = {
     "rules": cmd_rules,
     "review": cmd_review,
     "audit": cmd_audit,
+    "config": cmd_config,
 }
 
 
@@ -195,14 +217,22 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
             raise InputError(
                 f"the {name} argument is not {sys.getfilesystemencoding()} text: it holds the bytes {shown}; "
                 "convert it (e.g. iconv -f GBK -t UTF-8)"
-                + (", or give the description on standard input with -" if dest == "description" else "")
+                + (", or give the description on standard input with -" if dest == "description" else ""),
+                zh=f"参数 {name} 不是 {sys.getfilesystemencoding()} 文本：含有字节 {shown}；请先转换（例如 "
+                "iconv -f GBK -t UTF-8）" + ("，或用 - 从标准输入给出描述" if dest == "description" else ""),
             )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    Parser.lang = fallback_lang(argv)  # usage errors come before the settings are read: in the language asked for
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.lang = getattr(args, "lang", None) or args.ui_lang  # after the command wins; None until the settings say
     try:
+        from riskclass.cli.common import resolve_settings
+
+        resolve_settings(args)  # option > environment > config.toml > default; a malformed file stops here (exit 2)
         check_text_arguments(parser, args)
         if args.command is None:
             return cmd_app(args)
@@ -210,30 +240,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk behind standard output shows up here, inside the error handling
         return status
     except RiskclassError as exc:
-        from riskclass.cli.common import _out_lang
-
-        print(f"riskclass: {exc.text(_out_lang(args))}", file=sys.stderr)
+        print(f"riskclass: {exc.text(_lang(args))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("riskclass: interrupted", file=sys.stderr)
+        print("riskclass: " + ("已中断" if _lang(args) == "zh" else "interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return ExitCode.OK
     except OSError as exc:
-        from riskclass.tables.files import NO_SPACE, write_failure
+        from riskclass.tables.files import NO_SPACE, STDOUT, write_failure
 
         if exc.errno not in NO_SPACE:
-            return _internal(exc)
+            return _internal(exc, _lang(args))
         _silence_stdout()
-        print(f"riskclass: {write_failure(exc, 'standard output')}", file=sys.stderr)
+        failure = write_failure(exc, STDOUT)
+        print(f"riskclass: {failure.text(_lang(args))}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     except Exception as exc:
-        return _internal(exc)
+        return _internal(exc, _lang(args))
 
 
-def _internal(exc: BaseException) -> int:
+def _lang(args: argparse.Namespace) -> str:
+    """The message language: the settings' once read, else what the command line or environment asked for."""
+    return args.lang or Parser.lang
+
+
+def _internal(exc: BaseException, lang: str) -> int:
+    what = f"{type(exc).__name__}: {exc}"
     print(
-        f"riskclass: internal error: {type(exc).__name__}: {exc} (please report this with the input)",
+        f"riskclass: 内部错误：{what}（请连同输入一起报告）"
+        if lang == "zh"
+        else f"riskclass: internal error: {what} (please report this with the input)",
         file=sys.stderr,
     )
     return ExitCode.INTERNAL

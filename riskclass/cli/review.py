@@ -168,7 +168,10 @@ def _init_key(args: argparse.Namespace) -> int:
     from riskclass.audit.log import check_reviewer
 
     if args.description is not None or args.from_json:
-        raise InputError("--init-key creates your signing key; it takes no description (review one afterwards)")
+        raise InputError(
+            "--init-key creates your signing key; it takes no description (review one afterwards)",
+            zh="--init-key 用于创建你的签名密钥，不接受描述（之后再复核）",
+        )
     name = check_reviewer(args.reviewer)
     path, line = keys.init_key(name)
     W = REVIEW_WORDS[_out_lang(args)]
@@ -184,7 +187,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.init_key:
         return _init_key(args)
     if not args.accept and not args.tier:
-        raise InputError("one of --accept or --tier TIER is required (or --init-key to create your signing key)")
+        raise InputError(
+            "one of --accept or --tier TIER is required (or --init-key to create your signing key)",
+            zh="需要 --accept 或 --tier TIER 之一（或用 --init-key 创建签名密钥）",
+        )
     reviewer = audit.check_reviewer(args.reviewer)  # before assessing: a missing name should not cost a model load
     log = audit.AuditLog(_audit_log_arg(args), _keyring_arg(args))
     log.check_usable()
@@ -281,11 +287,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
     check = contents.verification
     if args.audit_command == "list":
         if not check.chain_ok:
-            _warn(f"the audit log is broken at {audit.describe_break(check.problem, 'en')}: see `audit verify`")
-        if check.unverified is not None:
+            where = audit.describe_break(check.problem, lang)
             _warn(
-                f"{check.entries - check.verified} entries are unverified, the first at "
-                f"{audit.describe_break(check.unverified, 'en')}: they are marked and are not decisions"
+                f"the audit log is broken at {where}: see `audit verify`"
+                if lang == "en"
+                else f"审计日志在{where}处损坏：见 `audit verify`",
+                lang,
+            )
+        if check.unverified is not None:
+            n, where = check.entries - check.verified, audit.describe_break(check.unverified, lang)
+            _warn(
+                f"{n} entries are unverified, the first at {where}: they are marked and are not decisions"
+                if lang == "en"
+                else f"{n} 条未验证，第一条在{where}：已标出，它们不是复核决定",
+                lang,
             )
         if args.json:
             rows = [
@@ -321,7 +336,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.expect_head:
         want = args.expect_head.strip().lower()
         if len(want) < 12 or any(ch not in "0123456789abcdef" for ch in want):
-            raise InputError("--expect-head takes a head hash printed by `riskclass audit verify` (12+ hex digits)")
+            raise InputError(
+                "--expect-head takes a head hash printed by `riskclass audit verify` (12+ hex digits)",
+                zh="--expect-head 需要 `riskclass audit verify` 打印的链头哈希（12 位以上十六进制）",
+            )
         found = next((e.line for e in contents.entries if e.decision.hash.startswith(want)), None)
     if args.json:
         p = check.problem

@@ -123,7 +123,10 @@ class Combiner:
             ):
                 raise ValueError("a weight is not a finite number")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelError(f"{source}: not a usable combiner ({exc}); reinstall riskclass or retrain it") from None
+            raise ModelError(
+                f"{source}: not a usable combiner ({exc}); reinstall riskclass or retrain it",
+                zh=f"{source}：不是可用的组合器（{exc}）；请重新安装 riskclass 或重新训练",
+            ) from None
         return cls(names, weights, intercepts, dict(data.get("meta") or {}))
 
     def to_dict(self) -> dict:
@@ -140,11 +143,16 @@ def read_combiner(path: Path) -> Combiner:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"{path}: the combiner is missing; reinstall riskclass or run training/combine.py") from None
+        raise ModelError(
+            f"{path}: the combiner is missing; reinstall riskclass or run training/combine.py",
+            zh=f"{path}：缺少组合器；请重新安装 riskclass 或运行 training/combine.py",
+        ) from None
     except (OSError, UnicodeError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot read the combiner ({exc})") from None
+        raise ModelError(f"{path}: cannot read the combiner ({exc})", zh=f"{path}：无法读取组合器（{exc}）") from None
     if not isinstance(data, dict):
-        raise ModelError(f"{path}: not a usable combiner (not a JSON object)")
+        raise ModelError(
+            f"{path}: not a usable combiner (not a JSON object)", zh=f"{path}：不是可用的组合器（不是 JSON 对象）"
+        )
     return Combiner.from_dict(data, str(path))
 
 

@@ -9,6 +9,7 @@ into calibrated tier probabilities inside what the law allows (`_combined`); wit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -117,6 +118,11 @@ class Engine:
         self._screen: Screen | None = None  # built for batches (assess_many)
         self._derived: dict[tuple[str, frozenset[str]], tuple[tuple, tuple]] = {}  # see _obligations
 
+    def obligations_for(self, tier: str, criteria: Iterable[str]) -> tuple[ObligationItem, ...]:
+        """The obligations `tier` owes with these criteria holding, selected exactly as `assess` selects them: a
+        report that follows a reviewer's decided tier asks for that tier's duties, not the suggested tier's."""
+        return self._obligations(tier, frozenset(criteria))[0]
+
     def __getstate__(self) -> dict:
         # The screen holds the id()s of this process's compiled patterns: a copy elsewhere builds its own.
         return {**self.__dict__, "_screen": None}
@@ -190,7 +196,7 @@ class Engine:
             try:
                 rb.criterion(cid)
             except RiskclassError as exc:  # an answer is the user's input: a usage error, with the valid ids listed
-                raise InputError(f"answer to {exc}") from None
+                raise InputError(f"answer to {exc}", zh=f"--answer 中有{exc.text('zh')}") from None
 
         strong: dict[str, list] = {}
         weak: dict[str, list] = {}
@@ -488,9 +494,7 @@ class Engine:
             doubt = True
         # Weak evidence of a tier above the one chosen is worth a question when the result is in doubt anyway and
         # that tier is plausible at all; a confident result is not padded with questions.
-        higher = [
-            h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied
-        ]
+        higher = [h.id for h in possible if TIER_RANK[rb.criteria[h.id].tier] > TIER_RANK[tier] and h.id not in denied]
         plausible = [c for c in higher if q[rb.criteria[c].tier] >= ASK_WEAK_MIN]
         if plausible and (doubt or findings.thin):
             reasons.append(_weak_evidence(weighed(plausible)))

@@ -91,7 +91,9 @@ class Draft:
         except KeyError:
             raise LawError(
                 f"the draft has no article {ref!r}: it has 第一条 to {self.articles[max(self.articles)].label} "
-                f"(1–{max(self.articles)})"
+                f"(1–{max(self.articles)})",
+                zh=f"草案没有第 {ref!r} 条：共有第一条至{self.articles[max(self.articles)].label}"
+                f"（1–{max(self.articles)}）",
             ) from None
 
     def contains_quote(self, ref: int | str, quote: str) -> bool:
@@ -109,14 +111,17 @@ def parse_article_ref(ref: int | str) -> int:
         return cn_to_int(m.group(1))
     if _CN_NUMERAL.match(s):
         return cn_to_int(s)
-    raise LawError(f"not an article reference: {ref!r} (use a number like 46 or a label like 第四十六条)")
+    raise LawError(
+        f"not an article reference: {ref!r} (use a number like 46 or a label like 第四十六条)",
+        zh=f"不是条文编号：{ref!r}（请用数字如 46 或标签如 第四十六条）",
+    )
 
 
 def parse_draft(text: str) -> Draft:
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
-        raise LawError("the draft text is empty")
+        raise LawError("the draft text is empty", zh="草案文本为空")
     title = lines[0]
     articles: dict[int, Article] = {}
     chapter = ""
@@ -150,7 +155,10 @@ def parse_draft(text: str) -> Draft:
     expected = list(range(1, len(articles) + 1))
     if sorted(articles) != expected:
         missing = sorted(set(range(1, max(articles) + 1)) - set(articles))
-        raise LawError(f"the draft's articles are not numbered 1…n: missing {missing}")
+        raise LawError(
+            f"the draft's articles are not numbered 1…n: missing {missing}",
+            zh=f"草案的条文编号不是 1…n：缺少 {missing}",
+        )
     return Draft(title=title, articles=articles, notes="\n".join(lines[notes_from:]))
 
 

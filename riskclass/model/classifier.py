@@ -443,13 +443,20 @@ def read_manifest(directory: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"no model manifest at {path}: run `riskclass train` or use --rules-only") from None
+        raise ModelError(
+            f"no model manifest at {path}: run `riskclass train` or use --rules-only",
+            zh=f"{path} 处没有模型清单：请运行 `riskclass train`，或使用 --rules-only",
+        ) from None
     except (OSError, ValueError) as exc:
         raise ModelError(
-            f"{path} is not a readable manifest ({exc}): reinstall riskclass or run `riskclass train`"
+            f"{path} is not a readable manifest ({exc}): reinstall riskclass or run `riskclass train`",
+            zh=f"{path} 不是可读的模型清单（{exc}）：请重新安装 riskclass 或运行 `riskclass train`",
         ) from None
     if not isinstance(manifest, dict) or "model_sha256" not in manifest:
-        raise ModelError(f"{path} has no model_sha256: reinstall riskclass or run `riskclass train`")
+        raise ModelError(
+            f"{path} has no model_sha256: reinstall riskclass or run `riskclass train`",
+            zh=f"{path} 中没有 model_sha256：请重新安装 riskclass 或运行 `riskclass train`",
+        )
     return manifest
 
 
@@ -457,12 +464,14 @@ def load_verified(directory: Path) -> TierClassifier:
     """Load the model in `directory` only if its files match the manifest's sha256 and parse as format 3."""
     manifest = read_manifest(directory)
     if reason := incompatibility(manifest):
-        raise ModelError(f"model {directory} cannot be loaded: {reason}")
+        raise ModelError(f"model {directory} cannot be loaded: {reason}", zh=f"无法加载模型 {directory}：{reason}")
     names = (manifest.get("model_file"), manifest.get("arrays_file"))
     if names != (MODEL_FILE, ARRAYS_FILE):
         raise ModelError(
             f"{directory / MANIFEST_FILE} names model files {names!r}, not ({MODEL_FILE!r}, {ARRAYS_FILE!r}): "
-            "run `riskclass train`"
+            "run `riskclass train`",
+            zh=f"{directory / MANIFEST_FILE} 指定的模型文件是 {names!r}，而不是 ({MODEL_FILE!r}, {ARRAYS_FILE!r})："
+            "请运行 `riskclass train`",
         )
     arrays = read_model(
         directory, {MODEL_FILE: str(manifest["model_sha256"]), ARRAYS_FILE: str(manifest.get("arrays_sha256", ""))}
@@ -494,7 +503,9 @@ def load_shipped_model() -> TierClassifier:
             _loaded = load_verified(directory)
         except ModelError as exc:
             if os.environ.get("RISKCLASS_MODEL_DIR"):
-                raise UnusableModelDir(f"RISKCLASS_MODEL_DIR: {exc.message}") from None
+                raise UnusableModelDir(
+                    f"RISKCLASS_MODEL_DIR: {exc.message}", zh=f"RISKCLASS_MODEL_DIR：{exc.text('zh')}"
+                ) from None
             raise
         return _loaded
 

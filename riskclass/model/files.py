@@ -37,8 +37,6 @@ TIERS = ("high", "medium", "low")
 MAX_NGRAM = 8
 
 
-
-
 def _layout(arrays: dict) -> list[tuple[str, list[int]]]:
     """Name and shape of every array, in the order they lie in the array file."""
     n_word, n_char = len(arrays["word"]["terms"]), len(arrays["char"]["terms"])
@@ -102,7 +100,10 @@ def write_model(arrays: dict, out: Path) -> dict[str, str]:
 
 
 def _bad(path: Path, why: str) -> ModelError:
-    return ModelError(f"model file {path} is not a usable riskclass model ({why}); run `riskclass train`")
+    return ModelError(
+        f"model file {path} is not a usable riskclass model ({why}); run `riskclass train`",
+        zh=f"模型文件 {path} 不是可用的 riskclass 模型（{why}）；请运行 `riskclass train`",
+    )
 
 
 def _terms(path: Path, block: Any, name: str) -> tuple[list[str], tuple[int, int]]:
@@ -134,16 +135,24 @@ def read_model(directory: Path, expected: dict[str, str]) -> dict:
         try:
             raw[path.name] = path.read_bytes()
         except FileNotFoundError:
-            raise ModelError(f"model file {path} is missing: reinstall riskclass or run `riskclass train`") from None
+            raise ModelError(
+                f"model file {path} is missing: reinstall riskclass or run `riskclass train`",
+                zh=f"模型文件 {path} 缺失：请重新安装 riskclass 或运行 `riskclass train`",
+            ) from None
         except OSError as exc:
-            raise ModelError(f"model file {path} cannot be read ({exc.strerror or exc})") from None
+            raise ModelError(
+                f"model file {path} cannot be read ({exc.strerror or exc})",
+                zh=f"无法读取模型文件 {path}（{exc.strerror or exc}）",
+            ) from None
         actual = hashlib.sha256(raw[path.name]).hexdigest()
         want = expected.get(path.name, "")
         if actual != want:
             raise ModelError(
                 f"model file {path} does not match its manifest (sha256 {actual[:12]}…, expected {want[:12]}…): "
                 "it may have been altered, so it was not loaded; reinstall riskclass or run `riskclass train` "
-                "(or use --rules-only)"
+                "(or use --rules-only)",
+                zh=f"模型文件 {path} 与其清单不符（sha256 {actual[:12]}…，应为 {want[:12]}…）：可能已被改动，"
+                "因此没有加载；请重新安装 riskclass 或运行 `riskclass train`（或使用 --rules-only）",
             )
     try:
         header = json.loads(raw[HEADER_FILE].decode("utf-8"))

@@ -20,18 +20,19 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from riskclass.engine.assessment import QUESTIONED, Assessment, CriterionHit
+from riskclass.engine.assessment import QUESTIONED, TIER_TITLES, TIERS, Assessment, CriterionHit, ObligationItem
 from riskclass.errors import InputError
+from riskclass.errors import Text as Message  # a message in both languages (rulebook.Text is a title's)
 from riskclass.reports.terminal import CN_ITEM, LABELS, marked_segments
 from riskclass.rulebook.rules import Citation, Rulebook, Text, load_rulebook
 from riskclass.tables.files import default_mode, probe_directory, write_failure
-from riskclass.text.inert import inert
+from riskclass.text.inert import inert, inert_json
 
 REPORT_DATA_FILE = "report.yaml"
 REPORT_CSS_FILE = "report.css"
@@ -66,11 +67,41 @@ HEADINGS = {
         "articles": "所引条文全文",
         "articles_note": "以下为《成都市促进人工智能产业发展办法（征求意见稿）》原文。",
         "review": "人工复核记录",
-        "reviewer": "复核人",
         "decided_tier": "决定等级",
-        "reason": "理由",
-        "when": "时间",
-        "report_kind": {"checklist": "事前评估清单", "disclosure": "事前披露草稿"},
+        "report_kind": {"checklist": "事前评估与风险预警清单", "disclosure": "事前披露草稿与事后控制计划提纲"},
+        "from_identity": "摘自产品信息，请核对",
+        "product": "产品信息",
+        "product_fields": {"id": "产品编号", "name": "产品名称", "provider": "提供者", "owner": "负责人"},
+        "follows": "本报告依据",
+        "follows_suggestion": "系统建议的等级：{tier}（尚无复核决定）。本报告为{kind}。",
+        "follows_decision": "复核决定的等级：{tier}（复核人：{reviewer}）。本报告为{kind}；系统建议为{suggested}。",
+        "follows_accepted": "复核决定的等级：{tier}（复核人：{reviewer}，接受系统建议）。本报告为{kind}。",
+        "follows_not": "本报告不是{suggested}所需的{kind}。",
+        "compare": ("项目", "系统建议", "复核决定"),
+        "compare_rows": {
+            "tier": "等级",
+            "confidence": "置信度",
+            "by": "作出者",
+            "date": "日期",
+            "reason": "理由",
+            "signature": "签名",
+        },
+        "by_riskclass": "riskclass {riskclass}（规则库 {rulebook}）",
+        "criteria_found": "触发的标准：{ids}",
+        "no_criteria": "未触发任何标准",
+        "no_confidence": "—（人的决定）",
+        "suggestion_unsigned": "—（系统建议，不签名）",
+        "signature_states": {
+            "verified": "已验证（审计日志第 {entry} 条，签名密钥 {key}）",
+            "verified_no_entry": "已验证",
+            "unsigned": "未签名：未记入审计日志",
+        },
+        "chain_broken": "注意：审计日志的哈希链已损坏，请运行 riskclass audit verify。",
+        "suggested_then": "复核时系统建议为{then}，现在建议为{now}。",
+        "versions_since": "复核之后有变的版本：{keys}。",
+        "sign_off": "签署",
+        "sign_off_note": "签字即确认已核对本报告的内容。",
+        "sign_off_columns": ("职责", "姓名", "日期", "签字"),
     },
     "en": {
         "lang": "en",
@@ -78,7 +109,7 @@ HEADINGS = {
         "summary": "Summary",
         "tier": "Suggested tier",
         "confidence": "Confidence",
-        "decided_by": "Decided",
+        "decided_by": "Suggestion made",
         "generated": "Generated",
         "quote": "text: ",
         "answers": "Your answers (applied as facts)",
@@ -101,11 +132,47 @@ HEADINGS = {
         "articles": "Full text of the articles cited",
         "articles_note": "Verbatim from the Chengdu draft measures (成都市促进人工智能产业发展办法（征求意见稿）).",
         "review": "Reviewer's decision",
-        "reviewer": "Reviewer",
         "decided_tier": "Decided tier",
-        "reason": "Reason",
-        "when": "When",
-        "report_kind": {"checklist": "pre-launch assessment checklist", "disclosure": "pre-launch disclosure draft"},
+        "report_kind": {
+            "checklist": "pre-launch assessment and risk-warning checklist",
+            "disclosure": "pre-launch disclosure draft and post-launch control plan outline",
+        },
+        "from_identity": "from the product details, check",
+        "product": "Product",
+        "product_fields": {"id": "Product id", "name": "Name", "provider": "Provider", "owner": "Owner"},
+        "follows": "Paperwork follows",
+        "follows_suggestion": "riskclass's suggested tier, {tier} (no reviewer has decided yet). "
+        "This report is the {kind}.",
+        "follows_decision": "the reviewer's decided tier, {tier} (reviewer: {reviewer}). This report is the {kind}; "
+        "riskclass suggested {suggested}.",
+        "follows_accepted": "the reviewer's decided tier, {tier} (reviewer: {reviewer}, accepting the suggestion). "
+        "This report is the {kind}.",
+        "follows_not": "It is not the {kind} that {suggested} calls for.",
+        "compare": ("", "riskclass suggested", "Reviewer decided"),
+        "compare_rows": {
+            "tier": "Tier",
+            "confidence": "Confidence",
+            "by": "By",
+            "date": "Date",
+            "reason": "Reason",
+            "signature": "Signature",
+        },
+        "by_riskclass": "riskclass {riskclass} (rulebook {rulebook})",
+        "criteria_found": "criteria found: {ids}",
+        "no_criteria": "no criterion found",
+        "no_confidence": "— (a person's decision)",
+        "suggestion_unsigned": "— (a suggestion, not signed)",
+        "signature_states": {
+            "verified": "verified (audit log entry {entry}, signing key {key})",
+            "verified_no_entry": "verified",
+            "unsigned": "not signed: not recorded in the audit log",
+        },
+        "chain_broken": "Note: the audit log's hash chain is broken; run riskclass audit verify.",
+        "suggested_then": "At the review riskclass suggested {then}; it now suggests {now}.",
+        "versions_since": "Changed since the review: {keys}.",
+        "sign_off": "Sign-off",
+        "sign_off_note": "Signing confirms the contents of this report have been checked.",
+        "sign_off_columns": ("Role", "Name", "Date", "Signature"),
     },
 }
 HIGH_OBLIGATIONS = ("pre_assessment", "ethics_review", "public_explanation", "risk_warning", "insurance")
@@ -147,7 +214,117 @@ class DisclosureField:
     title: str
     hint: str
     value: str = ""
-    source: str = "to_complete"  # description | assessment | to_complete
+    source: str = "to_complete"  # description | assessment | identity | to_complete
+
+
+IDENTITY_FIELDS = ("id", "name", "provider", "owner")
+SIGNATURES = ("verified", "unsigned")
+
+
+@dataclass(frozen=True)
+class ProductIdentity:
+    """Which product a report is about, as the team's register (or `report --id --name --provider --owner`) names
+    it: a description says what a product does, not which entry of the inventory it is. Free text typed by people, so
+    every renderer escapes it; empty means not given (the report leaves it to complete)."""
+
+    id: str = ""
+    name: str = ""
+    provider: str = ""
+    owner: str = ""
+
+    def __post_init__(self) -> None:
+        for name in IDENTITY_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise InputError(
+                    f"the product's {name} must be text, not {type(value).__name__}",
+                    zh=f"产品的 {name} 必须是文本，而不是 {type(value).__name__}",
+                )
+            object.__setattr__(self, name, value.strip())
+
+    def to_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in IDENTITY_FIELDS}
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    """A reviewer's decided tier: the tier a report's paperwork follows, whatever riskclass suggested. It comes from a
+    verified entry of the audit log (`from_review`) or from a caller that holds one (the register, the terminal app).
+    """
+
+    tier: str  # high | medium | low
+    reviewer: str
+    date: str = ""  # when it was decided: the audit log's ISO-8601 UTC timestamp, or what the caller gives
+    reason: str = ""
+    # verified: a signed audit-log entry whose signature verified against the keyring; unsigned: given by a caller
+    # and not (yet) in the audit log. An entry that does not verify is never a decision (issue 12).
+    signature: str = "unsigned"
+    suggested_tier: str | None = None  # what riskclass suggested when the reviewer decided, when known
+    entry: int | None = None  # the audit log entry, when it came from the log
+    key: str = ""  # fingerprint of the signing key that verified
+    chain_intact: bool | None = None  # the audit log's hash chain when the decision was read (None: not from a log)
+
+    def __post_init__(self) -> None:
+        if self.tier not in TIERS:
+            raise InputError(
+                f"a decided tier must be one of {', '.join(TIERS)}, not {self.tier!r}",
+                zh=f"决定的等级必须是 {'、'.join(TIERS)} 之一，而不是 {self.tier!r}",
+            )
+        if self.suggested_tier is not None and self.suggested_tier not in TIERS:
+            object.__setattr__(self, "suggested_tier", None)  # unknown then: shown as not known, never guessed
+        if not isinstance(self.reviewer, str) or not self.reviewer.strip():
+            raise InputError("a decision needs the reviewer's name", zh="复核决定必须写明复核人")
+        for name in ("date", "reason", "key"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise InputError(
+                    f"a decision's {name} must be text, not {type(value).__name__}",
+                    zh=f"复核决定的 {name} 必须是文本，而不是 {type(value).__name__}",
+                )
+        if self.signature not in SIGNATURES:
+            raise InputError(
+                f"a decision's signature is one of {', '.join(SIGNATURES)}, not {self.signature!r}",
+                zh=f"复核决定的签名状态必须是 {'、'.join(SIGNATURES)} 之一，而不是 {self.signature!r}",
+            )
+
+    @classmethod
+    def from_review(cls, review: dict[str, Any]) -> TierDecision:
+        """The decision in a `review` object (`riskclass.audit.log.review_json`: a verified audit-log entry)."""
+        entry = review.get("entry")
+        return cls(
+            tier=str(review.get("decided_tier", "")),
+            reviewer=str(review.get("reviewer", "")),
+            date=str(review.get("timestamp", "")),
+            reason=str(review.get("reason", "")),
+            signature="verified" if review.get("verified") else "unsigned",
+            suggested_tier=review.get("suggested_tier"),
+            entry=entry if isinstance(entry, int) and not isinstance(entry, bool) else None,
+            key=str(review.get("signed_by", "")),
+            chain_intact=review.get("chain_intact"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "reviewer": self.reviewer,
+            "date": self.date,
+            "reason": self.reason,
+            "signature": self.signature,
+            "suggested_tier": self.suggested_tier,
+            "entry": self.entry,
+            "key": self.key,
+            "chain_intact": self.chain_intact,
+        }
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """One line of the sign-off block: a role, and the name and date when they are known (signatures are by hand)."""
+
+    role: str  # prepared | reviewed | approved
+    title: str
+    name: str = ""
+    date: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,7 +332,7 @@ class Report:
     assessment: Assessment
     lang: str
     generated: str
-    kind: str  # checklist (high) | disclosure (medium, low)
+    kind: str  # checklist (high) | disclosure (medium, low): of the decided tier when there is a decision
     checklist: tuple[CheckItem, ...] = ()
     article50_checks: tuple[tuple[int, str, str], ...] = ()  # (item, title, quote) triggered
     disclosure: tuple[DisclosureField, ...] = ()
@@ -164,6 +341,19 @@ class Report:
     articles: dict[str, str] = field(default_factory=dict)  # label → verbatim text, every article cited
     steps_done: tuple[str, ...] = ()
     review: dict[str, Any] | None = None  # an earlier reviewer decision on the same description, if one is known
+    decision: TierDecision | None = None  # the decided tier the paperwork follows (from `review`, or given)
+    obligations: tuple[ObligationItem, ...] = ()  # what the paperwork's tier owes (the suggested tier's if undecided)
+    identity: ProductIdentity = field(default_factory=ProductIdentity)
+    sign_off: tuple[SignOff, ...] = ()
+
+    @property
+    def tier(self) -> str:
+        """The tier the paperwork follows: the reviewer's decision when there is one, else riskclass's suggestion."""
+        return self.decision.tier if self.decision else self.assessment.tier
+
+    @property
+    def follows(self) -> str:
+        return "decision" if self.decision else "suggestion"
 
 
 @lru_cache(maxsize=1)
@@ -185,15 +375,27 @@ def build_report(
     rulebook: Rulebook | None = None,
     generated: str | None = None,
     review: dict[str, Any] | None = None,
+    *,
+    decision: TierDecision | None = None,
+    identity: ProductIdentity | None = None,
 ) -> Report:
-    """Everything a report shows, in one language; `generated` defaults to today's date."""
+    """Everything a report shows, in one language; `generated` defaults to today's date.
+
+    With a decision (given, or the one in `review`), the paperwork is the decided tier's: a medium decision on a
+    product riskclass calls high gives the 事前披露 draft and 事后控制 plan, not the 事前评估 checklist. The suggestion
+    stays in the report beside the decision."""
     lang = _lang(lang)
     rb = rulebook or load_rulebook()
     data = report_data()
     done = tuple(sorted(set(done)))
-    applying = {o.id for o in a.obligations}
+    identity = identity or ProductIdentity()
+    if decision is None and review:
+        decision = TierDecision.from_review(review)
+    tier = decision.tier if decision else a.tier
+    obligations = a.obligations if tier == a.tier else _obligations_of(tier, a, rb)
+    applying = {o.id for o in obligations}
     known = {o.id: o for o in rb.obligations}
-    kind = "checklist" if a.tier == "high" else "disclosure"
+    kind = "checklist" if tier == "high" else "disclosure"
     checklist: list[CheckItem] = []
     extra: list[CheckItem] = []
     if kind == "checklist":
@@ -203,7 +405,7 @@ def build_report(
             checklist.append(
                 CheckItem(oid, o.title.get(lang), o.detail.get(lang), o.articles, oid in applying, steps, oid in done)
             )
-    for o in a.obligations:  # the transparency duties the criteria add (M1, M2, M3), at any tier
+    for o in obligations:  # the transparency duties the criteria add (M1, M2, M3), at any tier
         if o.id not in HIGH_OBLIGATIONS and known.get(o.id) and known[o.id].when_criteria:
             extra.append(
                 CheckItem(o.id, o.title.get(lang), o.detail.get(lang), known[o.id].articles, True, (), o.id in done)
@@ -211,8 +413,8 @@ def build_report(
     disclosure: tuple[DisclosureField, ...] = ()
     post: tuple[str, ...] = ()
     if kind == "disclosure":
-        disclosure = tuple(prefill_disclosure(a, lang))
-        post = tuple(_text(s, lang) for s in data["post_control"][a.tier])
+        disclosure = tuple(prefill_disclosure(a, lang, identity))
+        post = tuple(_text(s, lang) for s in data["post_control"][tier])
     a50 = tuple((m.item, m.title.get(lang), m.quote) for m in a.article50 if m.triggered)
     return Report(
         assessment=a,
@@ -224,13 +426,36 @@ def build_report(
         disclosure=disclosure,
         extra_disclosure=tuple(extra),
         post_control=post,
-        articles=_cited_articles(a, rb, checklist, extra),
+        articles=_cited_articles(a, rb, obligations, checklist, extra),
         steps_done=done,
         review=review,
+        decision=decision,
+        obligations=obligations,
+        identity=identity,
+        sign_off=_sign_off(lang, decision),
     )
 
 
-def _cited_articles(a: Assessment, rb: Rulebook, checklist, extra) -> dict[str, str]:
+def _obligations_of(tier: str, a: Assessment, rb: Rulebook) -> tuple[ObligationItem, ...]:
+    """What `tier` owes with the criteria and red flags of `a` holding, chosen by the engine's own selection."""
+    from riskclass.engine.decide import Engine
+
+    return Engine(rb).obligations_for(tier, [h.id for h in (*a.criteria, *a.red_flags)])
+
+
+def _sign_off(lang: str, decision: TierDecision | None) -> tuple[SignOff, ...]:
+    """Prepared by / reviewed by / approved by; the reviewer's name and date come from the decision when there is
+    one, the rest is written by hand on the printed report."""
+    lines = []
+    for role in report_data()["sign_off"]:
+        name = date = ""
+        if role["id"] == "reviewed" and decision is not None:
+            name, date = decision.reviewer, decision.date[:10]  # the day, as a signature line gives it
+        lines.append(SignOff(role["id"], _text(role["title"], lang), name, date))
+    return tuple(lines)
+
+
+def _cited_articles(a: Assessment, rb: Rulebook, obligations, checklist, extra) -> dict[str, str]:
     """Every article the report cites, in the draft's order, with its full verbatim text."""
     from riskclass.law.draft import load_draft
 
@@ -238,7 +463,7 @@ def _cited_articles(a: Assessment, rb: Rulebook, checklist, extra) -> dict[str, 
     for h in (*a.criteria, *a.red_flags, *a.possible):
         labels += h.articles
     known = {o.id: o for o in rb.obligations}
-    for o in a.obligations:
+    for o in obligations:
         labels += [c.article for c in known[o.id].articles] if o.id in known else list(o.articles)
     for item in (*checklist, *extra):
         labels += [c.article for c in item.articles]
@@ -314,15 +539,20 @@ def first_sentence(text: str, limit: int = 160) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def prefill_disclosure(a: Assessment, lang: str) -> list[DisclosureField]:
-    """The disclosure fields, each pre-filled only with words found in the description (or facts of the assessment),
-    and otherwise left empty with a hint: a draft must never invent a fact about the product."""
+def prefill_disclosure(a: Assessment, lang: str, identity: ProductIdentity | None = None) -> list[DisclosureField]:
+    """The disclosure fields, each pre-filled only with words found in the description (or facts of the assessment,
+    or the product's name and provider as the team gave them), and otherwise left empty with a hint: a draft must
+    never invent a fact about the product."""
     text = a.description
     sep = "、" if lang == "zh" else ", "
     values: dict[str, tuple[str, str]] = {}
-    if product := _first(_PRODUCT, text):
+    if identity is not None and identity.name:
+        values["product"] = (identity.name, "identity")
+    elif product := _first(_PRODUCT, text):
         values["product"] = (product, "description")
-    if provider := _OWN.sub("", _first(_PROVIDER, text)):
+    if identity is not None and identity.provider:
+        values["provider"] = (identity.provider, "identity")
+    elif provider := _OWN.sub("", _first(_PROVIDER, text)):
         values["provider"] = (provider, "description")
     values["function"] = (first_sentence(text), "description")
     if users := _first(_USERS, text):
@@ -345,6 +575,109 @@ def prefill_disclosure(a: Assessment, lang: str) -> list[DisclosureField]:
         value, source = values.get(f["id"], ("", "to_complete"))
         fields.append(DisclosureField(f["id"], _text(f["title"], lang), _text(f["hint"], lang), value, source))
     return fields
+
+
+# ---- what every format shows the same way -----------------------------------------------------------------------
+
+BLANK = "＿＿＿＿＿＿"  # a line to write on in a printed Markdown report; not Markdown syntax, unlike "___"
+
+
+def _tier_words(tier: str, lang: str) -> str:
+    return f"{TIER_TITLES[tier].get(lang)} ({tier})" if tier in TIER_TITLES else tier
+
+
+def _people(value: str) -> str:
+    """Text people typed (a product's identity, a reviewer's name or reason) as a table shows it: a spreadsheet that
+    opens the HTML or Markdown table shows a formula, never runs it. JSON keeps the value as given."""
+    from riskclass.tables.write import guard_formula
+
+    return guard_formula(value)
+
+
+def _follows(r: Report, esc: Callable[[str], str]) -> str:
+    """One plain sentence: which tier the paperwork follows, and what riskclass suggested when that differs."""
+    a, lang, H = r.assessment, r.lang, HEADINGS[r.lang]
+    kind = H["report_kind"][r.kind]
+    if r.decision is None:
+        return H["follows_suggestion"].format(tier=esc(_tier_words(a.tier, lang)), kind=esc(kind))
+    d = r.decision
+    if d.tier == a.tier:
+        return H["follows_accepted"].format(
+            tier=esc(_tier_words(d.tier, lang)), reviewer=esc(_people(d.reviewer)), kind=esc(kind)
+        )
+    text = H["follows_decision"].format(
+        tier=esc(_tier_words(d.tier, lang)),
+        reviewer=esc(_people(d.reviewer)),
+        kind=esc(kind),
+        suggested=esc(_tier_words(a.tier, lang)),
+    )
+    suggested_kind = "checklist" if a.tier == "high" else "disclosure"
+    if suggested_kind != r.kind:
+        text += ("" if lang == "zh" else " ") + H["follows_not"].format(
+            kind=esc(H["report_kind"][suggested_kind]), suggested=esc(_tier_words(a.tier, lang))
+        )
+    return text
+
+
+def _compare_rows(r: Report) -> list[tuple[str, str, str]]:
+    """The suggestion and the decision side by side: (row label, suggestion, decision), unescaped."""
+    assert r.decision is not None
+    a, d, lang, H = r.assessment, r.decision, r.lang, HEADINGS[r.lang]
+    rows = H["compare_rows"]
+    sep = "、" if lang == "zh" else ", "
+    ids = [h.id for h in a.criteria]
+    states = H["signature_states"]
+    if d.signature == "verified":
+        signature = (
+            states["verified"].format(entry=d.entry, key=d.key[:16] + "…")
+            if d.entry is not None
+            else states["verified_no_entry"]
+        )
+    else:
+        signature = states["unsigned"]
+    return [
+        (rows["tier"], _tier_words(a.tier, lang), _tier_words(d.tier, lang)),
+        (rows["confidence"], f"{a.confidence:.2f}", H["no_confidence"]),
+        (
+            rows["by"],
+            H["by_riskclass"].format(
+                riskclass=a.versions.get("riskclass", "?"), rulebook=a.versions.get("rulebook", "?")
+            ),
+            _people(d.reviewer),
+        ),
+        (rows["date"], r.generated, _people(d.date) or "—"),
+        (
+            rows["reason"],
+            H["criteria_found"].format(ids=sep.join(ids)) if ids else H["no_criteria"],
+            _people(d.reason) or "—",
+        ),
+        (rows["signature"], H["suggestion_unsigned"], signature),
+    ]
+
+
+def _decision_notes(r: Report) -> list[str]:
+    """What a reader of the decision should also know: a broken log, a suggestion that moved since the review."""
+    assert r.decision is not None
+    d, lang, H = r.decision, r.lang, HEADINGS[r.lang]
+    notes = []
+    if d.suggested_tier is not None and d.suggested_tier != r.assessment.tier:
+        notes.append(
+            H["suggested_then"].format(
+                then=_tier_words(d.suggested_tier, lang), now=_tier_words(r.assessment.tier, lang)
+            )
+        )
+    changed = (r.review or {}).get("versions_changed") or []
+    if changed:
+        notes.append(H["versions_since"].format(keys=("、" if lang == "zh" else ", ").join(map(str, changed))))
+    if d.chain_intact is False:
+        notes.append(H["chain_broken"])
+    return notes
+
+
+def _identity_rows(r: Report) -> list[tuple[str, str]]:
+    """(label, value) for each identity field; an empty value is left for the team to complete."""
+    labels = HEADINGS[r.lang]["product_fields"]
+    return [(labels[name], _people(getattr(r.identity, name))) for name in IDENTITY_FIELDS]
 
 
 # ---- Markdown ----------------------------------------------------------------------------------------------------
@@ -401,9 +734,14 @@ def to_markdown(
     r = _as_report(a, lang, done, rulebook, generated)
     a, lang, rb = r.assessment, r.lang, rulebook or load_rulebook()
     L, H = LABELS[lang], HEADINGS[lang]
-    lines = [f"# {H['title']}", "", f"*{L['disclaimer']}*", "", f"## {H['summary']}", ""]
+    lines = [f"# {H['title']}", "", f"*{L['disclaimer']}*", "", f"## {H['product']}", ""]
+    todo = f"【{H['to_complete']}】"
+    lines += [f"- **{label}**: {_md(value) if value else todo}" for label, value in _identity_rows(r)]
+    lines += ["", f"## {H['summary']}", "", f"- **{H['follows']}**: {_follows(r, _md)}"]
+    lines.append(f"- **{H['tier']}**: {_tier_words(a.tier, lang)}")
+    if r.decision:
+        lines.append(f"- **{H['decided_tier']}**: {_tier_words(r.decision.tier, lang)}")
     lines += [
-        f"- **{H['tier']}**: {a.tier_title.get(lang)} ({a.tier}) — {H['report_kind'][r.kind]}",
         f"- **{H['confidence']}**: {a.confidence:.2f}",
         f"- **{H['decided_by']}**: {_md(L['decided_by'].get(a.decided_by, a.decided_by))}",
         f"- **{L['review']}**: {L['yes'] if a.needs_review else L['no']}",
@@ -413,8 +751,12 @@ def to_markdown(
         yes_no = {True: L["yes"], False: L["no"]}
         lines.append(f"- **{H['answers']}**: " + "、".join(f"{_md(k)}={yes_no[v]}" for k, v in a.answers.items()))
     lines.append(f"- **{H['generated']}**: {r.generated}")
-    if r.review:
-        lines += ["", f"## {H['review']}", "", *_md_review(r.review, lang)]
+    if r.decision:
+        lines += ["", f"## {H['review']}", "", _md_row(H["compare"]), "| --- | --- | --- |"]
+        lines += [_md_row(row) for row in _compare_rows(r)]
+        notes = _decision_notes(r)
+        if notes:
+            lines += ["", *(f"- {_md(n)}" for n in notes)]
     lines += ["", f"## {L['description']}", ""]
     lines += [f"> {_md_escape(line)}" if line else ">" for line in marked_description(a).splitlines()]
     lines += ["", f"*{H['evidence_note']}*", "", f"## {L['criteria']}", ""]
@@ -439,7 +781,8 @@ def to_markdown(
         lines += ["", f"## {H['disclosure']}", "", f"*{H['disclosure_note']}*", ""]
         for f in r.disclosure:
             if f.value:
-                lines.append(f"- **{f.title}**: {_md_escape(f.value)} *{_paren(H['from_' + f.source], lang)}*")
+                value = _md(_people(f.value)) if f.source == "identity" else _md_escape(f.value)
+                lines.append(f"- **{f.title}**: {value} *{_paren(H['from_' + f.source], lang)}*")
             else:
                 lines.append(f"- **{f.title}**: 【{H['to_complete']}{_colon(lang)}{f.hint}】")
         if r.extra_disclosure:
@@ -451,7 +794,7 @@ def to_markdown(
     lines += ["", f"## {L['steps']}（第四十六条）" if lang == "zh" else f"## {L['steps']} (第四十六条)", ""]
     lines += [
         f"- [{'x' if o.id in r.steps_done else ' '}] **{o.title.get(lang)}** — {o.detail.get(lang)}"
-        for o in a.obligations
+        for o in r.obligations
     ]
     lines += ["", f"## {L['a50']}", ""]
     for m in a.article50:
@@ -477,8 +820,16 @@ def to_markdown(
         lines += [f"### {label}", "", *(f"> {p}" for p in text.splitlines()), ""]
     lines += [f"## {H['versions']}", ""]
     lines += [f"- {k if _PLAIN_KEY.fullmatch(k) else _md(k)}: {_md(v)}" for k, v in a.versions.items()]
+    lines += ["", f"## {H['sign_off']}", "", f"*{H['sign_off_note']}*", "", _md_row(H["sign_off_columns"])]
+    lines.append("| --- | --- | --- | --- |")
+    lines += [_md_row((s.title, _people(s.name) or BLANK, _people(s.date) or BLANK, BLANK)) for s in r.sign_off]
     lines += ["", "---", "", L["disclaimer"], ""]
     return "\n".join(lines)
+
+
+def _md_row(cells: Iterable[str]) -> str:
+    """One Markdown table row; each cell on one line with `|` and markup escaped (`_md`)."""
+    return "| " + " | ".join(_md(c) for c in cells) + " |"
 
 
 def _md_hits(
@@ -502,34 +853,6 @@ def _md_check(item: CheckItem, H: dict) -> list[str]:
     ]
     out += [f"  - [ ] {s}" for s in item.steps]
     return out
-
-
-def _decided(review: dict[str, Any], lang: str) -> str:
-    """The decided tier in words, and whether it accepted or changed the suggestion it was made on."""
-    from riskclass.engine.assessment import TIER_TITLES
-
-    def title(tier: object) -> str:
-        return TIER_TITLES[tier].get(lang) if tier in TIER_TITLES else str(tier)
-
-    decided = title(review.get("decided_tier")) + (" " if lang == "en" else "")
-    if review.get("accepted"):
-        return decided + _paren("接受建议" if lang == "zh" else "accepted the suggestion", lang)
-    was = title(review.get("suggested_tier"))
-    return decided + _paren(f"改判，原建议为{was}" if lang == "zh" else f"changed from the suggested {was}", lang)
-
-
-def _review_rows(review: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    H = HEADINGS[lang]
-    return [
-        (H["reviewer"], str(review.get("reviewer", ""))),
-        (H["when"], str(review.get("timestamp", ""))),
-        (H["decided_tier"], _decided(review, lang)),
-        (H["reason"], str(review.get("reason", ""))),
-    ]
-
-
-def _md_review(review: dict[str, Any], lang: str) -> list[str]:
-    return [f"- **{k}**: {_md(v)}" for k, v in _review_rows(review, lang)]
 
 
 # ---- HTML --------------------------------------------------------------------------------------------------------
@@ -562,14 +885,32 @@ def to_html(
         '<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="generator" content="riskclass {_e(a.versions.get("riskclass", ""))}">',
-        f"<title>{_e(H['title'])} — {_e(a.tier_title.get(lang))}</title>",
+        f"<title>{_e(H['title'])}{' — ' + _e(_people(r.identity.name)) if r.identity.name else ''} — "
+        f"{_e(_tier_words(r.tier, lang))}</title>",
         f"<style>{_css()}</style></head>",
         "<body><main>",
         f"<header><h1>{_e(H['title'])}</h1>",
         f'<p class="disclaimer">{_e(L["disclaimer"])}</p></header>',
+        f'<section id="product"><h2>{_e(H["product"])}</h2><table class="fields">',
+    ]
+    for name, (label, value) in zip(IDENTITY_FIELDS, _identity_rows(r), strict=True):
+        cell = _e(value) if value else f'<span class="todo">【{_e(H["to_complete"])}】</span>'
+        out.append(f'<tr data-identity="{name}"><th>{_e(label)}</th><td>{cell}</td></tr>')
+    out += [
+        "</table></section>",
         f'<section id="summary"><h2>{_e(H["summary"])}</h2><dl class="summary">',
+        f'<dt>{_e(H["follows"])}</dt><dd id="follows" data-tier="{r.tier}" data-follows="{r.follows}">'
+        f"{_follows(r, _e)}</dd>",
         f'<dt>{_e(H["tier"])}</dt><dd><span class="tier tier-{a.tier}">{_e(a.tier_title.get(lang))}</span> '
-        f"({a.tier}) — {_e(H['report_kind'][r.kind])}</dd>",
+        f"({a.tier})</dd>",
+    ]
+    if r.decision:
+        d = r.decision
+        out.append(
+            f'<dt>{_e(H["decided_tier"])}</dt><dd><span class="tier tier-{d.tier}">'
+            f"{_e(TIER_TITLES[d.tier].get(lang))}</span> ({d.tier})</dd>"
+        )
+    out += [
         f"<dt>{_e(H['confidence'])}</dt><dd>{a.confidence:.2f}</dd>",
         f"<dt>{_e(H['decided_by'])}</dt><dd>{_e(L['decided_by'].get(a.decided_by, a.decided_by))}</dd>",
         f"<dt>{_e(L['review'])}</dt><dd>{_e(L['yes'] if a.needs_review else L['no'])}",
@@ -585,10 +926,18 @@ def to_html(
             + "</dd>"
         )
     out += [f"<dt>{_e(H['generated'])}</dt><dd>{_e(r.generated)}</dd></dl></section>"]
-    if r.review:
-        out.append(f'<section id="review"><h2>{_e(H["review"])}</h2><dl class="summary">')
-        out += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _review_rows(r.review, lang)]
-        out.append("</dl></section>")
+    if r.decision:
+        head = "".join(f'<th scope="col">{_e(c)}</th>' for c in H["compare"])
+        out.append(f'<section id="review"><h2>{_e(H["review"])}</h2><table class="compare"><tr>{head}</tr>')
+        out += [
+            f'<tr><th scope="row">{_e(label)}</th><td>{_e(suggested)}</td><td>{_e(decided)}</td></tr>'
+            for label, suggested, decided in _compare_rows(r)
+        ]
+        out.append("</table>")
+        notes = _decision_notes(r)
+        if notes:
+            out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+        out.append("</section>")
     out += [
         f'<section id="description"><h2>{_e(L["description"])}</h2>',
         f"<blockquote>{_html_marked(a, rb, lang)}</blockquote></section>",
@@ -625,7 +974,8 @@ def to_html(
         ]
         for f in r.disclosure:
             if f.value:
-                cell = f'{_e(f.value)} <span class="prefilled">{_e(_paren(H["from_" + f.source], lang))}</span>'
+                value = _people(f.value) if f.source == "identity" else f.value
+                cell = f'{_e(value)} <span class="prefilled">{_e(_paren(H["from_" + f.source], lang))}</span>'
             else:
                 cell = f'<span class="todo">【{_e(H["to_complete"])}】</span> {_e(f.hint)}'
             out.append(f'<tr data-field="{f.id}" data-source="{f.source}"><th>{_e(f.title)}</th><td>{cell}</td></tr>')
@@ -639,7 +989,7 @@ def to_html(
         out.append("</ul></section>")
     steps_title = f"{L['steps']}（第四十六条）" if lang == "zh" else f"{L['steps']} (第四十六条)"
     out.append(f'<section id="steps"><h2>{_e(steps_title)}</h2><ul class="check">')
-    for o in a.obligations:
+    for o in r.obligations:
         box = "☑" if o.id in r.steps_done else "☐"
         out.append(
             f'<li><span class="box">{box}</span><strong>{_e(o.title.get(lang))}</strong> — '
@@ -676,7 +1026,19 @@ def to_html(
     out += [f'<h3>{_e(label)}</h3><p class="article">{_e(text)}</p>' for label, text in r.articles.items()]
     out += ["</section>", f'<section id="versions"><h2>{_e(H["versions"])}</h2><ul class="versions">']
     out += [f"<li>{_e(k)}: {_e(v)}</li>" for k, v in a.versions.items()]
-    out += ["</ul></section>", f'<footer id="disclaimer">{_e(L["disclaimer"])}</footer>', "</main></body></html>", ""]
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in H["sign_off_columns"])
+    out += [
+        "</ul></section>",
+        f'<section id="sign-off"><h2>{_e(H["sign_off"])}</h2><p class="quote">{_e(H["sign_off_note"])}</p>',
+        f'<table class="sign-off"><tr>{head}</tr>',
+    ]
+    out += [
+        f'<tr data-role="{s.role}"><th scope="row">{_e(s.title)}</th><td>{_e(_people(s.name))}</td>'
+        f"<td>{_e(_people(s.date))}</td><td></td></tr>"
+        for s in r.sign_off
+    ]
+    out += ["</table></section>", f'<footer id="disclaimer">{_e(L["disclaimer"])}</footer>', "</main></body></html>"]
+    out.append("")
     return "\n".join(out)
 
 
@@ -748,6 +1110,18 @@ def report_dict(r: Report) -> dict:
         "kind": r.kind,
         "lang": lang,
         "generated": r.generated,
+        "tier": r.tier,
+        "follows": r.follows,
+        "suggestion": {
+            "tier": a.tier,
+            "confidence": round(a.confidence, 4),
+            "criteria": [h.id for h in a.criteria],
+            "by": {k: a.versions.get(k, "") for k in ("riskclass", "rulebook")},
+            "date": r.generated,
+        },
+        "decision": r.decision.to_dict() if r.decision else None,
+        "product": r.identity.to_dict(),
+        "obligations": [o.to_dict(lang) for o in r.obligations],
         "checklist": [check(i) for i in r.checklist],
         "article50_checks": [{"item": n, "title": t, "quote": q} for n, t, q in r.article50_checks],
         "disclosure": [
@@ -757,6 +1131,7 @@ def report_dict(r: Report) -> dict:
         "post_control": list(r.post_control),
         "articles": dict(r.articles),
         "review": r.review,
+        "sign_off": [{"role": x.role, "title": x.title, "name": x.name, "date": x.date} for x in r.sign_off],
         "disclaimer": LABELS[lang]["disclaimer"],
     }
     return {**a.to_dict(lang), "description": a.description, "steps_done": list(r.steps_done), "report": report}
@@ -770,7 +1145,8 @@ def to_json(
     generated: str | None = None,
 ) -> str:
     r = _as_report(a, lang, done, rulebook, generated)
-    return json.dumps(report_dict(r), ensure_ascii=False, indent=2) + "\n"
+    # As `classify --json`: the same values for a parser, no bidi control or escape sequence for whoever cats it.
+    return inert_json(json.dumps(report_dict(r), ensure_ascii=False, indent=2)) + "\n"
 
 
 RENDERERS = {"md": to_markdown, "html": to_html, "json": to_json}
@@ -780,7 +1156,10 @@ def format_for(path: str, explicit: str | None = None) -> str:
     """The report format: --format if given, else from the file's extension (Markdown when it says nothing)."""
     if explicit:
         if explicit not in FORMATS:
-            raise InputError(f"unknown report format {explicit!r}: use one of {', '.join(FORMATS)}")
+            raise InputError(
+                f"unknown report format {explicit!r}: use one of {', '.join(FORMATS)}",
+                zh=f"未知的报告格式 {explicit!r}：请用 {', '.join(FORMATS)} 之一",
+            )
         return explicit
     from pathlib import PurePath
 
@@ -805,29 +1184,42 @@ def load_saved_assessment(path: str, rulebook: Rulebook | None = None) -> Assess
     p = Path(path)
     try:
         if p.stat().st_size > SAVED_MAX_BYTES:
-            raise InputError(f"{path}: too large for a saved assessment ({p.stat().st_size:,} bytes)")
+            raise InputError(
+                f"{path}: too large for a saved assessment ({p.stat().st_size:,} bytes)",
+                zh=f"{path}：作为已保存的评估太大（{p.stat().st_size:,} 字节）",
+            )
         raw = p.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
+        raise InputError(
+            f"{path}: not UTF-8 (byte {exc.start})", zh=f"{path}：不是 UTF-8（第 {exc.start} 字节）"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise InputError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            zh=f"{path}：不是 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）",
+        ) from None
     from riskclass.reports.saved import SavedShapeError, check_saved_assessment
     from riskclass.text.normalise import check_description
 
     try:
         check_saved_assessment(data)  # before anything of it is read: it may come from anyone (issue 12)
     except SavedShapeError as exc:
-        raise InputError(f"{path}: not a saved assessment riskclass wrote: {exc}") from None
+        raise InputError(
+            f"{path}: not a saved assessment riskclass wrote: {exc}",
+            zh=f"{path}：不是 riskclass 写出的已保存评估：{exc}",
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("description"), str):
         check_description(data["description"])
     try:
         return assessment_from_dict(data, rulebook or load_rulebook())
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a saved assessment: {exc}") from None
+        raise InputError(f"{path}: not a saved assessment: {exc}", zh=f"{path}：不是已保存的评估：{exc}") from None
 
 
 # ---- one report per batch row ------------------------------------------------------------------------------------
@@ -881,7 +1273,10 @@ class ReportNames:
             candidate = f"{stem}-{row}" if n == 2 else f"{stem}-{row}-{n}"
         name = f"{candidate}.{self.ext}"
         if (self.directory / name).resolve().parent != self.directory:  # cannot happen after safe_stem: checked anyway
-            raise InputError(f"row {row}: report name {name!r} would leave {self.directory}")
+            raise InputError(
+                f"row {row}: report name {name!r} would leave {self.directory}",
+                zh=f"第 {row} 行：报告文件名 {name!r} 会落到 {self.directory} 之外",
+            )
         self.taken.add(name.casefold())
         return name
 
@@ -895,7 +1290,10 @@ def find_id_column(names: list[str], wanted: str | None) -> int | None:
             return folded.index(wanted.strip().casefold())
         if wanted.isdigit() and 1 <= int(wanted) <= len(names):
             return int(wanted) - 1
-        raise InputError(f"no column {wanted!r} for --id-column; the columns are: {', '.join(names)}")
+        raise InputError(
+            f"no column {wanted!r} for --id-column; the columns are: {', '.join(names)}",
+            zh=f"没有 --id-column 所说的列 {wanted!r}；现有的列：{', '.join(names)}",
+        )
     for i, n in enumerate(names):
         if n.strip().casefold() in ID_COLUMNS:
             return i
@@ -911,19 +1309,31 @@ class ReportDirectory:
         from pathlib import Path
 
         if fmt not in FORMATS:
-            raise InputError(f"--report-format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+            raise InputError(
+                f"--report-format must be one of {', '.join(FORMATS)}, not {fmt!r}",
+                zh=f"--report-format 只能是 {', '.join(FORMATS)} 之一，而不是 {fmt!r}",
+            )
         self.directory = Path(directory)
         self.fmt, self.lang = fmt, _lang(lang)
         if self.directory.exists():
             if not self.directory.is_dir():
-                raise InputError(f"{directory} is not a directory: give --reports a directory")
+                raise InputError(
+                    f"{directory} is not a directory: give --reports a directory",
+                    zh=f"{directory} 不是目录：请给 --reports 一个目录",
+                )
             if any(self.directory.iterdir()) and not force:
                 raise InputError(
-                    f"{directory} is not empty: choose a new or empty directory, or pass --force to add to it"
+                    f"{directory} is not empty: choose a new or empty directory, or pass --force to add to it",
+                    zh=f"{directory} 不是空目录：请选一个新的或空的目录，或加 --force 往里添加",
                 )
         elif not self.directory.parent.resolve().is_dir():
-            raise InputError(f"cannot create {directory}: {self.directory.parent} does not exist")
-        probe_directory(str(self.directory.parent.resolve()), f"the reports {directory}")  # before the run, not after
+            raise InputError(
+                f"cannot create {directory}: {self.directory.parent} does not exist",
+                zh=f"无法创建 {directory}：{self.directory.parent} 不存在",
+            )
+        probe_directory(
+            str(self.directory.parent.resolve()), Message(f"the reports {directory}", f"报告目录 {directory}")
+        )  # before the run
         self.names = ReportNames(self.directory.parent.resolve() / self.directory.name, fmt)
         self.staging = None
         self.written = 0
@@ -939,7 +1349,7 @@ class ReportDirectory:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.directory.name[:40]}.partial-", dir=parent))
             os.chmod(self.staging, default_mode(0o777))  # it becomes DIR: an ordinary directory, not mkdtemp's 0700
         except OSError as exc:
-            raise InputError(write_failure(exc, f"reports in {parent}")) from None
+            raise InputError(write_failure(exc, Message(f"reports in {parent}", f"{parent} 中的报告"))) from None
         return self
 
     def write(self, raw_id: str, row: int, record: dict, description: str) -> str:
@@ -948,11 +1358,14 @@ class ReportDirectory:
 
         name = self.names.name(raw_id, row)
         a = assessment_from_dict({**record, "description": description}, self._rulebook)
-        text = render_report(build_report(a, self.lang, rulebook=self._rulebook), self.fmt)
+        identity = ProductIdentity(id=raw_id)  # the row's id names the product in its report, not only the file
+        text = render_report(build_report(a, self.lang, rulebook=self._rulebook, identity=identity), self.fmt)
         try:
             (self.staging / name).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise InputError(write_failure(exc, f"the report of row {row} ({name})")) from None
+            raise InputError(
+                write_failure(exc, Message(f"the report of row {row} ({name})", f"第 {row} 行的报告（{name}）"))
+            ) from None
         self.written += 1
         return name
 
@@ -967,7 +1380,9 @@ class ReportDirectory:
                     os.replace(f, self.directory / f.name)
                 self.staging.rmdir()
         except OSError as exc:
-            raise InputError(write_failure(exc, f"the reports into {self.directory}")) from None
+            raise InputError(
+                write_failure(exc, Message(f"the reports into {self.directory}", f"报告到 {self.directory}"))
+            ) from None
         self.staging = None
 
     def __exit__(self, *exc_info) -> None:

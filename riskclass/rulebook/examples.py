@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from riskclass.errors import Text
 from riskclass.rulebook.rules import Rule, Rulebook
 from riskclass.text.normalise import normalise
 
@@ -12,14 +13,21 @@ def rule_applies(rule: Rule, description: str) -> bool:
     return bool(rule.unexcluded(text, rule.spans(text))[0])
 
 
-def check_examples(rulebook: Rulebook) -> list[str]:
-    """One message per example that does not behave as its rule declares."""
+def check_examples(rulebook: Rulebook) -> list[Text]:
+    """One message per example that does not behave as its rule declares, in both languages (`rules --check`)."""
     failures = []
     for rule in rulebook.rules:
         for example in rule.positive:
             if not rule_applies(rule, example):
-                failures.append(f"{rule.id}: positive example does not fire: {example!r}")
+                failures.append(
+                    Text(
+                        f"{rule.id}: positive example does not fire: {example!r}",
+                        f"{rule.id}：正例没有触发：{example!r}",
+                    )
+                )
         for example in rule.negative:
             if rule_applies(rule, example):
-                failures.append(f"{rule.id}: negative example fires: {example!r}")
+                failures.append(
+                    Text(f"{rule.id}: negative example fires: {example!r}", f"{rule.id}：反例触发了：{example!r}")
+                )
     return failures

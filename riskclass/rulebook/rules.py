@@ -451,14 +451,18 @@ class Rulebook:
             return self.criteria[cid]
         except KeyError:
             raise RulebookError(
-                f"unknown criterion {cid!r}{_did_you_mean(cid, self.criteria)}; valid: {', '.join(self.criteria)}"
+                f"unknown criterion {cid!r}{_did_you_mean(cid, self.criteria)}; valid: {', '.join(self.criteria)}",
+                zh=f"未知的判断标准 {cid!r}{_did_you_mean(cid, self.criteria, 'zh')}；可用：{', '.join(self.criteria)}",
             ) from None
 
     def rule(self, rid: str) -> Rule:
         for r in self.rules:
             if r.id == rid:
                 return r
-        raise RulebookError(f"unknown rule {rid!r}{_did_you_mean(rid, [r.id for r in self.rules])}")
+        raise RulebookError(
+            f"unknown rule {rid!r}{_did_you_mean(rid, [r.id for r in self.rules])}",
+            zh=f"未知的规则 {rid!r}{_did_you_mean(rid, [r.id for r in self.rules], 'zh')}",
+        )
 
 
 # ---- validation ---------------------------------------------------------------------------------------------------
@@ -473,9 +477,11 @@ def compile_pattern(src: str) -> re.Pattern[str]:
     return re.compile(src.replace(r"\b", ASCII_BOUNDARY))
 
 
-def _did_you_mean(word: str, choices) -> str:
+def _did_you_mean(word: str, choices, lang: str = "en") -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    if not close:
+        return ""
+    return f"（是不是 {close[0]!r}？）" if lang == "zh" else f" (did you mean {close[0]!r}?)"
 
 
 class _Checker:
@@ -486,7 +492,7 @@ class _Checker:
         self.draft = draft
 
     def fail(self, where: str, message: str) -> RulebookError:
-        return RulebookError(f"{self.filename}: {where}: {message}")
+        return RulebookError(f"{self.filename}: {where}: {message}", zh=f"{self.filename}：{where}：{message}")
 
     def mapping(self, raw: Any, where: str, required: set[str], optional: set[str] = frozenset()) -> dict:
         if not isinstance(raw, dict):
@@ -735,7 +741,9 @@ def _read_yaml(name: str) -> Any:
     try:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
-        raise RulebookError(f"{name}: not valid YAML: {exc}".replace("\n", " ")) from None
+        raise RulebookError(
+            f"{name}: not valid YAML: {exc}".replace("\n", " "), zh=f"{name}：不是有效的 YAML：{exc}".replace("\n", " ")
+        ) from None
 
 
 @lru_cache(maxsize=1)

@@ -286,4 +286,3 @@ class Screen:
             set_rows = np.concatenate((set_rows, more_rows))
             set_ids = np.concatenate((set_ids, more_ids))
         return sorted_unique(set_rows * self._sets + set_ids, np)
-

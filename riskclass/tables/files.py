@@ -13,27 +13,38 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from riskclass.errors import InputError
+from riskclass.errors import InputError, Text
 
 # Write failures that mean the disk is full, not a fault of riskclass: no space, a quota, a file-size limit
 # (`ulimit -f`, a FAT32 stick's 4 GiB). They are reported as one line with exit 2 (issue 12).
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-def write_failure(exc: OSError, what: str) -> str:
-    """One line naming `what` could not be written and why, in the words a user searches for ("no space left on")."""
+STDOUT = Text("standard output", "标准输出")
+
+
+def write_failure(exc: OSError, what: str | Text) -> Text:
+    """One line naming `what` could not be written and why, in the words a user searches for ("no space left on"),
+    in both languages (a path is the same in both)."""
+    what = what if isinstance(what, Text) else Text(what, what)
     if exc.errno == errno.ENOSPC:
-        why = "no space left on the device"
+        why = Text("no space left on the device", "设备上没有剩余空间")
     elif exc.errno == errno.EDQUOT:
-        why = "no space left on the device: disk quota exceeded"
+        why = Text("no space left on the device: disk quota exceeded", "设备上没有剩余空间：超出磁盘配额")
     elif exc.errno == errno.EFBIG:
-        why = "no space left on the device for a file this large (file size limit reached)"
+        why = Text(
+            "no space left on the device for a file this large (file size limit reached)",
+            "设备上容不下这么大的文件（达到文件大小上限）",
+        )
     elif exc.errno == errno.EROFS:
-        why = "the file system is read-only"
+        why = Text("the file system is read-only", "文件系统为只读")
     else:
-        why = (exc.strerror or str(exc)).lower()
-    outcome = "the output is incomplete" if what == "standard output" else "nothing was written"
-    return f"cannot write {what}: {why}; {outcome}"
+        why = Text((exc.strerror or str(exc)).lower(), exc.strerror or str(exc))
+    stdout = what.en == STDOUT.en
+    outcome = (
+        Text("the output is incomplete", "输出不完整") if stdout else Text("nothing was written", "未写入任何内容")
+    )
+    return Text(f"cannot write {what.en}: {why.en}; {outcome.en}", f"无法写入{what.zh}：{why.zh}；{outcome.zh}")
 
 
 def check_output_path(raw: str, force: bool = False) -> None:
@@ -43,23 +54,34 @@ def check_output_path(raw: str, force: bool = False) -> None:
     if raw == "-":
         return
     if raw.endswith(("/", os.sep)) or (os.altsep and raw.endswith(os.altsep)):
-        raise InputError(f"{raw} ends in a path separator: give a file name, not a directory")
+        raise InputError(
+            f"{raw} ends in a path separator: give a file name, not a directory",
+            zh=f"{raw} 以路径分隔符结尾：请给出文件名，而不是目录",
+        )
     if os.path.isdir(raw):
-        raise InputError(f"{raw} is a directory: give the output file's name")
+        raise InputError(f"{raw} is a directory: give the output file's name", zh=f"{raw} 是目录：请给出输出文件的名字")
     directory = os.path.dirname(os.path.abspath(raw))
     if not os.path.isdir(directory):
-        raise InputError(f"cannot write {raw}: the directory {directory} does not exist")
+        raise InputError(
+            f"cannot write {raw}: the directory {directory} does not exist",
+            zh=f"无法写入 {raw}：目录 {directory} 不存在",
+        )
     if os.path.exists(raw) and not force:
-        raise InputError(f"{raw} already exists: pass --force to replace it, or choose another name")
+        raise InputError(
+            f"{raw} already exists: pass --force to replace it, or choose another name",
+            zh=f"{raw} 已存在：加 --force 覆盖它，或另选一个名字",
+        )
     probe_directory(directory, raw)
 
 
-def probe_directory(directory: str, what: str) -> None:
+def probe_directory(directory: str, what: str | Text) -> None:
     """Create and remove a hidden file in `directory`: an InputError now rather than after the whole run."""
     try:
         fd, probe = tempfile.mkstemp(dir=directory, prefix=".riskclass-probe.", suffix=".partial")
     except OSError as exc:
-        raise InputError(write_failure(exc, f"{what} (in {directory})")) from None
+        named = what if isinstance(what, Text) else Text(what, what)
+        where = Text(f"{named.en} (in {directory})", f"{named.zh}（在 {directory} 中）")
+        raise InputError(write_failure(exc, where)) from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
@@ -86,9 +108,7 @@ class AtomicOutput:
         check_output_path(self.path, force=True)  # a name ending in / would otherwise fail only at the rename
         directory = os.path.dirname(os.path.abspath(self.path))
         try:
-            fd, self.tmp = tempfile.mkstemp(
-                dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial"
-            )
+            fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(self.path)}.", suffix=".partial")
         except OSError as exc:
             raise InputError(write_failure(exc, self.path)) from None
         self.stream = os.fdopen(fd, "wb")
@@ -147,7 +167,7 @@ class AtomicOutput:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._discard()
         if isinstance(exc, OSError) and exc.errno in NO_SPACE:  # a write into the temporary file failed
-            where = "standard output" if self.path == "-" else self.path
+            where = STDOUT if self.path == "-" else self.path
             raise InputError(write_failure(exc, where)) from None
 
 
@@ -155,7 +175,7 @@ def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -
     """Write a whole UTF-8 text file or nothing (an AtomicOutput). An existing file is kept unless `force`."""
     raw = os.fspath(path)
     if Path(raw).exists() and not force:
-        raise InputError(f"{raw} exists: pass --force to overwrite it")
+        raise InputError(f"{raw} exists: pass --force to overwrite it", zh=f"{raw} 已存在：加 --force 覆盖它")
     check_output_path(raw, force=True)
     output = AtomicOutput(raw)
     try:

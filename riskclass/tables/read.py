@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from riskclass.errors import InputError
+from riskclass.errors import InputError, Text
 
 # Looked for (in this order, case-insensitively, ignoring spaces, `_` and `-`) when --column is not given.
 DESCRIPTION_NAMES = (
@@ -81,6 +81,13 @@ codecs.register_error(ERROR_HANDLER, _escape_undecodable)
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+ZH_NOUNS = {"line": "行", "row": "行", "blank line": "个空行", "cell": "个单元格"}
+
+
+def _count_zh(n: int, noun: str) -> str:
+    return f"{n:,} {ZH_NOUNS.get(noun, noun)}"
 
 
 def _norm_name(name: str) -> str:
@@ -379,25 +386,32 @@ class LineDecoder:
     def detach(self) -> None:
         """Nothing to let go: the binary file is closed by its owner (as TextIOWrapper.detach leaves it open)."""
 
-    def summary(self) -> str | None:
+    def summary(self) -> Text | None:
         """A note when lines disagree about the encoding or decode in none, for the run's summary; else None."""
         read_in = {c: n for c, n in self.counts.items() if c != "undecodable"}
         bad = self.counts.get("undecodable", 0)
         if len(read_in) <= 1 and not bad:
             return None
-        parts = [f"{_count(n, 'line')} read as {c}" for c, n in sorted(read_in.items(), key=lambda kv: -kv[1])]
+        ordered = sorted(read_in.items(), key=lambda kv: -kv[1])
+        parts = [f"{_count(n, 'line')} read as {c}" for c, n in ordered]
+        parts_zh = [f"{_count_zh(n, 'line')}按 {c} 读取" for c, n in ordered]
         note = "lines disagree about the encoding: " + ", ".join(parts) if len(read_in) > 1 else ""
+        zh = "各行编码不一致：" + "，".join(parts_zh) if len(read_in) > 1 else ""
         if self.minority:
             more = ", …" if len(self.minority) == 5 else ""
-            note += f" (not {self.main}: lines {', '.join(map(str, self.minority))}{more})"
+            lines = ", ".join(map(str, self.minority)) + more
+            note += f" (not {self.main}: lines {lines})"
+            zh += f"（不是 {self.main} 的行：{lines}）"
         if bad:
             note += "; " if note else ""
-            note += (
-                f"{_count(bad, 'line')} valid in no encoding tried (lines {', '.join(map(str, self.undecodable))}"
-                f"{', …' if bad > len(self.undecodable) else ''}): bytes written as \\xNN"
-            )
+            zh += "；" if zh else ""
+            lines = ", ".join(map(str, self.undecodable)) + (", …" if bad > len(self.undecodable) else "")
+            note += f"{_count(bad, 'line')} valid in no encoding tried (lines {lines}): bytes written as \\xNN"
+            zh += f"{_count_zh(bad, 'line')}在所试的编码中都无效（第 {lines} 行）：这些字节写作 \\xNN"
         if len(read_in) > 1:
             note += "; check those rows and save the file in one encoding (UTF-8)"
+            zh += "；请检查这些行，并把文件存为同一种编码（UTF-8）"
+        return Text(note, zh)
         return note
 
     @property
@@ -410,11 +424,20 @@ _BEYOND_U07FF = re.compile("[\u0800-\U0010ffff]")
 _LINE_ENDS = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
+# Encodings that say a CSV came from Excel on a Chinese Windows: "CSV UTF-8" (with a BOM), the legacy "CSV" (the ANSI
+# code page: GBK/GB18030 on 简体, Big5 on 繁體 systems) and "Unicode Text" (UTF-16 with a BOM). Output for such a file
+# gets a BOM so it opens right in Excel again (issue 13); codec names as `codecs.lookup` spells them.
+EXCEL_ENCODINGS = frozenset({"utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "cp950", "utf-16"})
+
+
 def _resolve_encoding(name: str, fh: BinaryIO) -> str:
     try:
         codec = codecs.lookup(name).name
     except LookupError:
-        raise InputError(f"unknown encoding {name!r} (try utf-8, gb18030, gbk, big5, utf-16)") from None
+        raise InputError(
+            f"unknown encoding {name!r} (try utf-8, gb18030, gbk, big5, utf-16)",
+            zh=f"未知的编码 {name!r}（可试 utf-8、gb18030、gbk、big5、utf-16）",
+        ) from None
     if codec == "utf-8":
         fh.seek(0)
         if fh.read(3) == codecs.BOM_UTF8:
@@ -458,10 +481,10 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[str]]:
+def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[Text]]:
     """Output names for the input columns (header plus extras), and notes on every name that had to change."""
     names: list[str] = []
-    notes: list[str] = []
+    notes: list[Text] = []
     from riskclass.tables.write import RESULT_COLUMNS  # the columns a result table adds
 
     taken = {c.casefold() for c in RESULT_COLUMNS}
@@ -481,14 +504,24 @@ def _unique_names(raw: list[str], width: int) -> tuple[list[str], list[str]]:
         given = raw[i]
         if not given.strip():
             name = claim(f"column_{i + 1}")
-            notes.append(f"column {i + 1} has no name: called {name!r}")
+            notes.append(Text(f"column {i + 1} has no name: called {name!r}", f"第 {i + 1} 列没有列名：称为 {name!r}"))
         elif given.strip().casefold() in taken:
             name = claim(f"input_{given.strip()}")
-            notes.append(f"input column {given!r} renamed {name!r} (the result column has that name)")
+            notes.append(
+                Text(
+                    f"input column {given!r} renamed {name!r} (the result column has that name)",
+                    f"输入列 {given!r} 改名为 {name!r}（结果列用了这个名字）",
+                )
+            )
         else:
             name = claim(given)
             if name != given:
-                notes.append(f"column {i + 1} repeats the name {given!r}: called {name!r}")
+                notes.append(
+                    Text(
+                        f"column {i + 1} repeats the name {given!r}: called {name!r}",
+                        f"第 {i + 1} 列与前面的列同名 {given!r}：称为 {name!r}",
+                    )
+                )
         names.append(name)
     return names, notes
 
@@ -532,7 +565,7 @@ class Table:
         self.mode = "lenient"  # how quotes are read: see _raw_records
         self.raw_header: list[str] = []
         self.names: list[str] = []
-        self.notes: list[str] = []
+        self.notes: list[Text] = []  # for the run's summary, in both languages
         self.total = 0
         self.blank_lines = 0
         self.short_rows = 0
@@ -542,6 +575,11 @@ class Table:
         self._lines: LineDecoder | None = None  # set when the file is decoded line by line
         self._workbooks: list[Any] = []
         self._sheets: list[Any] = []
+
+    @property
+    def from_excel(self) -> bool:
+        """Whether the input looks like Excel wrote it (a workbook, or an encoding in EXCEL_ENCODINGS)."""
+        return self.kind == "xlsx" or (self.encoding or "").lower() in EXCEL_ENCODINGS
 
     # -- opening --
 
@@ -577,7 +615,10 @@ class Table:
             self._open_xlsx()
             return
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            raise InputError(f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8")
+            raise InputError(
+                f"{self.label} is an old Excel .xls workbook: save it as .xlsx or as CSV UTF-8",
+                zh=f"{self.label} 是旧的 Excel .xls 工作簿：请另存为 .xlsx 或“CSV UTF-8”",
+            )
         detection = None
         if self.forced_encoding:
             self.encoding = _resolve_encoding(self.forced_encoding, self._binary)
@@ -594,7 +635,10 @@ class Table:
                 self.forced_delimiter, self.forced_delimiter
             )
             if len(delim) != 1:
-                raise InputError(f"--delimiter must be one character (or tab), not {self.forced_delimiter!r}")
+                raise InputError(
+                    f"--delimiter must be one character (or tab), not {self.forced_delimiter!r}",
+                    zh=f"--delimiter 必须是一个字符（或 tab），而不是 {self.forced_delimiter!r}",
+                )
             self.delimiter = delim
         else:
             sample = self._text.read(SNIFF_CHARS)
@@ -608,7 +652,9 @@ class Table:
         except ImportError:
             raise InputError(
                 f"{self.label} is an Excel workbook: install openpyxl (pip install openpyxl) to read it, "
-                "or save it as CSV UTF-8"
+                "or save it as CSV UTF-8",
+                zh=f"{self.label} 是 Excel 工作簿：请安装 openpyxl（pip install openpyxl）以读取它，或另存为“CSV "
+                "UTF-8”",
             ) from None
         self._check_xlsx_size()
         # Two read-only views: the values Excel cached (what the user sees) and, for cells without a cached value
@@ -619,11 +665,15 @@ class Table:
                 self._workbooks.append(openpyxl.load_workbook(self._binary, read_only=True, data_only=data_only))
             except Exception as exc:  # a damaged or non-Excel zip: one line, not a traceback
                 raise InputError(
-                    f"{self.label} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+                    f"{self.label} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
+                    zh=f"{self.label} 不是可读的 .xlsx 工作簿（{type(exc).__name__}: {exc}）",
                 ) from None
         names = self._workbooks[0].sheetnames
         if self.sheet is not None and self.sheet not in names:
-            raise InputError(f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}")
+            raise InputError(
+                f"{self.label} has no sheet {self.sheet!r}; sheets: {', '.join(names)}",
+                zh=f"{self.label} 中没有工作表 {self.sheet!r}；现有工作表：{', '.join(names)}",
+            )
         for wb in self._workbooks:
             self._sheets.append(wb[self.sheet] if self.sheet is not None else (wb.active or wb.worksheets[0]))
 
@@ -639,21 +689,29 @@ class Table:
             with zipfile.ZipFile(self._binary) as book:
                 parts = book.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise InputError(f"{self.label} is not a readable .xlsx workbook ({exc})") from None
+            raise InputError(
+                f"{self.label} is not a readable .xlsx workbook ({exc})",
+                zh=f"{self.label} 不是可读的 .xlsx 工作簿（{exc}）",
+            ) from None
         finally:
             self._binary.seek(0)
         total = sum(p.file_size for p in parts)
         if total > XLSX_MAX_EXPANDED:
             raise InputError(
                 f"{self.label}: this workbook expands to {total / 2**20:,.0f} MiB, more than the "
-                f"{XLSX_MAX_EXPANDED // 2**20} MiB riskclass reads: save it as CSV UTF-8, or split it"
+                f"{XLSX_MAX_EXPANDED // 2**20} MiB riskclass reads: save it as CSV UTF-8, or split it",
+                zh=f"{self.label}：此工作簿解压后有 {total / 2**20:,.0f} MiB，超过 riskclass 读取的上限 "
+                f"{XLSX_MAX_EXPANDED // 2**20} MiB：请另存为“CSV UTF-8”，或拆分",
             )
         for p in parts:
             if p.file_size > XLSX_RATIO_FROM and p.file_size > XLSX_MAX_RATIO * max(p.compress_size, 1):
                 raise InputError(
                     f"{self.label}: {p.filename} expands {p.file_size // max(p.compress_size, 1):,} times "
                     f"(to {p.file_size / 2**20:,.0f} MiB): not a workbook a spreadsheet program writes; "
-                    "save it as CSV UTF-8"
+                    "save it as CSV UTF-8",
+                    zh=f"{self.label}：{p.filename} 解压后膨胀 {p.file_size // max(p.compress_size, 1):,} "
+                    f"倍（到 {p.file_size / 2**20:,.0f} MiB）：不是电子表格程序写出的工作簿；请另存为“CSV "
+                    "UTF-8”",
                 )
 
     # -- the two passes --
@@ -715,16 +773,26 @@ class Table:
             try:
                 lenient, verbatim = self._count("lenient"), self._count("verbatim")
             except csv.Error as exc:
-                raise InputError(f"{self.label}: not readable as CSV ({exc})") from None
+                raise InputError(
+                    f"{self.label}: not readable as CSV ({exc})", zh=f"{self.label}：无法按 CSV 读取（{exc}）"
+                ) from None
             if verbatim.header is not None and verbatim.consistency >= lenient.consistency:
                 self.mode, shape = "verbatim", verbatim
-                self.notes.append("quotes in this file are not CSV quoting: cells read exactly as written")
+                self.notes.append(
+                    Text(
+                        "quotes in this file are not CSV quoting: cells read exactly as written",
+                        "此文件中的引号不是 CSV 的引用符：单元格按原样读取",
+                    )
+                )
             else:
                 shape = lenient
                 if shape.last and any("\n" in c or "\r" in c for c in shape.last):
                     self._check_last_record_closed(shape.last_line)
         if shape.header is None:
-            raise InputError(f"{self.label} is empty: expected a header row, then one row per product")
+            raise InputError(
+                f"{self.label} is empty: expected a header row, then one row per product",
+                zh=f"{self.label} 是空的：应先有一行表头，然后每个产品一行",
+            )
         self.raw_header = shape.header
         if self.raw_header and self.raw_header[0].startswith("\ufeff"):
             self.raw_header[0] = self.raw_header[0][1:]
@@ -734,13 +802,26 @@ class Table:
         self.notes += notes
         if self.long_rows:
             extra = ", ".join(self.names[len(self.raw_header) :])
-            self.notes.append(f"{_count(self.long_rows, 'row')} with more fields than the header: kept in {extra}")
+            self.notes.append(
+                Text(
+                    f"{_count(self.long_rows, 'row')} with more fields than the header: kept in {extra}",
+                    f"{_count_zh(self.long_rows, 'row')}的字段比表头多：保存在 {extra}",
+                )
+            )
         if self.short_rows:
             self.notes.append(
-                f"{_count(self.short_rows, 'row')} with fewer fields than the header: padded with empty cells"
+                Text(
+                    f"{_count(self.short_rows, 'row')} with fewer fields than the header: padded with empty cells",
+                    f"{_count_zh(self.short_rows, 'row')}的字段比表头少：用空单元格补齐",
+                )
             )
         if self.blank_lines:
-            self.notes.append(f"{_count(self.blank_lines, 'blank line')} skipped (not rows)")
+            self.notes.append(
+                Text(
+                    f"{_count(self.blank_lines, 'blank line')} skipped (not rows)",
+                    f"跳过 {_count_zh(self.blank_lines, 'blank line')}（不算行）",
+                )
+            )
         if self._lines is not None and (note := self._lines.summary()):
             self.notes.append(note)
 
@@ -770,7 +851,9 @@ class Table:
             if "unexpected end of data" in str(exc):
                 raise InputError(
                     f'{self.label}: line {line}: a quoted cell starts here and never ends (a stray " ?): '
-                    "fix the quote, or every later row would be merged into this cell"
+                    "fix the quote, or every later row would be merged into this cell",
+                    zh=f'{self.label}：第 {line} 行：一个带引号的单元格从这里开始却没有结束（多了一个 " ？）：'
+                    "请修正引号，否则之后的每一行都会并入这个单元格",
                 ) from None
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
@@ -805,12 +888,18 @@ class Table:
                 return int(want) - 1
             close = difflib.get_close_matches(want, header + self.names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"{self.label}: no column {requested!r}{hint}; columns seen: {seen}")
+            hint_zh = f"（是不是 {close[0]!r}？）" if close else ""
+            raise InputError(
+                f"{self.label}: no column {requested!r}{hint}; columns seen: {seen}",
+                zh=f"{self.label}：没有列 {requested!r}{hint_zh}；现有的列：{seen}",
+            )
         if (found := description_column(header)) is not None:
             return header.index(found)
         raise InputError(
             f"{self.label}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
-            f"columns seen: {seen}; name the column with --column NAME"
+            f"columns seen: {seen}; name the column with --column NAME",
+            zh=f"{self.label}：没有描述列（查找了 {', '.join(DESCRIPTION_NAMES)}）；现有的列：{seen}；"
+            "请用 --column NAME 指定",
         )
 
 
@@ -822,14 +911,20 @@ def check_input_file(path: str) -> None:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"cannot read {path}: no such file") from None
+        raise InputError(f"cannot read {path}: no such file", zh=f"无法读取 {path}：文件不存在") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"cannot read {path}: it is a directory")
+        raise InputError(f"cannot read {path}: it is a directory", zh=f"无法读取 {path}：它是目录")
     if not stat.S_ISREG(mode):
         kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise InputError(f"cannot read {path}: it is {kind}, not a file; to read a stream, pass - and redirect it")
+        kind_zh = "命名管道（FIFO）" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备"
+        raise InputError(
+            f"cannot read {path}: it is {kind}, not a file; to read a stream, pass - and redirect it",
+            zh=f"无法读取 {path}：它是{kind_zh}，不是文件；要读取数据流，请给出 - 并重定向",
+        )
 
 
 def _open_binary(path: str) -> BinaryIO:
@@ -846,11 +941,13 @@ def _open_binary(path: str) -> BinaryIO:
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise InputError(f"cannot read {path}: no such file") from None
+        raise InputError(f"cannot read {path}: no such file", zh=f"无法读取 {path}：文件不存在") from None
     except IsADirectoryError:
-        raise InputError(f"cannot read {path}: it is a directory") from None
+        raise InputError(f"cannot read {path}: it is a directory", zh=f"无法读取 {path}：它是目录") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
 
 
 def read_table_header(path: str, encoding: str | None = None) -> tuple[list[str], str | None]:
@@ -859,10 +956,11 @@ def read_table_header(path: str, encoding: str | None = None) -> tuple[list[str]
     Reads the whole file once (to count rows and columns). Raises InputError for an unusable file.
     """
     if path == "-":
-        raise InputError("read_table_header needs a file, not standard input")
+        raise InputError(
+            "read_table_header needs a file, not standard input", zh="read_table_header 需要文件，不能是标准输入"
+        )
     with Table(path, encoding) as table:
         try:
             return list(table.names), table.names[table.find_column(None)]
         except InputError:
             return list(table.names), None
-

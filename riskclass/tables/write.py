@@ -119,4 +119,3 @@ class _JsonlWriter:
     def close(self) -> None:
         self.text.flush()
         self.text.detach()
-

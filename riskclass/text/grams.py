@@ -6,6 +6,7 @@ from __future__ import annotations
 # that the temporary arrays (a dozen int64 values per character) stay at a few MB whatever the chunk size.
 SLICE_TEXTS = 256
 
+
 class CodeIndex:
     """Distinct non-negative int64 codes → their positions, looked up for whole NumPy arrays at once.
 
@@ -123,4 +124,3 @@ def _expand(rows, keys, ragged, np):
     first = np.cumsum(counts) - counts
     at = np.repeat(lo - first, counts) + np.arange(int(counts.sum()))
     return np.repeat(rows, counts), flat[at]
-

@@ -140,16 +140,27 @@ def has_content_chars(text: str, at_least: int = 1) -> bool:
 def check_description(description: object) -> str:
     """The one gate every face (CLI, batch, TUI) uses: returns the description or raises a one-line InputError."""
     if not isinstance(description, str):
-        raise InputError(f"the description must be text, not {type(description).__name__}")
+        raise InputError(
+            f"the description must be text, not {type(description).__name__}",
+            zh=f"描述必须是文本，而不是 {type(description).__name__}",
+        )
     if len(description) > MAX_DESCRIPTION_CHARS:
         raise InputError(
             f"the description has {len(description):,} characters; riskclass reads at most "
-            f"{MAX_DESCRIPTION_CHARS:,} (paste the part that describes the product)"
+            f"{MAX_DESCRIPTION_CHARS:,} (paste the part that describes the product)",
+            zh=f"描述有 {len(description):,} 个字符；riskclass 最多读取 {MAX_DESCRIPTION_CHARS:,} 个"
+            "（请粘贴描述产品的那部分）",
         )
     if not description.strip():
-        raise InputError("the description is empty: describe the AI product in a sentence or more")
+        raise InputError(
+            "the description is empty: describe the AI product in a sentence or more",
+            zh="描述为空：请用一句或几句话描述这个人工智能产品",
+        )
     if not has_content_chars(description):
-        raise InputError("the description has no words, only punctuation, symbols or control characters")
+        raise InputError(
+            "the description has no words, only punctuation, symbols or control characters",
+            zh="描述中没有文字，只有标点、符号或控制字符",
+        )
     return description
 
 

@@ -180,14 +180,18 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True, records: Path
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or exc}", zh=f"无法读取 {path}：{exc.strerror or exc}"
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise InputError(f"{path} is neither UTF-8 nor GB18030 text") from None
+            raise InputError(
+                f"{path} is neither UTF-8 nor GB18030 text", zh=f"{path} 既不是 UTF-8 也不是 GB18030 文本"
+            ) from None
     csv.field_size_limit(1 << 30)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     from riskclass.tables.read import DESCRIPTION_NAMES, description_column
@@ -200,28 +204,35 @@ def read_labelled_csv(path: Path | str, require_tier: bool = True, records: Path
     if column is None:
         raise InputError(
             f"{path}: no description column (looked for {', '.join(DESCRIPTION_NAMES)}); "
-            f"columns seen: {', '.join(header) or 'none'}"
+            f"columns seen: {', '.join(header) or 'none'}",
+            zh=f"{path}：没有描述列（查找了 {', '.join(DESCRIPTION_NAMES)}）；现有的列：{', '.join(header) or '无'}",
         )
     if require_tier and "tier" not in lower:
-        raise InputError(f"{path}: no `tier` column; columns seen: {', '.join(header)}")
+        raise InputError(
+            f"{path}: no `tier` column; columns seen: {', '.join(header)}",
+            zh=f"{path}：没有 `tier` 列；现有的列：{', '.join(header)}",
+        )
     tier_col = lower.get("tier")
     examples = []
     for n, row in enumerate(reader, start=2):
         row = {(k or "").strip(): v for k, v in row.items()}
         desc = (row.get(column) or "").strip()
         if not desc:
-            raise InputError(f"{path}:{n}: empty description")
+            raise InputError(f"{path}:{n}: empty description", zh=f"{path}:{n}：描述为空")
         tier = (row.get(tier_col) or "").strip().lower() if tier_col else ""
         examples.append(_example(path, n, row.get("id") or f"row{n}", desc, tier, row, require_tier))
     if not examples:
-        raise InputError(f"{path}: no rows")
+        raise InputError(f"{path}: no rows", zh=f"{path}：没有数据行")
     return Dataset(str(path), sha256_bytes(raw), tuple(examples))
 
 
 def _example(path: Path, n: int, rid: str, text: str, tier: str, row: dict, require_tier: bool) -> Example:
     """One labelled row (line `n` of `path`), its tier checked when one is required."""
     if require_tier and tier not in TIERS:
-        raise InputError(f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}")
+        raise InputError(
+            f"{path}:{n}: tier {tier!r} is not one of {', '.join(TIERS)}",
+            zh=f"{path}:{n}：等级 {tier!r} 不是 {', '.join(TIERS)} 之一",
+        )
     crit = tuple(c for c in (row.get("criteria") or "").split(";") if c)
     return Example(rid, text, tier, crit, row.get("lang", ""), row.get("difficulty", ""))
 
@@ -234,14 +245,20 @@ def _read_record_labels(path: Path, raw: bytes, reader: csv.DictReader, records:
     for n, row in enumerate(reader, start=2):
         source, rid = row.get("source", ""), row.get("id", "")
         if source not in SOURCES:
-            raise InputError(f"{path}:{n}: source {source!r} is not one of {', '.join(SOURCES)}")
+            raise InputError(
+                f"{path}:{n}: source {source!r} is not one of {', '.join(SOURCES)}",
+                zh=f"{path}:{n}：来源 {source!r} 不是 {', '.join(SOURCES)} 之一",
+            )
         text = record_texts(directory, source).get(rid)
         if text is None:
-            raise InputError(f"{path}:{n}: no record {rid!r} in {directory / SOURCES[source]}")
+            raise InputError(
+                f"{path}:{n}: no record {rid!r} in {directory / SOURCES[source]}",
+                zh=f"{path}:{n}：{directory / SOURCES[source]} 中没有记录 {rid!r}",
+            )
         row["lang"] = "en" if source == "us-ai-inventory-2025" else "zh-Hans"
         examples.append(_example(path, n, rid, text, (row.get("tier") or "").strip().lower(), row, True))
     if not examples:
-        raise InputError(f"{path}: no rows")
+        raise InputError(f"{path}: no rows", zh=f"{path}：没有数据行")
     return Dataset(str(path), sha256_bytes(raw), tuple(examples))
 
 
@@ -325,7 +342,9 @@ def review_rows(
     if not check.chain_ok:
         raise AuditError(
             f"the audit log {log.path} is broken at {describe_break(check.problem, 'en')}; "
-            "not training on it (run `riskclass audit verify`)"
+            "not training on it (run `riskclass audit verify`)",
+            zh=f"审计日志 {log.path} 在{describe_break(check.problem, 'zh')}处损坏；不用它训练（请运行 "
+            "`riskclass audit verify`）",
         )
     latest: dict[str, object] = {}
     unverified = 0

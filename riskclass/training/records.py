@@ -48,7 +48,9 @@ def unique_records(directory: Path, source: str) -> dict[str, dict[str, str]]:
     except OSError as exc:
         raise InputError(
             f"cannot read the shared records {path} ({exc.strerror or exc}): pass --records DIR or set "
-            "RISKCLASS_RECORDS_DIR to the folder holding cac-filings.csv and us-ai-inventory-2025.csv"
+            "RISKCLASS_RECORDS_DIR to the folder holding cac-filings.csv and us-ai-inventory-2025.csv",
+            zh=f"无法读取共享记录 {path}（{exc.strerror or exc}）：请给出 --records DIR，或把 RISKCLASS_RECORDS_DIR "
+            "设为存放 cac-filings.csv 和 us-ai-inventory-2025.csv 的目录",
         ) from None
     key = "recordNumber" if source == "cac-filings" else "use_case_id"
     if source == "us-ai-inventory-2025":

@@ -75,7 +75,11 @@ class RiskclassApp(App[int]):
         self.engine_state = "starting"
         self.engine_error = ""
         self._engine_ready = threading.Event()
-        self.theme = DARK
+        from riskclass.config import settings
+
+        preferences = settings()  # config.toml: the theme to start in, where reports go (issue 13)
+        self.theme = LIGHT if preferences.theme == "light" else DARK
+        self.export_dir = preferences.export_dir or self.start_dir
 
     # ---- screens --------------------------------------------------------------------------------------------------
 
@@ -212,7 +216,7 @@ class RiskclassApp(App[int]):
         if assessment is None:
             self.notify(t("assess.nothing_to_export", self.lang), severity="warning")
             return
-        default = str(self.start_dir / "riskclass-report")
+        default = str(self.export_dir / "riskclass-report")
         self.push_screen(ExportScreen(default, self.lang), self._export_to)
 
     def _export_to(self, base: Path | None) -> None:

@@ -34,7 +34,8 @@ ENGLISH = ["a scoring model that screens loan applicants", "a chatbot answering 
 
 
 def run_main(*argv: str) -> int:
-    return batch_cli.main(list(argv))
+    """`riskclass batch ARGV --lang en`: these tests read the English summary (Chinese is the default)."""
+    return batch_cli.main([*argv, "--lang", "en"])
 
 
 def table_bytes(rows: list[str], encoding: str, header: str = "id,description") -> bytes:
@@ -42,7 +43,8 @@ def table_bytes(rows: list[str], encoding: str, header: str = "id,description") 
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    """An output's rows by column; the BOM an input from Excel gets (test_lang_config.py) is not part of a name."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -35,7 +35,8 @@ sys.exit(main(sys.argv[2:]))
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    """These tests read the English messages (RISKCLASS_LANG; Chinese is the default: tests/test_lang_config.py)."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "RISKCLASS_LANG": "en"}
 
 
 def _riskclass(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -109,8 +110,8 @@ def test_disk_found_full_when_syncing_leaves_nothing_behind(tmp_path, monkeypatc
     monkeypatch.setattr(files.os, "fsync", full)
     _write_input(tmp_path / "in.csv", 5)
     monkeypatch.chdir(tmp_path)
-    status = cli_main(["batch", "in.csv", "-o", "out.csv", "--rules-only", "--reports", "reports", "--no-progress"])
-    assert status == 2
+    argv = ["batch", "in.csv", "-o", "out.csv", "--rules-only", "--reports", "reports", "--no-progress", "--lang", "en"]
+    assert cli_main(argv) == 2
     assert "no space left on" in _one_line(capsys.readouterr().err.encode())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 

@@ -86,7 +86,7 @@ def test_a_forged_entry_with_a_recomputed_hash_is_caught_and_never_shown_as_a_de
     result = json.loads(r.stdout)
     assert r.returncode == 1 and not result["ok"] and result["unverified"]["line"] == 2
 
-    r = run_cli("classify", LOAN, "--rules-only", "--json", "--audit-log", str(log))
+    r = run_cli("classify", LOAN, "--rules-only", "--json", "--audit-log", str(log), "--lang", "en")
     assert r.returncode == 0
     data = json.loads(r.stdout)
     assert data["review"]["decided_tier"] == "medium" and data["review"]["reviewer"] == "张三"  # the genuine one
@@ -108,7 +108,7 @@ def test_train_with_reviews_never_learns_from_a_forged_entry(tmp_path):
     out = tmp_path / "model"
     r = run_cli(
         "train", "--data", str(DATA / "rubric_cases.csv"), "--test", str(test_csv), "--no-dev", "--with-reviews",
-        "--audit-log", str(log), "--out", str(out),
+        "--audit-log", str(log), "--out", str(out), "--lang", "en",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr.decode()
     reviews = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reviews"]
@@ -153,7 +153,7 @@ def test_a_listed_key_cannot_sign_in_another_reviewers_name(tmp_path, reviewer_k
     own.write_text(line + "\n", encoding="utf-8")
     log = tmp_path / "audit.jsonl"
     args = ["review", LOAN, "--reviewer", "张三", "--accept", "--rules-only", "--audit-log", str(log)]
-    r = run_cli(*args, "--keyring", str(own))
+    r = run_cli(*args, "--keyring", str(own), "--lang", "en")
     assert r.returncode == 2 and "not as 张三" in one_line(r) and not log.exists()
     genuine_log(tmp_path)  # signed as 张三 under the session keyring, then checked against the team's
     r = verify(log, "--keyring", str(own))
@@ -173,7 +173,7 @@ def test_init_key_creates_a_private_key_with_mode_600_once(tmp_path):
     line = r.stdout.decode().strip()
     assert line.startswith("ed25519 ") and line.endswith(" 张三") and "PRIVATE" not in line
     before = key.read_bytes()
-    again = run_cli("review", "--init-key", "--reviewer", "张三", env=env)
+    again = run_cli("review", "--init-key", "--reviewer", "张三", "--lang", "en", env=env)
     assert again.returncode == 2 and "already exists" in one_line(again) and line in one_line(again)
     assert key.read_bytes() == before  # never overwritten
 
@@ -194,7 +194,9 @@ def test_review_without_a_key_or_onto_a_forged_log_is_refused_with_one_line(tmp_
     log = genuine_log(tmp_path)
     forge_after(log, decided_tier="low")
     before = log.read_bytes()
-    r = run_cli("review", LOAN, "--reviewer", "张三", "--accept", "--rules-only", "--audit-log", str(log))
+    r = run_cli(
+        "review", LOAN, "--reviewer", "张三", "--accept", "--rules-only", "--audit-log", str(log), "--lang", "en"
+    )
     assert r.returncode == 2 and "entry 2" in one_line(r) and "nothing was appended" in one_line(r)
     assert log.read_bytes() == before
 
@@ -236,7 +238,7 @@ def test_an_old_unsigned_log_is_reported_unverified_not_crashed_on(tmp_path):
 def test_a_fifo_as_the_audit_log_is_refused_not_waited_on(tmp_path, command):
     fifo = tmp_path / "audit.jsonl"
     os.mkfifo(fifo)
-    env = {**os.environ, "NO_COLOR": "1"}
+    env = {**os.environ, "NO_COLOR": "1", "RISKCLASS_LANG": "en"}  # the English message is checked
     try:  # a guard, not a timing: before the fix the command waits for a writer for ever
         r = subprocess.run(
             [sys.executable, "-m", "riskclass", *command, "--audit-log", str(fifo)],

@@ -296,13 +296,17 @@ class BatchScreen(Screen):
         try:
             from riskclass.tables.read import read_table_header
         except ImportError as exc:
-            error = RiskclassError(t("batch.unavailable", self.lang, error=exc))
+            error = RiskclassError(
+                t("batch.unavailable", self.lang, error=exc), zh=t("batch.unavailable", "zh", error=exc)
+            )
             self.post_message(self.HeaderRead(path, [], None, error))
             return
         try:
             columns, detected = read_table_header(str(self.resolve(path)))
         except RiskclassError as exc:
-            self.post_message(self.HeaderRead(path, [], None, exc if loud else RiskclassError(exc.message, "quiet")))
+            self.post_message(
+                self.HeaderRead(path, [], None, exc if loud else RiskclassError(exc.message, "quiet", zh=exc.zh))
+            )
             return
         self.post_message(self.HeaderRead(path, list(columns), detected, None))
 
@@ -433,7 +437,7 @@ class BatchScreen(Screen):
             )
         )
         for note in s.notes:
-            self.app.notify(note, timeout=8)
+            self.app.notify(note.text(self.lang), timeout=8)  # notes carry both languages
         from riskclass.tables.write import FORMULA_LEADERS, RESULT_COLUMNS
 
         self._leaders = FORMULA_LEADERS
