@@ -1,19 +1,18 @@
-"""Benchmark `riskclass batch` on a generated inventory, against the plain pipeline a user would write.
+"""Benchmark `riskclass batch` on a generated inventory, against the plain pipelines a user would write.
 
-usage: python benchmarks/bench_batch.py [--rows 100000] [--seed 0] [--keep DIR]
+usage: python benchmarks/bench_batch.py [--rows 20000] [--seed 0] [--keep DIR] [--jobs 1,2] [--no-profile]
 
 1. Generates ROWS rows of realistic, mixed descriptions into a temporary directory: sentences of the labelled
    corpus (简体, 繁體, English and mixed) recombined one to five at a time, with company names, cities, counts and
    model numbers varied so that no two rows are the same (checked), in an inventory-like table (id, name, department,
    note).
-2. Runs, each as its own process, timed by wall clock (start-up and model loading included for riskclass):
-   - `riskclass batch --jobs 1` and `--jobs 2` (the shipped model and the rules: the default),
-   - the plain pipeline: jieba.lcut → TfidfVectorizer → LogisticRegression trained on the same corpus, then the CSV
-     read with the csv module and each row's probabilities predicted and written one row at a time (its training
-     time is reported but not counted in its rows/s, which favours it).
-3. Reports rows/s, the speed-up over the plain pipeline, and peak memory: the largest single process
-   (`ru_maxrss` of the waited-for children) and the whole process tree (PSS summed over the child and its workers,
-   sampled every 0.2 s).
+2. Runs, each as its own process (start-up and model loading included for every command, and nothing else: the
+   plain pipeline is trained and saved beforehand, untimed):
+   - `riskclass batch` with its default options, and with each `--jobs` asked for;
+   - the plain pipeline (`plain_pipeline.py`: jieba.lcut → TfidfVectorizer → LogisticRegression, loaded with
+     joblib), the whole file predicted in one vectorised call, and row by row.
+3. Reports rows/s, the ratio to each plain pipeline measured in the same run, whole-process wall time, the largest
+   single process (`ru_maxrss`) and the peak PSS of the whole process tree (workers included, sampled).
 4. Profiles chunks of the generated rows in-process to show where a row's time goes (tokeniser, rules, model), the
    first chunks of a run (which build the rules' batch screen) apart from the next ones.
 """
@@ -22,16 +21,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from measure import compile_bytecode, run
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "training" / "data" / "corpus.csv"
@@ -110,114 +108,6 @@ def generate(path: Path, rows: int, seed: int) -> None:
             w.writerow([f"P{n:06d}", text[:12], text, rng.choice(DEPARTMENTS), note])
 
 
-PLAIN = r"""
-import csv, json, logging, sys, time
-import jieba
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-
-jieba.setLogLevel(logging.WARNING)
-corpus, src, dst = sys.argv[1:4]
-t0 = time.perf_counter()
-with open(corpus, encoding="utf-8", newline="") as fh:
-    rows = list(csv.DictReader(fh))
-model = make_pipeline(
-    TfidfVectorizer(tokenizer=jieba.lcut, token_pattern=None, lowercase=False),
-    LogisticRegression(max_iter=2000),
-)
-model.fit([r["description"] for r in rows], [r["tier"] for r in rows])
-trained = time.perf_counter() - t0
-t1 = time.perf_counter()
-n = 0
-with open(src, encoding="utf-8", newline="") as fin, open(dst, "w", encoding="utf-8", newline="") as fout:
-    reader = csv.DictReader(fin)
-    writer = csv.writer(fout)
-    writer.writerow([*reader.fieldnames, "tier", "p_high", "p_medium", "p_low"])
-    classes = list(model.classes_)
-    for row in reader:
-        p = model.predict_proba([row["description"]])[0]
-        best = classes[int(p.argmax())]
-        probs = [round(float(p[classes.index(t)]), 4) for t in ("high", "medium", "low")]
-        writer.writerow([*row.values(), best, *probs])
-        n += 1
-print(json.dumps({"rows": n, "train_s": trained, "loop_s": time.perf_counter() - t1}))
-"""
-
-
-def _tree_rss(pid: int) -> int:
-    """Memory (bytes) of `pid` and all its descendants, from /proc: proportional set size where available."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ppid, pages = int(fields[1]), int(fields[21])
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages * page
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += _pss(p, rss.get(p, 0))
-        todo += children.get(p, [])
-    return total
-
-
-def _pss(pid: int, rss: int) -> int:
-    """Proportional set size of `pid` (pages shared with forked workers counted once across the tree), or its RSS
-    where the kernel does not say."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return rss
-
-
-def run(cmd: list[str]) -> dict:
-    """Run `cmd`: wall seconds, its stdout, its peak RSS (`wait4`: the largest of it and its waited-for children)
-    and the peak PSS of its whole process tree (sampled)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
-        peak = [0]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
-                done.wait(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        done.set()
-        sampler.join()
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if proc.returncode not in (0, 3):
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")
-    return {
-        "wall": wall,
-        "stdout": stdout,
-        "stderr": stderr,
-        "max_process_mib": usage.ru_maxrss / 1024,  # Linux: KiB
-        "tree_mib": peak[0] / 2**20,
-    }
-
-
 def profile_chunk(path: Path, rows: int = 2000) -> None:
     """Where the time of a chunk goes, in this process (model already loaded): the first chunk of a run pays for
     building the batch screen and compiling the alternatives it runs; later chunks are the steady state."""
@@ -270,11 +160,14 @@ def profile_chunk(path: Path, rows: int = 2000) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", metavar="DIR", help="generate into DIR and keep the files")
+    parser.add_argument("--jobs", default="1,2", help="the --jobs values to run besides the default (comma-separated)")
+    parser.add_argument("--no-plain-rows", action="store_true", help="skip the row-by-row plain pipeline (slow)")
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
+    compile_bytecode(str(ROOT))
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="riskclass-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
     src = tmp / "inventory.csv"
@@ -282,45 +175,46 @@ def main() -> None:
     generate(src, args.rows, args.seed)
     size = src.stat().st_size / 2**20
     print(f"generated {args.rows:,} distinct rows ({size:.1f} MiB) in {time.perf_counter() - t:.1f} s")
+    py = sys.executable
+    plain = [py, str(ROOT / "benchmarks" / "plain_pipeline.py")]
+    model = tmp / "plain.joblib"
+    run([*plain, "train", str(model)])  # untimed; it also warms jieba's own cache
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    riskclass = [py, "-m", "riskclass", "batch", str(src), "--force", "--no-progress"]
+    run([*riskclass, "-o", str(tmp / "warm.csv"), "--jobs", "1"], env=env, cwd=str(ROOT), ok=(0, 3))  # warm caches
     print(f"load average before: {os.getloadavg()[0]:.2f} (other processes on the machine skew the figures)")
 
     results = {}
-    py = sys.executable
-    small = tmp / "inventory-tenth.csv"  # the first tenth of the rows: memory must not grow with the file
-    with src.open(encoding="utf-8", newline="") as fin, small.open("w", encoding="utf-8", newline="") as fout:
-        w = csv.writer(fout)
-        for i, row in enumerate(csv.reader(fin)):
-            if i > args.rows // 10:
-                break
-            w.writerow(row)
-    r = run([py, "-m", "riskclass", "batch", str(small), "-o", str(tmp / "out-tenth.csv"), "--force"])
-    results[f"riskclass batch --jobs 1 ({args.rows // 10:,} rows)"] = (args.rows // 10 / r["wall"], r)
-    for jobs in (1, 2):
+    r = run([*plain, "batch", str(model), str(src), str(tmp / "out-plain.csv")])
+    results["plain pipeline, vectorised"] = r
+    if not args.no_plain_rows:
+        results["plain pipeline, row by row"] = run([*plain, "rows", str(model), str(src), str(tmp / "out-rows.csv")])
+    r = run([*riskclass, "-o", str(tmp / "out-default.csv")], env=env, cwd=str(ROOT), ok=(0, 3))
+    results["riskclass batch (default options)"] = r
+    outputs = {"default": tmp / "out-default.csv"}
+    for jobs in [int(j) for j in args.jobs.split(",") if j]:
         out = tmp / f"out-jobs{jobs}.csv"
-        r = run([py, "-m", "riskclass", "batch", str(src), "-o", str(out), "--force", "--jobs", str(jobs)])
-        results[f"riskclass batch --jobs {jobs}"] = (args.rows / r["wall"], r)
-    a = (tmp / "out-jobs1.csv").read_bytes()
-    b = (tmp / "out-jobs2.csv").read_bytes()
-    same = "identical" if a == b else "DIFFERENT"
+        r = run([*riskclass, "-o", str(out), "--jobs", str(jobs)], env=env, cwd=str(ROOT), ok=(0, 3))
+        results[f"riskclass batch --jobs {jobs}"] = r
+        outputs[f"--jobs {jobs}"] = out
+    first = next(iter(outputs.values())).read_bytes()
+    same = "identical" if all(p.read_bytes() == first for p in outputs.values()) else "DIFFERENT"
 
-    script = tmp / "plain.py"
-    script.write_text(PLAIN, encoding="utf-8")
-    r = run([py, str(script), str(CORPUS), str(src), str(tmp / "out-plain.csv")])
-    stats = json.loads(r["stdout"].strip().splitlines()[-1])
-    plain_rate = stats["rows"] / stats["loop_s"]
-    results["plain jieba→tf-idf→LR, row by row"] = (plain_rate, r)
-
-    print(f"\n{'run':38} {'rows/s':>8} {'× plain':>8} {'wall s':>8} {'peak MiB':>9} {'tree MiB':>9}")
-    for name, (rate, r) in results.items():
+    vectorised = args.rows / results["plain pipeline, vectorised"]["wall"]
+    by_rows = args.rows / results["plain pipeline, row by row"]["wall"] if not args.no_plain_rows else float("nan")
+    print(f"\n{'run':36} {'rows/s':>8} {'× vect.':>8} {'× rows':>8} {'wall s':>8} {'peak MiB':>9} {'tree PSS MiB':>13}")
+    for name, r in results.items():
+        rate = args.rows / r["wall"]
         print(
-            f"{name:38} {rate:8,.0f} {rate / plain_rate:8.2f} {r['wall']:8.1f} "
-            f"{r['max_process_mib']:9.0f} {r['tree_mib']:9.0f}"
+            f"{name:36} {rate:8,.0f} {rate / vectorised:8.2f} {rate / by_rows:8.2f} {r['wall']:8.1f} "
+            f"{r['max_process_mib']:9.0f} {r['tree_mib']:13.0f}"
         )
     print(
-        f"(plain: training {stats['train_s']:.1f} s not counted; riskclass: whole command, start-up and model "
-        f"loading included; --jobs 1 and --jobs 2 outputs {same})"
+        f"({args.rows:,} rows; every command a whole process, start-up and loading included; rows/s = rows / wall; "
+        f"× vect. and × rows: against the plain pipeline predicting the whole file in one call, and row by row, "
+        f"in this run; riskclass outputs {same} across --jobs)"
     )
-    print("peak MiB: largest single process (ru_maxrss); tree MiB: all processes of the run, PSS (sampled)")
+    print("peak MiB: largest single process (ru_maxrss); tree PSS MiB: all processes of the run (sampled)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if not args.no_profile:
         profile_chunk(src)

@@ -1,6 +1,7 @@
 """Where riskclass keeps what it derives on a user's machine, all of it safe to delete (it is rebuilt on demand):
-the SQLite copy of jieba's dictionary used by one-off `classify` (jieba-dictionary-*.sqlite, with its sha256 in
-jieba-dictionary-*.sqlite.sha256), the marshalled jieba dictionary batch workers load (jieba-dictionary-*.marshal)
+the marshalled jieba dictionary batch workers load (jieba-dictionary-*.marshal); and, only where what the package
+ships in riskclass/data was built from other inputs (another jieba, a changed rulebook), the SQLite copy of jieba's
+dictionary used by one-off `classify` (jieba-dictionary-*.sqlite, with its sha256 in jieba-dictionary-*.sqlite.sha256)
 and the rule-screening plan (rule-screen-*.marshal, keyed on the patterns and the analysis code, so a changed rulebook
 never reads an old one).
 

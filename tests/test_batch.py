@@ -563,6 +563,38 @@ def test_jobs_2_writes_the_same_file_as_jobs_1(tmp_path, held_out):
     assert summary.rows_out == 200
 
 
+def test_forked_workers_write_the_same_file_and_share_the_parents_engine(tmp_path, held_out, monkeypatch):
+    """From a process with one thread, --jobs forks its workers after the first chunk, so they inherit the loaded
+    engine instead of loading their own; the file is the one --jobs 1 writes, and loky is never started."""
+    import riskclass.batch.run as run
+
+    assert run._can_fork(), "this test runs where workers can be forked (Linux, one thread)"
+    used = []
+    original = run._forked
+    monkeypatch.setattr(run, "_forked", lambda *a, **kw: (used.append(1), original(*a, **kw))[1])
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    run_batch(BatchOptions(str(held_out), str(one), chunk_rows=30))
+    summary = run_batch(BatchOptions(str(held_out), str(two), chunk_rows=30, jobs=2))
+    assert used, "the forked workers were not used"
+    assert one.read_bytes() == two.read_bytes()
+    assert summary.rows_out == 200
+    assert run._inherited is None, "the batch let go of what its workers inherited"
+
+
+def test_the_default_jobs_are_the_idle_cores(monkeypatch):
+    """Workers on cores other programs keep busy only wait their turn: by default, batch uses the idle ones."""
+    import riskclass.batch.run as run
+
+    monkeypatch.setattr(run, "usable_cores", lambda: 4)
+    monkeypatch.setattr(run, "_can_fork", lambda: True)
+    for load, jobs in ((0.0, 4), (1.2, 3), (3.8, 1), (9.0, 1)):
+        monkeypatch.setattr(run.os, "getloadavg", lambda load=load: (load, load, load))
+        assert run.default_jobs() == jobs
+    monkeypatch.setattr(run, "_can_fork", lambda: False)  # loky workers each load the model: one process
+    monkeypatch.setattr(run.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert run.default_jobs() == 1
+
+
 # ---- comparing two runs ------------------------------------------------------------------------------------------
 
 

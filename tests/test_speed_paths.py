@@ -193,6 +193,85 @@ def test_the_screen_and_its_split_alternations_on_generated_text(texts):
     _check_screen(texts)
 
 
+def _check_text_screen(texts: list[str]) -> None:
+    """The one-description screen: every pattern that matches is a candidate, and what runs in its place finds
+    exactly its matches (as `_check_screen` for the batch screen)."""
+    from riskclass.rulebook.rules import load_rulebook
+    from riskclass.rulebook.screen import TextScreen
+
+    rulebook = load_rulebook()
+    screen = TextScreen(rulebook)
+    for text in texts:
+        candidates = screen.candidates(text)
+        for pattern in rulebook.all_patterns():
+            spans = [m.span() for m in pattern.finditer(text)]
+            if pattern not in candidates:
+                assert not spans, (pattern.pattern[:60], text[:60])
+                continue
+            assert [m.span() for m in candidates.run[id(pattern)].finditer(text)] == spans, pattern.pattern[:60]
+
+
+def test_the_one_description_screen_matches_like_the_patterns_on_the_corpus():
+    from riskclass.text.normalise import normalise
+
+    _check_text_screen([normalise(t).text for t in _sample(step=6)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_rule_text(), min_size=1, max_size=3))
+def test_the_one_description_screen_on_generated_text(texts):
+    _check_text_screen(texts)
+
+
+def test_assess_of_one_description_is_the_plain_unscreened_assessment(model):
+    """`assess` runs only the patterns its screen lets through; `_assess` without candidates runs every one."""
+    from riskclass.engine.decide import Engine
+    from riskclass.text.normalise import normalise
+
+    rules, combined = Engine(), Engine(model=model)
+    for i, text in enumerate([*_sample(step=4), "不使用人脸识别的门禁", "宠物医院的诊断助手", "AI resume screening"]):
+        norm = normalise(text)
+        assert rules.assess(text).to_dict() == rules._assess(norm, None).to_dict(), text[:60]
+        if i % 7 == 0:
+            assert combined.assess(text).to_dict() == combined._assess(norm, None).to_dict(), text[:60]
+        answers = {"H4": False, "M2": True}
+        if i % 11 == 0:
+            assert rules.assess(text, answers).to_dict() == rules._assess(norm, answers).to_dict(), text[:60]
+
+
+def test_the_committed_rulebook_index_is_up_to_date():
+    """The index `load_rulebook` reads in place of the YAML must be generated from the YAML as it is now."""
+    from riskclass.rulebook.index import REGENERATE, build_index, index_path
+
+    assert index_path().read_text(encoding="utf-8") == build_index(), (
+        f"riskclass/data/rulebook-index.json is stale (rulebook.yaml, obligations.yaml or the pattern analysis "
+        f"changed): run `{REGENERATE}` and commit the file"
+    )
+
+
+def test_the_rulebook_from_the_index_is_the_rulebook_from_the_yaml(monkeypatch):
+    """Read through the index or from the YAML (a stale index is ignored), the rulebook and its answers are the same."""
+    import riskclass.rulebook.rules as rules
+    from riskclass.engine.decide import Engine
+
+    fast = rules.load_rulebook()
+    assert fast.plans, "the committed index was not used: regenerate it (python -m riskclass.rulebook.index)"
+    monkeypatch.setattr(rules, "read_index", lambda digest: None)
+    rules.load_rulebook.cache_clear()
+    try:
+        slow = rules.load_rulebook()
+    finally:
+        rules.load_rulebook.cache_clear()
+    assert not slow.plans
+    assert [(r.id, [p.pattern for p in r.patterns]) for r in slow.rules] == [
+        (r.id, [p.pattern for p in r.patterns]) for r in fast.rules
+    ]
+    assert (slow.version, slow.criteria, slow.obligations) == (fast.version, fast.criteria, fast.obligations)
+    slow_engine, fast_engine = Engine(slow), Engine(fast)
+    for text in _sample(step=25):
+        assert slow_engine.assess(text).to_dict() == fast_engine.assess(text).to_dict()
+
+
 def test_top_level_alternatives_split_only_where_each_runs_alone():
     from riskclass.rulebook.rules import top_level_alternatives
 
@@ -320,3 +399,45 @@ def test_top_terms_are_the_plainly_ranked_ones(model):
         idx, val = model._vector(text)
         for tier in range(len(model.classes)):
             assert model._top_terms(idx, val, tier) == _top_terms_reference(model, idx, val, tier), text[:40]
+
+
+def _combined_plainly(combiner, findings, probabilities):
+    """Combiner.probabilities as first written: every feature name, present or not."""
+    import math
+
+    from riskclass.engine.combine import TIERS, features
+
+    x = features(findings, probabilities)
+    scores = {
+        t: combiner.intercepts[t]
+        + sum(w * x.get(n, 0.0) for n, w in zip(combiner.names, combiner.weights[t], strict=True))
+        for t in TIERS
+    }
+    top = max(scores.values())
+    exp = {t: math.exp(s - top) for t, s in scores.items()}
+    total = sum(exp.values())
+    return {t: exp[t] / total for t in TIERS}
+
+
+def test_the_combiner_sums_only_present_features_to_the_last_bit(model):
+    import random
+
+    from riskclass.engine.combine import shipped_combiner
+    from riskclass.engine.decide import Engine
+
+    combiner, engine = shipped_combiner(), Engine()
+    rng = random.Random(0)
+    for text in _sample(step=6):
+        findings, norm = engine.findings(text)
+        for probabilities in (
+            model.opinion(norm).probabilities,
+            dict(zip(("high", "medium", "low"), _simplex(rng), strict=True)),
+        ):
+            assert combiner.probabilities(findings, probabilities) == _combined_plainly(
+                combiner, findings, probabilities
+            )
+
+
+def _simplex(rng) -> list[float]:
+    cut = sorted(rng.random() for _ in range(2))
+    return [cut[0], cut[1] - cut[0], 1.0 - cut[1]]

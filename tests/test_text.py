@@ -49,34 +49,115 @@ def test_traditional_input_tokenises_like_simplified():
     assert tokenize("人臉識別門禁系統") == tokenize("人脸识别门禁系统")
 
 
-def test_the_on_disk_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_path):
-    """`classify` looks words up on disk instead of loading jieba's dictionary; the tokens must not change."""
-    import csv
+def _tokens_in_a_one_off_run(tmp_path, rows: list[str], committed: bool) -> list[dict]:
+    """What `classify`'s tokenizer gives in fresh processes (twice, sharing a cache directory): through the committed
+    sorted dictionary, or (`committed=False`, as when it does not match the installed jieba) the SQLite table."""
     import json
     import os
     import subprocess
     import sys
+
+    script = (
+        "import json, sys\n"
+        "import riskclass.text.dictionary as dictionary\n"
+        "from riskclass.text.normalise import tokenize, use_on_disk_dictionary\n"
+        + ("" if committed else "dictionary.load_sorted = lambda: None\n")
+        + "use_on_disk_dictionary()\n"
+        "tokens = [tokenize(t) for t in json.load(sys.stdin)]\n"
+        "print(json.dumps({'tokens': tokens, 'jieba': 'jieba' in sys.modules}, ensure_ascii=False))\n"
+    )
+    env = {**os.environ, "RISKCLASS_CACHE_DIR": str(tmp_path)}
+    return [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", script],
+                input=json.dumps(rows),
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            ).stdout
+        )
+        for _ in range(2)  # the first run may build a cache, the second reads it
+    ]
+
+
+def _labelled(step: int) -> list[str]:
+    import csv
 
     from .conftest import ROOT
 
     rows = []
     for name in ("corpus.csv", "dev2.csv", "test.csv"):
         with (ROOT / "training" / "data" / name).open(encoding="utf-8", newline="") as fh:
-            rows += [r["description"] for r in csv.DictReader(fh)][::7]
-    script = (
-        "import json, sys\n"
-        "from riskclass.text.normalise import tokenize, use_on_disk_dictionary\n"
-        "use_on_disk_dictionary()\n"
-        "print(json.dumps([tokenize(t) for t in json.load(sys.stdin)], ensure_ascii=False))\n"
-    )
-    env = {**os.environ, "RISKCLASS_CACHE_DIR": str(tmp_path)}
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script], input=json.dumps(rows), capture_output=True, text=True, env=env, check=True
-        )
-        for _ in range(2)  # the first run builds the table (tokenising in memory), the second reads it
-    ]
-    assert list(tmp_path.glob("jieba-dictionary-*.sqlite")), "the table was not built"
+            rows += [r["description"] for r in csv.DictReader(fh)][::step]
+    return rows
+
+
+def test_the_committed_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_path):
+    """`classify` looks words up in the committed sorted dictionary, without importing jieba; tokens must not change."""
+    rows = [*_labelled(step=2), "ＡＩ人脸识别", "abc123 x-y_z", "简历筛选 AT&T c#"]
     in_memory = [tokenize(t) for t in rows]
-    for run in runs:
-        assert json.loads(run.stdout) == in_memory
+    for run in _tokens_in_a_one_off_run(tmp_path, rows, committed=True):
+        assert not run["jieba"], (
+            "jieba was imported: the committed dictionary was not used (python -m riskclass.text.dictionary)"
+        )
+        assert run["tokens"] == in_memory
+    assert not list(tmp_path.glob("jieba-dictionary-*")), "nothing needs caching"
+
+
+def test_the_sqlite_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_path):
+    """Where the committed dictionary does not fit the installed jieba, the cached SQLite table serves `classify`."""
+    rows = _labelled(step=7)
+    in_memory = [tokenize(t) for t in rows]
+    for run in _tokens_in_a_one_off_run(tmp_path, rows, committed=False):
+        assert run["tokens"] == in_memory
+    assert list(tmp_path.glob("jieba-dictionary-*.sqlite")), "the table was not built"
+
+
+def test_the_committed_dictionary_is_up_to_date():
+    """The committed dictionary must be what the installed jieba builds with the domain words of userdict.txt."""
+    from riskclass.text.dictionary import REGENERATE, build_dictionary, dictionary_path, load_sorted
+
+    assert dictionary_path().read_bytes() == build_dictionary(), (
+        f"riskclass/data/jieba-dictionary.txt is stale (userdict.txt or jieba changed): run `{REGENERATE}`, commit it"
+    )
+    assert load_sorted() is not None
+
+
+def test_blocks_are_split_as_jieba_splits_them():
+    import jieba
+
+    from riskclass.text.normalise import _RE_HAN, _RE_SKIP
+
+    assert (_RE_HAN.pattern, _RE_HAN.flags) == (jieba.re_han_default.pattern, jieba.re_han_default.flags)
+    assert (_RE_SKIP.pattern, _RE_SKIP.flags) == (jieba.re_skip_default.pattern, jieba.re_skip_default.flags)
+
+
+def test_a_damaged_or_foreign_committed_dictionary_is_not_used(monkeypatch):
+    """A body that fails its sha256, or a file built from another jieba or other domain words, is never read."""
+    import riskclass.text.dictionary as dictionary
+
+    good = dictionary.dictionary_path().read_bytes()
+    head, _, body = good.partition(b"\n")
+
+    class Files:
+        def __init__(self, raw: bytes) -> None:
+            self.raw = raw
+
+        def joinpath(self, name: str):
+            return self
+
+        def read_bytes(self) -> bytes:
+            return self.raw
+
+    key = dictionary.content_key()
+    monkeypatch.setattr(dictionary, "content_key", lambda: key)
+    for raw in (body.replace("人脸识别".encode(), "人脸识另".encode(), 1), b""):
+        monkeypatch.setattr(dictionary.resources, "files", lambda package, raw=raw: Files(head + b"\n" + raw))
+        assert dictionary.load_sorted() is None
+    monkeypatch.setattr(dictionary, "content_key", lambda: "0" * 64)
+    monkeypatch.setattr(dictionary.resources, "files", lambda package: Files(good))
+    assert dictionary.load_sorted() is None
+    monkeypatch.setattr(dictionary, "content_key", lambda: key)
+    assert dictionary.load_sorted() is not None

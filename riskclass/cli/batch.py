@@ -8,16 +8,17 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from riskclass.batch.compare import COMPARE_COLUMNS, COMPARE_ID_COLUMNS, compare_outputs
-from riskclass.batch.run import TIERS, BatchCancelled, BatchOptions, BatchSummary, run_batch
 from riskclass.cli.common import _out_lang
 from riskclass.cli.progress import progress_bar
 from riskclass.errors import ExitCode, InputError, Text
-from riskclass.tables.files import AtomicOutput, check_output_path
-from riskclass.tables.read import check_input_file
-from riskclass.tables.write import _CsvWriter
+
+if TYPE_CHECKING:
+    from riskclass.batch.run import BatchSummary
+
+# The batch machinery (tables, encodings, workers) is imported by the functions that run a batch: every command
+# builds this parser, and `classify` should not pay for reading CSV files.
 
 # ---- command line -------------------------------------------------------------------------------------------------
 
@@ -47,6 +48,12 @@ safety:
   overwrites INPUT, nor OUTPUT without --force. An OUTPUT that cannot be written is
   refused before the run; a full disk stops it with nothing left behind (exit 2).
   --jobs above the usable cores is capped; workers end when the batch ends or dies.
+jobs:
+  more jobs help on files of more than 1,000 rows when cores are idle: on Linux the
+  workers are forked after the first 1,000 rows and share the loaded model, so each
+  adds about 70 MiB, not a copy of the model. Cores other programs keep busy do not
+  help. The default uses the idle ones (usable cores minus the load average, at
+  least 1); --jobs 1 classifies in one process.
 exit status:
   0 every row classified; 3 finished, some rows carry an error; 2 unusable input or
   arguments.
@@ -73,7 +80,11 @@ def _configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-bom", action="store_true", help="never a byte-order mark, even for an input from Excel")
     p.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="worker processes for big files (default 1; 0: all cores)"
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes classifying a big file (default: the idle cores, see jobs below; 0: all cores)",
     )
     p.add_argument("--encoding", metavar="ENC", help="force the input encoding (default: detected)")
     p.add_argument("--delimiter", metavar="CHAR", help="force the input delimiter: , ; or tab (default: sniffed)")
@@ -161,6 +172,8 @@ PROGRESS = Text(SUMMARY["en"]["progress"], SUMMARY["zh"]["progress"])
 
 def _print_summary(s: BatchSummary, out: Any, lang: str = "zh") -> None:
     W = SUMMARY[lang]
+    from riskclass.batch.run import TIERS
+
     rate = s.rows_out / s.seconds if s.seconds > 0 else 0.0
     where = W["stdout"] if s.output == "-" else s.output
     delim = {"\t": W["tab"], None: "-"}.get(s.delimiter, repr(s.delimiter))
@@ -192,6 +205,10 @@ def _print_summary(s: BatchSummary, out: Any, lang: str = "zh") -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from riskclass.batch.compare import COMPARE_COLUMNS, COMPARE_ID_COLUMNS, compare_outputs
+    from riskclass.tables.files import AtomicOutput, check_output_path
+    from riskclass.tables.write import _CsvWriter
+
     if args.output:
         check_output_path(args.output, args.force)
     comparison = compare_outputs(args.compare, args.input, args.column, args.id_column)
@@ -301,15 +318,20 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run `riskclass batch` from parsed arguments; returns the exit status (CONTRACT.md)."""
+    from riskclass.batch.run import BatchCancelled, BatchOptions, run_batch
+    from riskclass.tables.read import check_input_file
+
     if args.compare:
         return _cmd_compare(args)
     if not args.output:
         raise InputError(
             "batch needs -o OUTPUT (the file to write the results to)", zh="batch 需要 -o OUTPUT（写入结果的文件）"
         )
-    from riskclass.batch.run import effective_jobs, usable_cores
+    from riskclass.batch.run import default_jobs, effective_jobs, usable_cores
 
     lang = _out_lang(args)
+    if args.jobs is None:
+        args.jobs = default_jobs()
     if args.jobs > usable_cores():
         print(SUMMARY[lang]["capped"].format(jobs=args.jobs, cores=usable_cores()), file=sys.stderr)
         args.jobs = effective_jobs(args.jobs)

@@ -96,13 +96,25 @@ class Combiner:
     intercepts: dict[str, float]
     meta: dict
 
+    def __post_init__(self) -> None:
+        # Where each feature name stands in `names` (a name may stand more than once): a row has a dozen of the ~60
+        # features, and the score sums only theirs.
+        positions: dict[str, list[int]] = {}
+        for i, n in enumerate(self.names):
+            positions.setdefault(n, []).append(i)
+        object.__setattr__(self, "_positions", positions)
+
     def probabilities(self, findings: Findings, probabilities: dict[str, float]) -> dict[str, float]:
-        """Calibrated P(tier | findings, model), a softmax over the fitted scores."""
+        """Calibrated P(tier | findings, model), a softmax over the fitted scores.
+
+        Each score is `intercept + sum(w * x.get(n, 0.0) for n, w in zip(names, weights))` to the last bit: the
+        features a row lacks add `w * 0.0`, a zero that leaves a sum starting at 0 unchanged, so only the present ones
+        are summed, in the order of `names` (a test compares the two on the labelled data).
+        """
         x = features(findings, probabilities)
-        scores = {
-            t: self.intercepts[t] + sum(w * x.get(n, 0.0) for n, w in zip(self.names, self.weights[t], strict=True))
-            for t in TIERS
-        }
+        positions = self._positions  # type: ignore[attr-defined]
+        present = sorted((i, v) for n, v in x.items() for i in positions.get(n, ()))
+        scores = {t: self.intercepts[t] + sum(self.weights[t][i] * v for i, v in present) for t in TIERS}
         top = max(scores.values())
         exp = {t: math.exp(s - top) for t, s in scores.items()}
         total = sum(exp.values())

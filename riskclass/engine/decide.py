@@ -30,7 +30,7 @@ from riskclass.engine.combine import Combiner, Findings, register_of, shipped_co
 from riskclass.errors import InputError, RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
 from riskclass.rulebook.rules import Rulebook, Text, compile_pattern, load_rulebook, phrases
-from riskclass.rulebook.screen import Candidates, Screen, _first_affirmed
+from riskclass.rulebook.screen import Candidates, Screen, TextScreen, _first_affirmed
 from riskclass.text.normalise import NormalizedText, check_description, content_chars, has_content_chars, normalise
 
 # Confidence when the rules decide alone. These are not probabilities: they order how much evidence there is, and the
@@ -116,6 +116,7 @@ class Engine:
         self.model = model
         self.combiner = combiner if combiner is not None or model is None else shipped_combiner()
         self._screen: Screen | None = None  # built for batches (assess_many)
+        self._text_screen: TextScreen | None = None  # built for single descriptions (assess)
         self._derived: dict[tuple[str, frozenset[str]], tuple[tuple, tuple]] = {}  # see _obligations
 
     def obligations_for(self, tier: str, criteria: Iterable[str]) -> tuple[ObligationItem, ...]:
@@ -125,7 +126,7 @@ class Engine:
 
     def __getstate__(self) -> dict:
         # The screen holds the id()s of this process's compiled patterns: a copy elsewhere builds its own.
-        return {**self.__dict__, "_screen": None}
+        return {**self.__dict__, "_screen": None, "_text_screen": None}
 
     def _build_screen(self, sample: list[str] | None = None) -> Screen:
         """Which strings each pattern of the rulebook needs (see `required_literals`), indexed for `Screen.candidates`.
@@ -147,7 +148,10 @@ class Engine:
     def assess(self, description: str, answers: dict[str, bool | None] | None = None) -> Assessment:
         """Assess one description. Raises InputError (one line) when it cannot be assessed."""
         description = check_description(description)
-        return self._assess(normalise(description), answers)
+        norm = normalise(description)
+        if self._text_screen is None:
+            self._text_screen = TextScreen(self.rulebook)
+        return self._assess(norm, answers, candidates=self._text_screen.candidates(norm.text))
 
     def assess_many(self, descriptions: list[str]) -> list[Assessment | RiskclassError]:
         """Assess many descriptions with one vectorised model call; a row that fails gets its error, never dropped."""

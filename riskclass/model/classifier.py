@@ -81,7 +81,7 @@ class _Block:
     offset: int
 
     def __post_init__(self) -> None:
-        self.index = {t: i for i, t in enumerate(self.terms)}
+        self.index = dict(zip(self.terms, range(len(self.terms)), strict=True))  # {t: i for i, t in …}, in C
         self._codes = None  # for the chunked char n-grams: CodeIndex of the terms' gram_code, and their columns
         self._pieces: dict[str, tuple] = {}  # for word blocks: what each piece of text contributes (_piece)
 

@@ -110,7 +110,9 @@ def _terms(path: Path, block: Any, name: str) -> tuple[list[str], tuple[int, int
     if not isinstance(block, dict) or block.get("name") != name:
         raise _bad(path, f"the feature blocks are not {', '.join(BLOCKS)}")
     terms, ngrams = block.get("terms"), block.get("ngram_range")
-    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+    # One pass in C over ~100,000 terms (a generator of isinstance calls took most of the load): JSON makes only
+    # exact str, so the set of their types is {str} exactly when every term is a string.
+    if not isinstance(terms, list) or not set(map(type, terms)) <= {str}:
         raise _bad(path, f"the {name} vocabulary is not a list of strings")
     if len(set(terms)) != len(terms):
         raise _bad(path, f"the {name} vocabulary repeats a term")

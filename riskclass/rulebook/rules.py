@@ -11,7 +11,7 @@ import bisect
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -67,6 +67,45 @@ def phrases(text: str) -> Callable[[int], int]:
     return lambda pos: bisect.bisect_left(breaks, pos)
 
 
+class Pattern:
+    """A rule pattern compiled the first time it runs.
+
+    Compiling the rulebook's ~700 regular expressions takes about half a second, and one description can match only
+    a few of them (the engine's screens know which from the strings each one needs), so `classify` compiles those
+    alone. The source is the one `compile_pattern` compiles (`\\b` already made an ASCII boundary); a source the
+    committed index vouches for was compiled when the index was generated, any other is compiled at load, so a bad
+    pattern still stops the load (`_Checker.patterns`).
+    """
+
+    __slots__ = ("_compiled", "pattern")
+    flags = re.UNICODE  # what re.compile gives a str pattern compiled without flags, as compile_pattern does
+
+    def __init__(self, source: str, compiled: re.Pattern[str] | None = None) -> None:
+        self.pattern = source
+        self._compiled = compiled
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def finditer(self, text: str, *bounds: int):
+        return self.compiled.finditer(text, *bounds)
+
+    def search(self, text: str, *bounds: int) -> re.Match[str] | None:
+        return self.compiled.search(text, *bounds)
+
+    def __getstate__(self) -> str:
+        return self.pattern  # a copy in another process compiles its own when it first runs
+
+    def __setstate__(self, source: str) -> None:
+        self.pattern, self._compiled = source, None
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.pattern!r})"
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -74,9 +113,9 @@ class Rule:
     tier: str
     title: Text
     articles: tuple[Citation, ...]
-    patterns: tuple[re.Pattern[str], ...]
-    requires: tuple[re.Pattern[str], ...] = ()
-    exclusions: tuple[re.Pattern[str], ...] = ()
+    patterns: tuple[Pattern, ...]
+    requires: tuple[Pattern, ...] = ()
+    exclusions: tuple[Pattern, ...] = ()
     strength: str = "strong"  # strong: sets the tier; weak: raises a question instead
     question: Text | None = None
     # "phrase": an exclusion defeats only matches in the phrase it stands in (后勤 in one clause does not undo a
@@ -180,7 +219,9 @@ def _summary(req: Requirement) -> Requirement:
     """One set of strings implied by `req`: the most telling set of each alternative, joined."""
     if any(not alt for alt in req):
         return _ALWAYS
-    return (frozenset({frozenset().union(*(min(alt, key=_weight) for alt in req))}),)
+    # Among sets as telling as each other, the first in sorted order: the committed index is the same on every run.
+    best = (min(alt, key=lambda strings: (_weight(strings), sorted(strings))) for alt in req)
+    return (frozenset({frozenset().union(*best)}),)
 
 
 def _both(a: Requirement, b: Requirement) -> Requirement:
@@ -338,15 +379,26 @@ def top_level_alternatives(pattern: re.Pattern[str]) -> list[str] | None:
     return pieces
 
 
-def screening_plan(patterns: list[re.Pattern[str]]) -> list[tuple[list[str] | None, list[Requirement | None]]]:
-    """For each pattern, its `top_level_alternatives` (or None) and the `required_literals` of each of them (of the
-    pattern itself when it is not split), remembered in the user cache: parsing the rulebook's patterns again takes
-    most of a second, and every worker process of a batch needs them.
+Plan = tuple[list[str] | None, list[Requirement | None]]  # top-level alternatives (or None), what each needs
 
-    The file is keyed by the patterns, the Python version (its parser) and the compiled code of the analysis itself,
-    so a changed rulebook or analysis never reads an old answer; the file carries its sha256 (`riskclass.cache`), so a
-    damaged one is rebuilt rather than trusted (a garbled literal would silently skip a rule); an unreadable or
-    unwritable cache only costs time.
+
+def plan_of(pattern: Pattern | re.Pattern[str]) -> Plan:
+    """Its `top_level_alternatives` (or None) and the `required_literals` of each (of the pattern when not split)."""
+    parts = top_level_alternatives(pattern)
+    if parts:
+        return parts, [required_literals(s, pattern.flags) for s in parts]
+    return None, [required_literals(pattern)]
+
+
+def screening_plan(patterns: list, known: dict[str, list] | None = None) -> list[Plan]:
+    """`plan_of` each pattern: from `known` (the committed index, `Rulebook.plans`) where it has the source, else
+    remembered in the user cache: parsing the rulebook's patterns again takes most of a second, and every worker
+    process of a batch needs them.
+
+    The cache file is keyed by the patterns, the Python version (its parser) and the compiled code of the analysis
+    itself, so a changed rulebook or analysis never reads an old answer; the file carries its sha256
+    (`riskclass.cache`), so a damaged one is rebuilt rather than trusted (a garbled literal would silently skip a
+    rule); an unreadable or unwritable cache only costs time.
     """
     import hashlib
     import marshal
@@ -354,26 +406,30 @@ def screening_plan(patterns: list[re.Pattern[str]]) -> list[tuple[list[str] | No
 
     from riskclass.cache import cache_dir, read_sealed, write_sealed
 
-    analysis = (screening_plan, top_level_alternatives, required_literals, _weight, _summary, _both, _either, _spelled)
+    known = known or {}
+    missing = [p for p in patterns if p.pattern not in known]
+    if not missing:
+        return [plan_from_json(known[p.pattern]) for p in patterns]
+    analysis = (plan_of, top_level_alternatives, required_literals, _weight, _summary, _both, _either, _spelled)
     key = hashlib.sha256(f"{sys.version}\0{_EXACT_STRINGS}\0{_EXACT_ALTERNATIVES}\0{_ALTERNATIVES}".encode())
     for f in analysis:
         key.update(marshal.dumps(f.__code__))
-    for p in patterns:
+    for p in missing:
         key.update(f"\0{p.flags}\0{p.pattern}".encode("utf-8", "surrogatepass"))
     path = cache_dir() / f"rule-screen-{key.hexdigest()[:16]}.marshal"
+    found = None
     if (payload := read_sealed(path)) is not None:
         try:
             found = marshal.loads(payload)
-            if isinstance(found, list) and len(found) == len(patterns):
-                return found
         except (ValueError, EOFError, TypeError):
-            pass
-    found = []
-    for p in patterns:
-        parts = top_level_alternatives(p)
-        found.append((parts, [required_literals(s, p.flags) for s in parts] if parts else [required_literals(p)]))
-    write_sealed(path, marshal.dumps(found))
-    return found
+            found = None
+        if not isinstance(found, list) or len(found) != len(missing):
+            found = None
+    if found is None:
+        found = [plan_of(p) for p in missing]
+        write_sealed(path, marshal.dumps(found))
+    computed = {p.pattern: plan for p, plan in zip(missing, found, strict=True)}
+    return [plan_from_json(known[p.pattern]) if p.pattern in known else computed[p.pattern] for p in patterns]
 
 
 @dataclass(frozen=True)
@@ -422,7 +478,7 @@ class Article50Item:
     title: Text
     quote: str
     criteria: tuple[str, ...]  # criteria whose presence triggers the item
-    patterns: tuple[re.Pattern[str], ...]  # words that trigger it on their own
+    patterns: tuple[Pattern, ...]  # words that trigger it on their own
     why: Text
 
 
@@ -442,9 +498,19 @@ class Rulebook:
     obligations: tuple[Obligation, ...]
     article50: tuple[Article50Item, ...]
     national: tuple[NationalPointer, ...]
-    low_signals: tuple[re.Pattern[str], ...]
+    low_signals: tuple[Pattern, ...]
     generic_terms: tuple[str, ...]
     thin_questions: tuple[str, ...]  # criteria asked about when a description is too thin to judge
+    # What each pattern source needs (`plan_of`, in the JSON form of `plan_from_json`), from the committed index when
+    # it matches the YAML: the engine's screens read it instead of parsing every pattern again.
+    plans: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
+
+    def all_patterns(self) -> list[Pattern]:
+        """Every pattern of the rulebook once, in a fixed order: rules (patterns, requires, exclusions), low
+        signals, 第五十条 items."""
+        found = [p for r in self.rules for p in (*r.patterns, *r.requires, *r.exclusions)]
+        found += [*self.low_signals, *(p for item in self.article50 for p in item.patterns)]
+        return list({id(p): p for p in found}.values())
 
     def criterion(self, cid: str) -> Criterion:
         try:
@@ -487,9 +553,10 @@ def _did_you_mean(word: str, choices, lang: str = "en") -> str:
 class _Checker:
     """Walks the raw YAML with a path, so every message says where the problem is."""
 
-    def __init__(self, filename: str, draft: Draft) -> None:
+    def __init__(self, filename: str, draft: Draft, vouched: dict[str, list] | None = None) -> None:
         self.filename = filename
         self.draft = draft
+        self.vouched = vouched or {}  # pattern sources the committed index compiled when it was generated
 
     def fail(self, where: str, message: str) -> RulebookError:
         return RulebookError(f"{self.filename}: {where}: {message}", zh=f"{self.filename}：{where}：{message}")
@@ -527,7 +594,8 @@ class _Checker:
         m = self.mapping(raw, where, {"zh", "en"})
         return Text(self.string(m["zh"], f"{where}.zh"), self.string(m["en"], f"{where}.en"))
 
-    def patterns(self, raw: Any, where: str, allow_empty: bool = True) -> tuple[re.Pattern[str], ...]:
+    def patterns(self, raw: Any, where: str, allow_empty: bool = True) -> tuple[Pattern, ...]:
+        """Lazy patterns: compiled now (to validate them) unless the committed index vouches for their source."""
         out = []
         for i, src in enumerate(self.strings(raw, where, allow_empty)):
             if src != src.lower():
@@ -536,8 +604,12 @@ class _Checker:
                     f"pattern {src!r} has upper-case letters; text is lower-cased "
                     "before matching, so write it in lower case",
                 )
+            source = src.replace(r"\b", ASCII_BOUNDARY)
+            if source in self.vouched:
+                out.append(Pattern(source))
+                continue
             try:
-                out.append(compile_pattern(src))
+                out.append(Pattern(source, compile_pattern(src)))
             except re.error as exc:
                 raise self.fail(f"{where}[{i}]", f"pattern {src!r} is not a valid regular expression: {exc}") from None
         return tuple(out)
@@ -578,8 +650,12 @@ def parse_rulebook(
     draft: Draft,
     rules_file: str = RULEBOOK_FILE,
     obligations_file: str = OBLIGATIONS_FILE,
+    plans: dict[str, list] | None = None,
 ) -> Rulebook:
-    c = _Checker(rules_file, draft)
+    """Validate the raw YAML data into a Rulebook. `plans` (the committed index's, for exactly this data) vouches for
+    the patterns it has: they are compiled when first run instead of now."""
+    plans = plans or {}
+    c = _Checker(rules_file, draft, plans)
     top = c.mapping(
         raw_rules, "top level", {"version", "criteria", "rules", "low_signals", "generic_terms", "thin_questions"}
     )
@@ -665,7 +741,7 @@ def parse_rulebook(
 
     thin = tuple(known_criterion(x, "thin_questions") for x in c.strings(top["thin_questions"], "thin_questions"))
 
-    o = _Checker(obligations_file, draft)
+    o = _Checker(obligations_file, draft, plans)
     otop = o.mapping(raw_obligations, "top level", {"obligations", "article50", "national"})
     obligations = []
     for i, raw in enumerate(otop["obligations"]):
@@ -730,23 +806,78 @@ def parse_rulebook(
         low_signals=c.patterns(top["low_signals"], "low_signals", allow_empty=False),
         generic_terms=c.strings(top["generic_terms"], "generic_terms"),
         thin_questions=thin,
+        plans=plans,
     )
 
 
-def _read_yaml(name: str) -> Any:
+INDEX_FILE = "rulebook-index.json"  # generated from the two YAML files: python -m riskclass.rulebook.index
+INDEX_SCHEMA = "riskclass-rulebook-index/1"
+
+
+def _yaml_bytes() -> tuple[bytes, bytes]:
+    data = resources.files("riskclass.data")
+    return data.joinpath(RULEBOOK_FILE).read_bytes(), data.joinpath(OBLIGATIONS_FILE).read_bytes()
+
+
+def yaml_digest(rules: bytes, obligations: bytes) -> str:
+    """What the committed index is keyed on: the bytes of both YAML files."""
+    import hashlib
+
+    return hashlib.sha256(hashlib.sha256(rules).digest() + hashlib.sha256(obligations).digest()).hexdigest()
+
+
+def _parse_yaml(name: str, raw: bytes) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: several times faster
-    text = resources.files("riskclass.data").joinpath(name).read_text(encoding="utf-8")
     try:
-        return yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
+        return yaml.load(raw.decode("utf-8"), Loader=loader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RulebookError(
             f"{name}: not valid YAML: {exc}".replace("\n", " "), zh=f"{name}：不是有效的 YAML：{exc}".replace("\n", " ")
         ) from None
 
 
+def _read_yaml(name: str) -> Any:
+    return _parse_yaml(name, resources.files("riskclass.data").joinpath(name).read_bytes())
+
+
+def plan_from_json(entry: list) -> Plan:
+    """A `Plan` from its JSON form in the index (sorted lists for frozensets)."""
+    parts, requirements = entry
+    return (
+        parts,
+        [
+            None if req is None else tuple(frozenset(frozenset(strings) for strings in alt) for alt in req)
+            for req in requirements
+        ],
+    )
+
+
+def read_index(digest: str) -> dict | None:
+    """The committed index when it was generated from YAML files with this digest, else None (the YAML is read)."""
+    import json
+
+    try:
+        index = json.loads(resources.files("riskclass.data").joinpath(INDEX_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(index, dict) or index.get("schema") != INDEX_SCHEMA or index.get("yaml_sha256") != digest:
+        return None
+    return index
+
+
 @lru_cache(maxsize=1)
 def load_rulebook() -> Rulebook:
-    """The shipped rulebook, validated against the shipped draft. Cached: loaded at most once per process."""
-    return parse_rulebook(_read_yaml(RULEBOOK_FILE), _read_yaml(OBLIGATIONS_FILE), load_draft())
+    """The shipped rulebook, validated against the shipped draft. Cached: loaded at most once per process.
+
+    When the committed index (`riskclass.rulebook.index`) was generated from these very YAML files, their data and
+    the patterns' plans come from it: no YAML parser, and patterns compiled only when they run. Otherwise the YAML is
+    parsed and every pattern compiled, as the index would have been built: slower, never different.
+    """
+    rules, obligations = _yaml_bytes()
+    index = read_index(yaml_digest(rules, obligations))
+    if index is None:
+        raw_rules, raw_obligations = _parse_yaml(RULEBOOK_FILE, rules), _parse_yaml(OBLIGATIONS_FILE, obligations)
+        return parse_rulebook(raw_rules, raw_obligations, load_draft())
+    return parse_rulebook(index["rulebook"], index["obligations"], load_draft(), plans=index["plans"])

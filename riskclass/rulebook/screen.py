@@ -87,7 +87,104 @@ class Alternatives:
         return next(self.finditer(text), None)
 
 
-class Screen:
+class _Units:
+    """The units a screen decides about: a whole pattern, or one top-level alternative of one, by number, and what to
+    run for the units of a text that can match."""
+
+    def __init__(self) -> None:
+        # For each unit: the pattern's id, the pattern, the alternative's source ("" for a whole pattern) and how many
+        # alternatives the pattern was split into (0).
+        self._unit_pattern: list[int] = []
+        self._unit_whole: list[Any] = []
+        self._unit_source: list[str] = []
+        self._unit_parts: list[int] = []
+        self._compiled: dict[int, re.Pattern[str]] = {}  # unit number → its alternative, compiled when first run
+
+    def _add_units(self, pattern, parts: list[str] | None) -> None:
+        for part in parts or [""]:
+            self._unit_pattern.append(id(pattern))
+            self._unit_whole.append(pattern)
+            self._unit_source.append(part)
+            self._unit_parts.append(len(parts) if parts else 0)
+
+    def _runners(self, units: list[int]) -> dict[int, Any]:
+        """Pattern id → what to run for it, from the units that can match (in order, a pattern's units together)."""
+        run: dict[int, Any] = {}
+        parts: list[int] = []
+        unit_pattern, unit_parts = self._unit_pattern, self._unit_parts
+        for i, unit in enumerate(units):
+            if not unit_parts[unit]:
+                run[unit_pattern[unit]] = self._unit_whole[unit]
+                continue
+            parts.append(unit)
+            if i + 1 < len(units) and unit_pattern[units[i + 1]] == unit_pattern[unit]:
+                continue  # more alternatives of the same pattern follow
+            if len(parts) == unit_parts[unit]:
+                run[unit_pattern[unit]] = self._unit_whole[unit]  # every alternative can match: the pattern itself
+            elif len(parts) == 1:
+                run[unit_pattern[unit]] = self._alternative(unit)
+            else:
+                run[unit_pattern[unit]] = Alternatives([self._alternative(u) for u in parts])
+            parts = []
+        return run
+
+    def _alternative(self, unit: int) -> re.Pattern[str]:
+        compiled = self._compiled.get(unit)
+        if compiled is None:
+            compiled = self._compiled[unit] = re.compile(self._unit_source[unit], self._unit_whole[unit].flags)
+        return compiled
+
+
+class TextScreen(_Units):
+    """For one description (`classify`, the terminal app): which patterns could match it, in plain Python.
+
+    The same decision as `Screen` — a unit is a candidate when, for one alternative of its requirement, the text holds
+    a string of each set (`required_literals`) — made with `in` on the text, without NumPy or an index: a few hundred
+    microseconds, against the half second it takes to compile every pattern. Only the candidates are ever compiled.
+    """
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        from riskclass.rulebook.rules import screening_plan
+
+        super().__init__()
+        patterns = rulebook.all_patterns()
+        self._rule_of: dict[int, list[int]] = {}
+        for i, rule in enumerate(rulebook.rules):
+            for p in rule.patterns:
+                self._rule_of.setdefault(id(p), []).append(i)
+        plans = rulebook.plans
+        if any(p.pattern not in plans for p in patterns):  # a rulebook the committed index does not describe
+            found = screening_plan(patterns, plans)
+        else:  # the index's own JSON form: lists where a plan has sets, iterated alike
+            found = [plans[p.pattern] for p in patterns]
+        self._needs: list = []  # by unit: its requirement's alternatives (None: always a candidate)
+        for p, (parts, requirements) in zip(patterns, found, strict=True):
+            self._add_units(p, parts)
+            self._needs += requirements
+
+    def candidates(self, text: str) -> Candidates:
+        seen: dict[str, bool] = {}
+
+        def holds(strings) -> bool:
+            for s in strings:
+                there = seen.get(s)
+                if there is None:
+                    there = seen[s] = s in text
+                if there:
+                    return True
+            return False
+
+        units = [
+            unit
+            for unit, need in enumerate(self._needs)
+            if need is None or any(all(holds(strings) for strings in alt) for alt in need)
+        ]
+        run = self._runners(units)
+        rules = sorted({i for pid in run for i in self._rule_of.get(pid, ())})
+        return Candidates(run, rules)
+
+
+class Screen(_Units):
     """For a batch: which patterns could match a text, from the strings each one needs (see required_literals).
 
     A pattern is screened as a whole, or, when it is an alternation (`top_level_alternatives`), alternative by
@@ -100,16 +197,10 @@ class Screen:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.need: dict = {}  # pattern → required_literals(pattern) (None: always run)
         self.rule_of: dict[int, list[int]] = {}  # id of a rule's pattern → indices of the rules it is in
         self._rules = 0  # how many rules there are
-        # Units (a whole pattern, or one top-level alternative of one), by number: the pattern's id, the pattern, the
-        # alternative's source ("" for a whole pattern) and how many alternatives the pattern was split into (0).
-        self._unit_pattern: list[int] = []
-        self._unit_whole: list[re.Pattern[str]] = []
-        self._unit_source: list[str] = []
-        self._unit_parts: list[int] = []
-        self._compiled: dict[int, re.Pattern[str]] = {}  # unit number → its alternative, compiled when first run
         self._always: list[int] = []  # units that always run
         self._rules_of_unit = None  # (starts, rule indices) by unit number
         self._always_rules: set[int] = set()
@@ -132,21 +223,15 @@ class Screen:
         from riskclass.rulebook.rules import screening_plan
 
         screen = cls()
-        patterns = [p for r in rulebook.rules for p in (*r.patterns, *r.requires, *r.exclusions)]
-        patterns += [*rulebook.low_signals, *(p for item in rulebook.article50 for p in item.patterns)]
-        patterns = list({id(p): p for p in patterns}.values())
+        patterns = rulebook.all_patterns()
         for i, rule in enumerate(rulebook.rules):
             for p in rule.patterns:
                 screen.rule_of.setdefault(id(p), []).append(i)
         needs: list[Requirement | None] = []
-        for p, (parts, requirements) in zip(patterns, screening_plan(patterns), strict=True):
+        for p, (parts, requirements) in zip(patterns, screening_plan(patterns, rulebook.plans), strict=True):
             screen.need[p] = None if None in requirements else tuple(alt for r in requirements for alt in r)
-            for part, requirement in zip(parts or [""], requirements, strict=True):
-                screen._unit_pattern.append(id(p))
-                screen._unit_whole.append(p)
-                screen._unit_source.append(part)
-                screen._unit_parts.append(len(parts) if parts else 0)
-                needs.append(requirement)
+            screen._add_units(p, parts)
+            needs += requirements
         ids: dict[frozenset[str], int] = {}
         holders: dict[str, list[int]] = {}
         alternatives: list[tuple[int, frozenset[int]]] = []  # (unit, ids of its sets)
@@ -233,33 +318,6 @@ class Screen:
             )
             for (a, b), (c, d) in zip(itertools.pairwise(u_cuts), itertools.pairwise(r_cuts), strict=True)
         ]
-
-    def _runners(self, units: list[int]) -> dict[int, Any]:
-        """Pattern id → what to run for it, from the units that can match (in order, a pattern's units together)."""
-        run: dict[int, Any] = {}
-        parts: list[int] = []
-        unit_pattern, unit_parts = self._unit_pattern, self._unit_parts
-        for i, unit in enumerate(units):
-            if not unit_parts[unit]:
-                run[unit_pattern[unit]] = self._unit_whole[unit]
-                continue
-            parts.append(unit)
-            if i + 1 < len(units) and unit_pattern[units[i + 1]] == unit_pattern[unit]:
-                continue  # more alternatives of the same pattern follow
-            if len(parts) == unit_parts[unit]:
-                run[unit_pattern[unit]] = self._unit_whole[unit]  # every alternative can match: the pattern itself
-            elif len(parts) == 1:
-                run[unit_pattern[unit]] = self._alternative(unit)
-            else:
-                run[unit_pattern[unit]] = Alternatives([self._alternative(u) for u in parts])
-            parts = []
-        return run
-
-    def _alternative(self, unit: int) -> re.Pattern[str]:
-        compiled = self._compiled.get(unit)
-        if compiled is None:
-            compiled = self._compiled[unit] = re.compile(self._unit_source[unit], self._unit_whole[unit].flags)
-        return compiled
 
     def _present(self, texts: list[str]):
         """Which sets of strings each text holds a string of: sorted int64 codes row × (number of sets) + set."""

@@ -10,6 +10,7 @@ The model tokenises through `tokenize`, which is the only tokeniser used in trai
 from __future__ import annotations
 
 import math
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -308,13 +309,27 @@ def _write_dictionary_snapshot(tok) -> None:
     write_sealed(_dictionary_snapshot_path(), marshal.dumps((tok.FREQ, tok.total)))
 
 
+# jieba's own block patterns (`jieba.re_han_default`, `jieba.re_skip_default`, a test checks they are the same): so a
+# description is cut without importing jieba when the committed dictionary serves it.
+_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+_RE_SKIP = re.compile("(\r\n|\\s)", re.U)
+
+
 @lru_cache(maxsize=1)
 def _jieba_tokenizer():
     """A private jieba Tokenizer with the domain dictionary, so rubric terms (简历筛选, 人脸识别…) stay whole.
 
     Returns (tokenizer, split, cut_piece): `split` is jieba's own block splitter (`re_han_default.split`), and
-    `cut_piece` the cached tokens of one piece, spaces dropped.
+    `cut_piece` the cached tokens of one piece, spaces dropped. For one-off runs (`use_on_disk_dictionary`) the
+    committed sorted dictionary (`riskclass.text.dictionary`) is used when it matches the installed jieba: then
+    jieba is imported only if the tokenizer itself is used (`_JiebaOver`).
     """
+    if _on_disk_dictionary:
+        from riskclass.text.dictionary import load_sorted
+
+        if (freq := load_sorted()) is not None:
+            return _JiebaOver(freq), _RE_HAN.split, _piece_cutter(freq, freq.total)
+
     import logging
 
     import jieba
@@ -345,7 +360,31 @@ def _jieba_tokenizer():
             else:
                 _write_dictionary_snapshot(tok)
 
-    han, skip = jieba.re_han_default, jieba.re_skip_default
+    return tok, _RE_HAN.split, _piece_cutter(tok.FREQ, tok.total)
+
+
+class _JiebaOver:
+    """jieba's own Tokenizer over a dictionary riskclass loaded, made (and jieba imported) only when something asks
+    for it: `classify` never does, a caller comparing with jieba's `lcut` does."""
+
+    def __init__(self, freq) -> None:
+        self._freq = freq
+        self._tok = None
+
+    def __getattr__(self, name: str):
+        if self._tok is None:
+            import jieba
+
+            tok = jieba.Tokenizer()
+            tok.FREQ, tok.total, tok.initialized = self._freq, self._freq.total, True
+            self._tok = tok
+        return getattr(self._tok, name)
+
+
+def _piece_cutter(freq, total: int):
+    """The cached tokens of one piece of text over a dictionary (`freq`: word or prefix → frequency, 0 for a prefix)."""
+    han, skip = _RE_HAN, _RE_SKIP
+    logtotal = math.log(total)
 
     @lru_cache(maxsize=PIECE_CACHE_SIZE)
     def cut_piece(piece: str) -> tuple[str, ...]:
@@ -355,7 +394,7 @@ def _jieba_tokenizer():
             if not block:
                 continue
             if han.match(block):
-                out += _cut_block(block, tok.FREQ, math.log(tok.total))
+                out += _cut_block(block, freq, logtotal)
                 continue
             for x in skip.split(block):
                 if skip.match(x):
@@ -364,7 +403,7 @@ def _jieba_tokenizer():
                     out += x
         return tuple(t for t in out if t.strip())
 
-    return tok, jieba.re_han_default.split, cut_piece
+    return cut_piece
 
 
 _ENGLISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # jieba's re_eng

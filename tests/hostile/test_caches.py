@@ -90,6 +90,8 @@ def test_a_damaged_cache_file_is_rebuilt_and_the_answer_does_not_change(warm, tm
     pattern, reader = KINDS[kind]
     if command != reader:
         pytest.skip(f"{command} does not read the {kind}")
+    if not list(warm_cache.glob(pattern)):  # the rulebook index and sorted dictionary in riskclass/data serve it
+        pytest.skip(f"{command} caches no {kind}: it reads the one committed in the package")
     cache = tmp_path / "cache"
     shutil.copytree(warm_cache, cache)
     [path] = cache.glob(pattern)

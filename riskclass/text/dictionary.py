@@ -1,0 +1,153 @@
+"""jieba's dictionary as one committed, sorted file, read in place: the first `classify` needs no cache and no jieba.
+
+jieba builds a dict of ~500,000 words and prefixes from its packaged `dict.txt` before it cuts anything (about a
+second), and importing jieba costs more than a tenth of a second (it pulls in `pkg_resources`). One description
+needs a few hundred look-ups. So the dictionary jieba builds — its words and prefixes with riskclass's domain words
+(`userdict.txt`), exactly as `gen_pfdict` and `load_userdict` leave them — is written once, at build time, as sorted
+`word<TAB>frequency` lines, and looked up by binary search in the file's bytes. The tokens are the same (a test
+compares them on every labelled description).
+
+The file is keyed on the content it was built from (jieba's `dict.txt` and `__init__.py`, and `userdict.txt`) and
+carries the sha256 of its body: a key that does not match (another jieba, changed domain words) or a body that fails
+its check is not used, and riskclass falls back to its cached copies. Regenerate it after changing `userdict.txt` or
+upgrading jieba:
+
+    python -m riskclass.text.dictionary
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from importlib import resources
+from pathlib import Path
+
+DICTIONARY_FILE = "jieba-dictionary.txt"
+SCHEMA = b"riskclass-dictionary/1"
+USER_DICT = "userdict.txt"
+REGENERATE = "python -m riskclass.text.dictionary"
+
+
+def _jieba_dir() -> Path | None:
+    """Where jieba is installed, found without importing it."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def content_key() -> str | None:
+    """sha256 of what the dictionary is built from: jieba's code and dictionary, and the domain words."""
+    where = _jieba_dir()
+    if where is None:
+        return None
+    h = hashlib.sha256()
+    try:
+        for name in ("__init__.py", "dict.txt"):
+            h.update((where / name).read_bytes())
+            h.update(b"\0")
+    except OSError:
+        return None
+    h.update(resources.files("riskclass.data").joinpath(USER_DICT).read_bytes())
+    return h.hexdigest()
+
+
+class SortedFreq:
+    """The read-only mapping jieba's segmentation needs (`in`, `[]`, `get`), by binary search in the sorted lines.
+
+    Lines are ordered by their UTF-8 bytes, which is the order of their code points, so comparing bytes finds words.
+    Each word looked up is remembered: a description repeats its characters.
+    """
+
+    def __init__(self, body: bytes, total: int) -> None:
+        self._data = b"\n" + body  # every line, the first included, starts right after a newline
+        self.total = total
+        self._seen: dict[str, int | None] = {}
+
+    def _find(self, key: bytes) -> int | None:
+        data = self._data
+        lo, hi = 1, len(data)  # lo is always the start of a line; the answer, if any, is in [lo, hi)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = data.rfind(b"\n", lo - 1, mid) + 1  # the line holding mid
+            tab = data.index(b"\t", start)
+            word = data[start:tab]
+            if word < key:
+                lo = data.index(b"\n", tab) + 1
+            elif word > key:
+                hi = start
+            else:
+                return int(data[tab + 1 : data.index(b"\n", tab)])
+        return None
+
+    def get(self, word: str, default=None):
+        found = self._seen.get(word, -1)
+        if found == -1:
+            found = self._seen[word] = self._find(word.encode("utf-8", "surrogatepass"))
+        return default if found is None else found
+
+    def __contains__(self, word: str) -> bool:
+        return self.get(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        found = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return found
+
+
+def load_sorted() -> SortedFreq | None:
+    """The committed dictionary when it was built from the jieba and domain words installed here, and intact."""
+    try:
+        raw = resources.files("riskclass.data").joinpath(DICTIONARY_FILE).read_bytes()
+    except OSError:
+        return None
+    head, _, body = raw.partition(b"\n")
+    fields = head.split(b"\t")
+    if len(fields) != 4 or fields[0] != SCHEMA or not fields[2].isdigit():
+        return None
+    key = content_key()
+    if key is None or fields[1] != key.encode() or hashlib.sha256(body).hexdigest().encode() != fields[3]:
+        return None
+    return SortedFreq(body, int(fields[2]))
+
+
+def build_dictionary() -> bytes:
+    """The file's bytes: jieba's dictionary as jieba itself builds it (see `riskclass.text.normalise`), sorted."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.CRITICAL)
+    tok = jieba.Tokenizer()
+    with tok.get_dict_file() as fh:
+        tok.FREQ, tok.total = tok.gen_pfdict(fh)
+    tok.initialized = True
+    with resources.files("riskclass.data").joinpath(USER_DICT).open("rb") as fh:
+        tok.load_userdict(fh)
+    lines = sorted((w.encode("utf-8"), n) for w, n in tok.FREQ.items())
+    if any(b"\t" in w or b"\n" in w for w, _ in lines):
+        raise ValueError("a dictionary word holds a tab or a newline: the file cannot carry it")
+    body = b"".join(b"%s\t%d\n" % (w, n) for w, n in lines)
+    key = content_key()
+    if key is None:
+        raise ValueError("jieba is not installed")
+    head = b"\t".join((SCHEMA, key.encode(), b"%d" % tok.total, hashlib.sha256(body).hexdigest().encode()))
+    return head + b"\n" + body
+
+
+def dictionary_path() -> Path:
+    """Where the file lives in the source tree."""
+    return Path(__file__).resolve().parents[1] / "data" / DICTIONARY_FILE
+
+
+def main() -> int:
+    path = dictionary_path()
+    path.write_bytes(build_dictionary())
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
