@@ -204,3 +204,21 @@ def test_lang_before_the_command_is_honoured_and_after_it_wins():
     assert both.stdout.decode().startswith("[高风险]")
     report = run_cli("--lang", "en", "report", "AI简历筛选", "--rules-only", "--format", "md")
     assert report.returncode == 0 and "High risk" in report.stdout.decode()
+
+
+def test_each_duty_and_pointer_says_what_brought_it_in_text_and_json():
+    face_gate = "小区人脸识别门禁，业主刷脸进出"
+    en = run_cli("classify", face_gate, "--rules-only", "--lang", "en").stdout.decode()
+    assert "Pre-launch assessment" in en and "(owed by every high-risk product)" in en
+    pointer = next(line for line in en.splitlines() if "第二十八条、第二十九条" in line)
+    assert "(brought by H5" in pointer
+    assert "标识办法" not in en and "labelling" not in en.lower()  # recognising a face generates nothing to label
+    zh = run_cli("classify", face_gate, "--rules-only").stdout.decode()
+    assert "（由 H5" in zh and "（高风险产品均须履行）" in zh
+    d = json.loads(run_cli("classify", face_gate, "--rules-only", "--json").stdout)
+    assert d["obligations"][0]["because"] == {"tier": "high", "criteria": [], "words": []}
+    sensitive = next(n for n in d["national"] if n["article"] == "第二十八条、第二十九条")
+    assert "H5" in sensitive["because"]["criteria"]
+    assert all(m["because"]["criteria"] or m["because"]["words"] for m in d["article50"])
+    h5 = next(h for h in d["criteria"] if h["id"] == "H5")
+    assert h5["citations"] and all(c["quote"] for c in h5["citations"])

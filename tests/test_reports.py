@@ -393,3 +393,18 @@ def test_a_cancelled_batch_leaves_no_reports(tmp_path):
     with pytest.raises(BatchCancelled):
         run_batch(options, engine=Engine(model=None), progress=progress, cancel=cancel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_every_article_behind_a_criterion_is_shown_with_its_quote(engine, fmt):
+    """No article is cited without the draft's words: the loan scorer's 第二十九条 (智能金融风控) among them."""
+    a = assessed(engine, "high")
+    text = reports.render_report(reports.build_report(a, "en", generated="2026-11-22"), fmt)
+    draft = load_draft()
+    for h in (*a.criteria, *a.red_flags):
+        for article in h.articles:
+            quotes = [c.quote for c in h.citations if c.article == article]
+            assert quotes, f"{h.id} cites {article} without a quote"
+            for q in quotes:
+                assert q in draft.article(article).text
+                assert f"{article} text: “{q}”" in text or f"{article} text: “{q}”" in text.replace("&quot;", '"')

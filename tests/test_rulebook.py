@@ -118,3 +118,50 @@ def test_upper_case_patterns_are_refused_because_text_is_lower_cased(raw):
     raw[0]["rules"][0]["patterns"] = ["Diagnosis"]
     with pytest.raises(RulebookError, match="upper-case letters"):
         load(raw)
+
+
+def test_a_citation_without_a_quote_is_refused_with_what_to_add(raw):
+    credit = next(r for r in raw[0]["rules"] if r["id"] == "h4-credit")
+    credit["articles"] = [{"article": "第二十九条"}]
+    with pytest.raises(
+        RulebookError,
+        match=r"^rulebook\.yaml: rule h4-credit\.articles\[0\]: 第二十九条 is cited without a quote: add `quote:` .*"
+        r"copied verbatim from the draft, or drop the citation.*第二十九条 reads: '本市鼓励和支持人工智能与服务业",
+    ):
+        load(raw)
+
+
+def test_a_bare_article_label_as_a_citation_is_refused_with_what_to_add(raw):
+    raw[1]["obligations"][0]["articles"] = ["第四十六条"]
+    with pytest.raises(
+        RulebookError,
+        match=r"^obligations\.yaml: obligation pre_assessment\.articles\[0\]: 第四十六条 is cited without a quote",
+    ):
+        load(raw)
+
+
+def test_an_unknown_kind_of_evidence_is_refused_with_a_suggestion(raw):
+    labelling = next(n for n in raw[1]["national"] if n.get("article") == "第四条" and "标识" in n["law"])
+    labelling["evidence"]["H5"] = "synthesys"
+    with pytest.raises(
+        RulebookError,
+        match=r"obligations\.yaml: national\[\d+\]\.evidence\.H5: unknown evidence kind 'synthesys' "
+        r"\(did you mean 'synthesis'\?\)",
+    ):
+        load(raw)
+
+
+def test_evidence_asked_of_a_criterion_that_is_not_listed_is_refused(raw):
+    raw[1]["national"][0]["evidence"] = {"M3": "code"}
+    with pytest.raises(RulebookError, match=r"national\[0\]\.evidence: M3 needs evidence here but is not among"):
+        load(raw)
+
+
+def test_a_kind_of_evidence_naming_an_unknown_rule_is_refused_with_a_suggestion(raw):
+    raw[1]["evidence"]["synthesis"]["rules"].append("h5-deep-synthesys")
+    with pytest.raises(
+        RulebookError,
+        match=r"obligations\.yaml: evidence synthesis\.rules: unknown rule 'h5-deep-synthesys' "
+        r"\(did you mean 'h5-deep-synthesis'\?\)",
+    ):
+        load(raw)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from riskclass.rulebook.rules import Text
+from riskclass.rulebook.rules import Citation, Text
 
 TIER_RANK = {"low": 0, "medium": 1, "high": 2}
 # Shown beside a criterion the suggested tier does not follow (`Assessment.questioned`).
@@ -39,6 +39,9 @@ class CriterionHit:
     articles: tuple[str, ...]
     rules: tuple[str, ...]  # rule ids that fired
     source: str = "rules"  # rules | answer (the user said so) | model
+    # The verbatim quote behind each cited article, as the rules that fired cite it (an article may be cited for two
+    # passages): no article is shown without the words of the draft it rests on.
+    citations: tuple[Citation, ...] = ()
 
     def to_dict(self, lang: str) -> dict:
         return {
@@ -46,9 +49,57 @@ class CriterionHit:
             "title": self.title.get(lang),
             "evidence": [e.to_dict() for e in self.evidence],
             "articles": list(self.articles),
+            "citations": [{"article": c.article, "quote": c.quote} for c in self.citations],
             "rules": list(self.rules),
             "source": self.source,
         }
+
+
+TIER_OWES = {
+    "high": Text("高风险产品均须履行", "owed by every high-risk product"),
+    "medium": Text("中风险产品均须履行", "owed by every medium-risk product"),
+    "low": Text("低风险产品均须履行", "owed by every low-risk product"),
+}
+
+
+@dataclass(frozen=True)
+class Because:
+    """What brought an obligation, a national pointer or a 第五十条 item into an assessment, so a reader can see it is
+    not padding: the tier that owes it, the criteria that hold, and the words of the description that showed the kind
+    of evidence a criterion needed for it (a swapped face, not any face) — or, for 第五十条, words that trigger an
+    item on their own (criterion None)."""
+
+    tier: str | None = None  # an obligation every product of this tier owes
+    criteria: tuple[str, ...] = ()
+    words: tuple[tuple[str | None, str], ...] = ()  # (criterion whose evidence it is, or None; the words)
+
+    def to_dict(self) -> dict:
+        return {
+            "tier": self.tier,
+            "criteria": list(self.criteria),
+            "words": [{"criterion": c, "text": w} for c, w in self.words],
+        }
+
+    def text(self, lang: str) -> str:
+        """One short phrase: "H5 “换脸”、M2", or the tier when nothing narrower brought it."""
+        sep = ", " if lang == "en" else "、"
+        parts = []
+        for cid in self.criteria:
+            said = [f"“{w}”" for c, w in self.words if c == cid]
+            parts.append(" ".join([cid, *said]))
+        parts += [f"“{w}”" for c, w in self.words if c is None or c not in self.criteria]
+        if parts:
+            return sep.join(parts)
+        return TIER_OWES[self.tier].get(lang) if self.tier in TIER_OWES else ""
+
+    def shown(self, lang: str) -> str:
+        """The phrase with its lead-in, for a line of text: "（由 H5 触发）" / "(brought by H5)"; empty when unknown."""
+        said = self.text(lang)
+        if not said:
+            return ""
+        if not self.criteria and not self.words:
+            return f"（{said}）" if lang != "en" else f"({said})"
+        return f"（由 {said} 触发）" if lang != "en" else f"(brought by {said})"
 
 
 @dataclass(frozen=True)
@@ -87,6 +138,7 @@ class ObligationItem:
     title: Text
     detail: Text
     articles: tuple[str, ...]
+    because: Because = Because()
 
     def to_dict(self, lang: str) -> dict:
         return {
@@ -94,6 +146,7 @@ class ObligationItem:
             "title": self.title.get(lang),
             "articles": list(self.articles),
             "detail": self.detail.get(lang),
+            "because": self.because.to_dict(),
         }
 
 
@@ -104,9 +157,15 @@ class Article50Mark:
     quote: str
     triggered: bool
     why: Text | None  # set when triggered
+    because: Because = Because()
 
     def to_dict(self, lang: str) -> dict:
-        return {"item": self.item, "title": self.title.get(lang), "why": self.why.get(lang) if self.why else ""}
+        return {
+            "item": self.item,
+            "title": self.title.get(lang),
+            "why": self.why.get(lang) if self.why else "",
+            "because": self.because.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -114,9 +173,15 @@ class NationalRef:
     law: str
     article: str | None
     topic: Text
+    because: Because = Because()
 
     def to_dict(self, lang: str) -> dict:
-        return {"law": self.law, "article": self.article, "topic": self.topic.get(lang)}
+        return {
+            "law": self.law,
+            "article": self.article,
+            "topic": self.topic.get(lang),
+            "because": self.because.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -221,6 +286,19 @@ def assessment_from_dict(data: dict, rulebook) -> Assessment:
             raise ValueError(f"its evidence “{ev.text}” is not at {ev.start}–{ev.end} of the description")
         return ev
 
+    def citations(h: dict, crit) -> tuple[Citation, ...]:
+        """The quotes saved with a hit, else (an older file) those the rulebook gives the cited articles now."""
+        if h.get("citations"):
+            return tuple(Citation(str(c["article"]), str(c["quote"])) for c in h["citations"])
+        known: dict[str, list[Citation]] = {}
+        for r in rulebook.rules:
+            if r.id in (h.get("rules") or ()):
+                for c in r.articles:
+                    known.setdefault(c.article, []).append(c)
+        for c in crit.articles:
+            known.setdefault(c.article, []).append(c)
+        return tuple(dict.fromkeys(c for a in h.get("articles") or () for c in known.get(a, ())[:1]))
+
     def hits(key: str) -> tuple[CriterionHit, ...]:
         out = []
         for h in data.get(key) or ():
@@ -235,9 +313,15 @@ def assessment_from_dict(data: dict, rulebook) -> Assessment:
                     tuple(h.get("articles") or ()),
                     tuple(h.get("rules") or ()),
                     h.get("source", "rules"),
+                    citations(h, crit),
                 )
             )
         return tuple(out)
+
+    def because(saved: dict) -> Because:
+        b = saved.get("because") or {}
+        words = tuple((w.get("criterion"), str(w.get("text", ""))) for w in b.get("words") or ())
+        return Because(b.get("tier"), tuple(b.get("criteria") or ()), words)
 
     def same(s: object) -> Text:
         return Text(str(s), str(s))
@@ -249,7 +333,7 @@ def assessment_from_dict(data: dict, rulebook) -> Assessment:
         if ob is None:
             raise ValueError(f"it names an unknown obligation {o.get('id')!r}")
         obligations.append(
-            ObligationItem(ob.id, ob.title, ob.detail, tuple(dict.fromkeys(c.article for c in ob.articles)))
+            ObligationItem(ob.id, ob.title, ob.detail, tuple(dict.fromkeys(c.article for c in ob.articles)), because(o))
         )
     saved50 = {int(m["item"]): m for m in data.get("article50") or ()}
     marks = tuple(
@@ -259,6 +343,7 @@ def assessment_from_dict(data: dict, rulebook) -> Assessment:
             i.quote,
             i.item in saved50,
             same(saved50[i.item].get("why", "")) if i.item in saved50 else None,
+            because(saved50[i.item]) if i.item in saved50 else Because(),
         )
         for i in rulebook.article50
     )
@@ -270,6 +355,7 @@ def assessment_from_dict(data: dict, rulebook) -> Assessment:
             national_by_key[(n["law"], n.get("article"))].topic
             if (n["law"], n.get("article")) in national_by_key
             else same(n.get("topic", "")),
+            because(n),
         )
         for n in data.get("national") or ()
     )

@@ -9,8 +9,7 @@ into calibrated tier probabilities inside what the law allows (`_combined`); wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from riskclass import __version__
@@ -18,6 +17,7 @@ from riskclass.engine.assessment import (
     TIER_RANK,
     Article50Mark,
     Assessment,
+    Because,
     CriterionHit,
     Evidence,
     Exclusion,
@@ -29,7 +29,16 @@ from riskclass.engine.assessment import (
 from riskclass.engine.combine import Combiner, Findings, register_of, shipped_combiner
 from riskclass.errors import InputError, RiskclassError
 from riskclass.model.opinion import ModelOpinion, TierModel
-from riskclass.rulebook.rules import Rulebook, Text, compile_pattern, load_rulebook, phrases
+from riskclass.rulebook.rules import (
+    Citation,
+    EvidenceKind,
+    EvidenceNeed,
+    Rulebook,
+    Text,
+    compile_pattern,
+    load_rulebook,
+    phrases,
+)
 from riskclass.rulebook.screen import Candidates, Screen, TextScreen, _first_affirmed
 from riskclass.text.normalise import NormalizedText, check_description, content_chars, has_content_chars, normalise
 
@@ -117,12 +126,28 @@ class Engine:
         self.combiner = combiner if combiner is not None or model is None else shipped_combiner()
         self._screen: Screen | None = None  # built for batches (assess_many)
         self._text_screen: TextScreen | None = None  # built for single descriptions (assess)
-        self._derived: dict[tuple[str, frozenset[str]], tuple[tuple, tuple]] = {}  # see _obligations
+        self._derived: dict[tuple, tuple[tuple, tuple]] = {}  # see _obligations
+        self._kinds_asked = _kinds_asked(self.rulebook)  # see _evidence_shown
 
-    def obligations_for(self, tier: str, criteria: Iterable[str]) -> tuple[ObligationItem, ...]:
-        """The obligations `tier` owes with these criteria holding, selected exactly as `assess` selects them: a
-        report that follows a reviewer's decided tier asks for that tier's duties, not the suggested tier's."""
-        return self._obligations(tier, frozenset(criteria))[0]
+    def obligations_for(self, tier: str, a: Assessment) -> tuple[ObligationItem, ...]:
+        """The obligations `tier` owes with the criteria and red flags of `a` holding and the evidence they show,
+        selected as `assess` selects them: a report that follows a reviewer's decided tier asks for that tier's
+        duties, not the suggested tier's. Works on a saved assessment too: the evidence is read from its hits."""
+        hits = [*a.criteria, *a.red_flags]
+        norm = normalise(a.description)
+        shown: dict[tuple[str, str], str | None] = {}
+        for h in hits:
+            if h.evidence:  # the kinds are read off the hit's own words, shown as the description wrote them
+                for kind in self._kinds_asked.get(h.id, ()):
+                    words = [(e.text, normalise(e.text).text) for e in h.evidence]
+                    showing = [said for said, w in words if kind.shown_by(w)]
+                    if showing or set(h.rules) & kind.rules:
+                        shown[(h.id, kind.name)] = (showing or [words[0][0]])[0]
+                    if not set(h.rules) <= kind.rules and len(showing) < len(words):
+                        shown[(h.id, "not " + kind.name)] = None
+            else:
+                shown.update(self._evidence_shown(norm, [h.id], {}))
+        return self._obligations(tier, frozenset(h.id for h in hits), shown)[0]
 
     def __getstate__(self) -> dict:
         # The screen holds the id()s of this process's compiled patterns: a copy elsewhere builds its own.
@@ -238,26 +263,33 @@ class Engine:
                 strong.pop(cid, None)
                 weak.pop(cid, None)
 
+        # criterion → (rule id, its evidence in the normalised text) for each rule that fired for it
+        evidence_by_rule: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
+
         def hit(cid: str, found: list, source: str = "rules") -> CriterionHit:
             crit = rb.criterion(cid)
-            articles: list[str] = []
+            citations: list[Citation] = []
             for rule, _ in found:
-                articles += [c.article for c in rule.articles if c.article not in articles]
-            spans = _outermost({s for _, ss in found for s in ss})
+                citations += [c for c in rule.articles if c not in citations]
+            by_rule = evidence_by_rule[cid] = [(rule.id, rule.evidence(text, ss, phrase_of)) for rule, ss in found]
+            spans = _outermost({s for _, ss in by_rule for s in ss})
             return CriterionHit(
                 cid,
                 crit.title,
                 tuple(_evidence(norm, s) for s in spans),
-                tuple(articles),
+                tuple(dict.fromkeys(c.article for c in citations)),
                 tuple(r.id for r, _ in found),
                 source,
+                tuple(citations),
             )
 
         hits = {cid: hit(cid, found) for cid, found in strong.items()}
         for cid, yes in answers.items():
             if yes and cid not in hits:
                 crit = rb.criterion(cid)
-                hits[cid] = CriterionHit(cid, crit.title, (), tuple(c.article for c in crit.articles), (), "answer")
+                hits[cid] = CriterionHit(
+                    cid, crit.title, (), tuple(c.article for c in crit.articles), (), "answer", crit.articles
+                )
         possible = {cid: hit(cid, found) for cid, found in weak.items() if cid not in hits}
 
         order = list(rb.criteria)
@@ -324,11 +356,12 @@ class Engine:
         needs_review = bool(questions or d.doubt)
         confidence, model_view = d.confidence, d.model
 
-        ids = {h.id for h in (*criteria, *red_flags)}
-        obligations, national = self._obligations(tier, frozenset(ids))
+        ids = [h.id for h in (*criteria, *red_flags)]
+        shown = self._evidence_shown(norm, ids, evidence_by_rule)
+        obligations, national = self._obligations(tier, frozenset(ids), shown)
         marks = []
         for item in rb.article50:
-            by_criteria = [c for c in item.criteria if c in ids]
+            brought = _brought(item.criteria, item.evidence, ids, shown)
             by_words = [  # words right after a negation (不处理任何个人信息) do not trigger an item
                 w
                 for p in item.patterns
@@ -336,12 +369,17 @@ class Engine:
                 for w in [_first_affirmed(p if run is None else run[id(p)], text)]
                 if w
             ]
-            triggered = bool(by_criteria or by_words)
+            triggered = bool(brought or by_words)
             why = None
+            because = Because()
             if triggered:
-                detail = "、".join(by_criteria + [f"“{w}”" for w in by_words][:2])
-                why = Text(f"{item.why.zh}（{detail}）", f"{item.why.en} ({detail.replace('、', ', ')})")
-            marks.append(Article50Mark(item.item, item.title, item.quote, triggered, why))
+                words = [(c, shown[(c, k)]) for c, k in brought if k is not None and shown[(c, k)]]
+                said = {w for _, w in words}  # the item's own words, unless a criterion's evidence already says them
+                own = dict.fromkeys(_original(norm, text, w) for w in by_words)
+                words += [(None, w) for w in own if w not in said][:2]
+                because = Because(None, tuple(c for c, _ in brought), tuple(dict.fromkeys(words)))
+                why = Text(f"{item.why.zh}（{because.text('zh')}）", f"{item.why.en} ({because.text('en')})")
+            marks.append(Article50Mark(item.item, item.title, item.quote, triggered, why, because))
 
         return Assessment(
             description=description,
@@ -367,22 +405,81 @@ class Engine:
             decided_by=decided_by,
         )
 
-    def _obligations(self, tier: str, ids: frozenset[str]) -> tuple[tuple, tuple]:
-        """Obligations and national pointers for a tier and the criteria that hold: the same few combinations recur
-        in every batch, and the items are immutable, so each combination is built once."""
-        known = self._derived.get((tier, ids))
-        if known is None:
+    def _evidence_shown(
+        self, norm: NormalizedText, ids: list[str], by_rule: dict[str, list[tuple[str, list[tuple[int, int]]]]]
+    ) -> dict[tuple[str, str], str | None]:
+        """(criterion, evidence kind) → the words that show it, for each kind of evidence (obligations.yaml
+        `evidence`) a duty asks of a criterion that holds and that the criterion shows, and (criterion, "not " + kind)
+        → None when it shows something else too. A criterion's evidence is what its rules matched: a rule of the kind
+        shows it, and so does a word of the kind; a rule of another kind with a word of another kind shows something
+        else. A criterion the user answered "yes" to has no evidence, so the description's affirmed words speak
+        for it."""
+        text = norm.text
+        out: dict[tuple[str, str], str | None] = {}
+        for cid in ids:
+            kinds = self._kinds_asked.get(cid)
+            if not kinds:
+                continue
+            fired = [(rid, spans) for rid, spans in by_rule.get(cid, ()) if spans]
+            for kind in kinds:
+                if not fired:
+                    word = next((w for p in kind.patterns if (w := _first_affirmed(p, text))), None)
+                    if word:
+                        out[(cid, kind.name)] = _original(norm, text, word)
+                    else:
+                        out[(cid, "not " + kind.name)] = None
+                    continue
+                for rid, spans in fired:
+                    words = [text[a:b] for a, b in spans]
+                    showing = [i for i, w in enumerate(words) if kind.shown_by(w)]
+                    if (rid in kind.rules or showing) and (cid, kind.name) not in out:
+                        out[(cid, kind.name)] = _evidence(norm, spans[showing[0] if showing else 0]).text
+                    if rid not in kind.rules and len(showing) < len(words):
+                        out[(cid, "not " + kind.name)] = None
+        return out
+
+    def _obligations(self, tier: str, ids: frozenset[str], shown: dict[tuple[str, str], str | None]) -> tuple:
+        """Obligations and national pointers for a tier, the criteria that hold and the kinds of evidence they show,
+        each with what brought it. Which ones apply depends only on the tier, the criteria and the kinds shown, and
+        the same few combinations recur in every batch, so that choice is made once per combination; the words that
+        showed a kind are then filled in (the items are immutable: without words, the built ones are reused)."""
+        key = (tier, ids, frozenset(shown))
+        plan = self._derived.get(key)
+        if plan is None:
             rb = self.rulebook
-            obligations = tuple(
-                ObligationItem(o.id, o.title, o.detail, tuple(dict.fromkeys(c.article for c in o.articles)))
-                for o in rb.obligations
-                if tier in o.tiers and (not o.when_criteria or ids & set(o.when_criteria))
-            )
-            national = tuple(NationalRef(n.law, n.article, n.topic) for n in rb.national if ids & set(n.criteria))
+            order = list(rb.criteria)
+            held = sorted(ids, key=order.index)
+            chosen = []
+            for o in rb.obligations:
+                if tier not in o.tiers:
+                    continue
+                brought = _brought(o.when_criteria, o.evidence, held, shown) if o.when_criteria else []
+                if o.when_criteria and not brought:
+                    continue
+                articles = tuple(dict.fromkeys(c.article for c in o.articles))
+                owed = Because(tier, tuple(c for c, _ in brought))
+                chosen.append((ObligationItem(o.id, o.title, o.detail, articles, owed), _kinds(brought)))
+            pointers = [
+                (NationalRef(n.law, n.article, n.topic, Because(None, tuple(c for c, _ in brought))), _kinds(brought))
+                for n in rb.national
+                if (brought := _brought(n.criteria, n.evidence, held, shown))
+            ]
             if len(self._derived) >= 4096:
                 self._derived.clear()
-            known = self._derived[(tier, ids)] = (obligations, national)
-        return known
+            plan = self._derived[key] = (
+                tuple(chosen),
+                tuple(pointers),
+                not any(k for _, k in chosen) and not any(k for _, k in pointers),
+            )
+        chosen, pointers, wordless = plan
+        if wordless:  # the usual case: nothing to fill in, the built items serve as they are
+            return tuple(item for item, _ in chosen), tuple(ref for ref, _ in pointers)
+
+        def worded(item, kinds: tuple[tuple[str, str], ...]):
+            words = tuple((c, w) for c, k in kinds if (w := shown[(c, k)]))
+            return replace(item, because=replace(item.because, words=words)) if words else item
+
+        return tuple(worded(*x) for x in chosen), tuple(worded(*x) for x in pointers)
 
     def _decide(self, rules_tier, criteria, possible, low_signal, thin, silent) -> Decision:
         """Tier, confidence and what to ask from the rules alone (no model loaded)."""
@@ -510,6 +607,52 @@ class Engine:
         # "answers": every criterion above low was answered "no".
         decided = "answers" if allowed == ["low"] and denied else "model" if silent else "rules+model"
         return Decision(tier, confidence, decided, view, reasons, ask, doubt)
+
+
+def _kinds_asked(rb: Rulebook) -> dict[str, tuple[EvidenceKind, ...]]:
+    """criterion → the kinds of evidence some duty asks of it: only these are looked for in its evidence."""
+    asked: dict[str, dict[str, EvidenceKind]] = {}
+    for record in (*rb.obligations, *rb.article50, *rb.national):
+        for cid, need in record.evidence.items():
+            asked.setdefault(cid, {}).update((k.name, k) for k in need.kinds)
+    return {cid: tuple(kinds.values()) for cid, kinds in asked.items()}
+
+
+def _brought(
+    listed: tuple[str, ...],
+    needs: dict[str, EvidenceNeed],
+    held: list[str] | frozenset[str],
+    shown: dict[tuple[str, str], str | None],
+) -> list[tuple[str, str | None]]:
+    """The criteria among `listed` that hold and show the evidence `needs` asks of them, in the order they hold,
+    each with the kind it showed (a key of `shown`, whose value is the words), or None when the criterion alone is
+    enough or the need is for evidence other than a kind."""
+    out = []
+    for cid in held:
+        if cid not in listed:
+            continue
+        need = needs.get(cid)
+        if need is None:
+            out.append((cid, None))
+            continue
+        names = [("not " if need.negate else "") + k.name for k in need.kinds]
+        found = [n for n in names if (cid, n) in shown]
+        if found:
+            out.append((cid, None if need.negate else found[0]))
+    return out
+
+
+def _kinds(brought: list[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
+    """The (criterion, kind) pairs of `brought` whose words are to be shown."""
+    return tuple((c, k) for c, k in brought if k is not None)
+
+
+def _original(norm: NormalizedText, text: str, word: str | None) -> str | None:
+    """`word`, found in the normalised text, as the description wrote it."""
+    if not word:
+        return word
+    at = text.find(word)
+    return _evidence(norm, (at, at + len(word))).text if at >= 0 else word
 
 
 @dataclass

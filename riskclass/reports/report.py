@@ -204,6 +204,7 @@ class CheckItem:
     applies: bool  # False: the description does not trigger it; the team must confirm whether it applies
     steps: tuple[str, ...]
     done: bool = False
+    because: str = ""  # what brought it when it applies: "H4", or the tier that owes it (`Because.text`)
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,7 @@ def build_report(
         decision = TierDecision.from_review(review)
     tier = decision.tier if decision else a.tier
     obligations = a.obligations if tier == a.tier else _obligations_of(tier, a, rb)
-    applying = {o.id for o in obligations}
+    applying = {o.id: o.because.text(lang) for o in obligations}
     known = {o.id: o for o in rb.obligations}
     kind = "checklist" if tier == "high" else "disclosure"
     checklist: list[CheckItem] = []
@@ -403,12 +404,30 @@ def build_report(
             o = known[oid]
             steps = tuple(_text(s, lang) for s in data["checklist"].get(oid, ()))
             checklist.append(
-                CheckItem(oid, o.title.get(lang), o.detail.get(lang), o.articles, oid in applying, steps, oid in done)
+                CheckItem(
+                    oid,
+                    o.title.get(lang),
+                    o.detail.get(lang),
+                    o.articles,
+                    oid in applying,
+                    steps,
+                    oid in done,
+                    applying.get(oid, ""),
+                )
             )
     for o in obligations:  # the transparency duties the criteria add (M1, M2, M3), at any tier
         if o.id not in HIGH_OBLIGATIONS and known.get(o.id) and known[o.id].when_criteria:
             extra.append(
-                CheckItem(o.id, o.title.get(lang), o.detail.get(lang), known[o.id].articles, True, (), o.id in done)
+                CheckItem(
+                    o.id,
+                    o.title.get(lang),
+                    o.detail.get(lang),
+                    known[o.id].articles,
+                    True,
+                    (),
+                    o.id in done,
+                    o.because.text(lang),
+                )
             )
     disclosure: tuple[DisclosureField, ...] = ()
     post: tuple[str, ...] = ()
@@ -440,7 +459,7 @@ def _obligations_of(tier: str, a: Assessment, rb: Rulebook) -> tuple[ObligationI
     """What `tier` owes with the criteria and red flags of `a` holding, chosen by the engine's own selection."""
     from riskclass.engine.decide import Engine
 
-    return Engine(rb).obligations_for(tier, [h.id for h in (*a.criteria, *a.red_flags)])
+    return Engine(rb).obligations_for(tier, a)
 
 
 def _sign_off(lang: str, decision: TierDecision | None) -> tuple[SignOff, ...]:
@@ -696,8 +715,12 @@ def _quotes(labels: Iterable[str], known: Iterable[Citation]) -> list[tuple[str,
 
 
 def _hit_quotes(h: CriterionHit, rb: Rulebook) -> list[tuple[str, str]]:
+    """Each article behind a criterion with the words of the draft it rests on, as the rules that fired quote it."""
+    if h.citations:
+        return [(c.article, c.quote) for c in h.citations]
     crit = rb.criteria.get(h.id)
-    return _quotes(h.articles, crit.articles if crit else ())
+    known = [c for r in rb.rules if r.id in h.rules for c in r.articles] + list(crit.articles if crit else ())
+    return _quotes(h.articles, reversed(known))  # the first quote of an article wins
 
 
 def _hit_words(h: CriterionHit, lang: str) -> str:
@@ -794,6 +817,7 @@ def to_markdown(
     lines += ["", f"## {L['steps']}（第四十六条）" if lang == "zh" else f"## {L['steps']} (第四十六条)", ""]
     lines += [
         f"- [{'x' if o.id in r.steps_done else ' '}] **{o.title.get(lang)}** — {o.detail.get(lang)}"
+        + (f" *{_md(o.because.shown(lang))}*" if o.because.shown(lang) else "")
         for o in r.obligations
     ]
     lines += ["", f"## {L['a50']}", ""]
@@ -803,7 +827,9 @@ def to_markdown(
     if a.national:
         lines += ["", f"## {L['national']}", ""]
         lines += [
-            f"- {_md(n.law)}{' ' + _md(n.article) if n.article else ''} — {_md(n.topic.get(lang))}" for n in a.national
+            f"- {_md(n.law)}{' ' + _md(n.article) if n.article else ''} — {_md(n.topic.get(lang))}"
+            + (f" *{_md(n.because.shown(lang))}*" if n.because.shown(lang) else "")
+            for n in a.national
         ]
     lines += ["", f"## {L['model']}", ""]
     if a.model.used:
@@ -844,8 +870,15 @@ def _md_hits(
             lines.append(f"  - {_md(article)}" + (f" {HEADINGS[lang]['quote']}“{quote}”" if quote else ""))
 
 
+def _status(item: CheckItem, H: dict) -> str:
+    """The status of a checklist item: "applies: H4" (what brought it), or "confirm whether it applies"."""
+    if not item.applies:
+        return H["confirm"]
+    return f"{H['applies']}{_colon(H['lang'])}{item.because}" if item.because else H["applies"]
+
+
 def _md_check(item: CheckItem, H: dict) -> list[str]:
-    status = H["applies"] if item.applies else H["confirm"]
+    status = _status(item, H)
     cites = "；".join(f"{c.article}“{c.quote}”" for c in item.articles)
     out = [
         f"- [{'x' if item.done else ' '}] **{item.title}** {_paren(status, H['lang'])} — {item.detail}",
@@ -991,9 +1024,12 @@ def to_html(
     out.append(f'<section id="steps"><h2>{_e(steps_title)}</h2><ul class="check">')
     for o in r.obligations:
         box = "☑" if o.id in r.steps_done else "☐"
+        because = o.because.shown(lang)
         out.append(
             f'<li><span class="box">{box}</span><strong>{_e(o.title.get(lang))}</strong> — '
-            f'{_e(o.detail.get(lang))} <span class="quote">{_e("、".join(o.articles))}</span></li>'
+            f'{_e(o.detail.get(lang))} <span class="quote">{_e("、".join(o.articles))}</span>'
+            + (f' <span class="because">{_e(because)}</span>' if because else "")
+            + "</li>"
         )
     out += ["</ul></section>", f'<section id="article50"><h2>{_e(L["a50"])}</h2><ul class="check">']
     for m in a.article50:
@@ -1006,7 +1042,9 @@ def to_html(
     if a.national:
         out.append(f'<section id="national"><h2>{_e(L["national"])}</h2><ul>')
         out += [
-            f"<li>{_e(n.law)}{' ' + _e(n.article) if n.article else ''} — {_e(n.topic.get(lang))}</li>"
+            f"<li>{_e(n.law)}{' ' + _e(n.article) if n.article else ''} — {_e(n.topic.get(lang))}"
+            + (f' <span class="because">{_e(n.because.shown(lang))}</span>' if n.because.shown(lang) else "")
+            + "</li>"
             for n in a.national
         ]
         out.append("</ul></section>")
@@ -1073,7 +1111,7 @@ def _html_hits(hits: tuple[CriterionHit, ...], rb: Rulebook, lang: str, question
 
 
 def _html_check(item: CheckItem, H: dict) -> str:
-    status = H["applies"] if item.applies else H["confirm"]
+    status = _status(item, H)
     cites = "；".join(f"{c.article}“{c.quote}”" for c in item.articles)
     steps = "".join(f'<li><span class="box">☐</span>{_e(s)}</li>' for s in item.steps)
     return (
@@ -1101,6 +1139,7 @@ def report_dict(r: Report) -> dict:
             "title": item.title,
             "detail": item.detail,
             "applies": item.applies,
+            "because": item.because,
             "done": item.done,
             "articles": [cite(c) for c in item.articles],
             "steps": list(item.steps),

@@ -151,10 +151,19 @@ HIT = Record(
         "title": text(),
         "evidence": array(EVIDENCE),
         "articles": array(text()),
+        "citations": array(Record({"article": text(), "quote": text()}, frozenset({"article", "quote"}))),
         "rules": array(text(ID)),
         "source": text(choices=SOURCES),
     },
     frozenset({"id"}),
+)
+# What brought an obligation, a national pointer or a 第五十条 item (Assessment's `Because`).
+BECAUSE = Record(
+    {
+        "tier": nullable(text(choices=TIERS)),
+        "criteria": array(text(CRITERION)),
+        "words": array(Record({"criterion": nullable(text(CRITERION)), "text": text()}, frozenset({"text"}))),
+    }
 )
 SAVED_ASSESSMENT = Record(
     {
@@ -177,12 +186,22 @@ SAVED_ASSESSMENT = Record(
             )
         ),
         "obligations": array(
-            Record({"id": text(ID), "title": text(), "articles": array(text()), "detail": text()}, frozenset({"id"}))
+            Record(
+                {"id": text(ID), "title": text(), "articles": array(text()), "detail": text(), "because": BECAUSE},
+                frozenset({"id"}),
+            )
         ),
         "article50": array(
-            Record({"item": number(1, 4, whole=True), "title": text(), "why": text()}, frozenset({"item"}))
+            Record(
+                {"item": number(1, 4, whole=True), "title": text(), "why": text(), "because": BECAUSE},
+                frozenset({"item"}),
+            )
         ),
-        "national": array(Record({"law": text(), "article": nullable(text()), "topic": text()}, frozenset({"law"}))),
+        "national": array(
+            Record(
+                {"law": text(), "article": nullable(text()), "topic": text(), "because": BECAUSE}, frozenset({"law"})
+            )
+        ),
         "needs_review": boolean,
         "review_reasons": array(text()),
         "questions": array(text()),

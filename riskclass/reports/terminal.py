@@ -204,7 +204,8 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
         )
     lines += ["", c(BOLD, f"{L['steps']}（第四十六条）" if lang != "en" else f"{L['steps']} (第四十六条)")]
     for o in a.obligations:
-        lines.append(f"  ☐ {c(BOLD, o.title.get(lang))} — {o.detail.get(lang)} {c(DIM, ' '.join(o.articles))}")
+        because = f" {c(DIM, o.because.shown(lang))}" if o.because.shown(lang) else ""
+        lines.append(f"  ☐ {c(BOLD, o.title.get(lang))} — {o.detail.get(lang)} {c(DIM, ' '.join(o.articles))}{because}")
     lines += ["", c(BOLD, L["a50"])]
     for m in a.article50:
         mark = "■" if m.triggered else "□"
@@ -213,8 +214,10 @@ def render(a: Assessment, lang: str = "zh", colour: bool = False, max_descriptio
     if a.national:
         lines += ["", c(BOLD, L["national"])]
         for n in a.national:
+            because = f" {c(DIM, inert(n.because.shown(lang)))}" if n.because.shown(lang) else ""
             lines.append(
                 f"  · {inert(n.law)}{' ' + inert(n.article) if n.article else ''} — {inert(n.topic.get(lang))}"
+                + because
             )
     lines += [
         "",

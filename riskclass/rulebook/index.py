@@ -55,7 +55,10 @@ def build_index() -> str:
         except (TypeError, ValueError):
             same = False
         if not same:
-            raise RulebookError(f"{name}: holds a value JSON cannot carry as it is (a date, a number as key): quote it")
+            raise RulebookError(
+                f"{name}: holds a value JSON cannot carry as it is (a date, a number as key): quote it",
+                zh=f"{name}：含有 JSON 无法原样保存的值（日期、用作键的数字）：请加引号",
+            )
     rulebook = parse_rulebook(raw_rules, raw_obligations, load_draft())  # compiles every pattern: validates them
     plans = {p.pattern: plan_to_json(plan_of(p)) for p in rulebook.all_patterns()}
     index = {

@@ -106,6 +106,112 @@ class Pattern:
         return f"Pattern({self.pattern!r})"
 
 
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # the text is lower-cased before matching
+
+
+def on_word_boundaries(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """`span` widened to whole English words: a pattern written as a stem (`credit scor`, `resume screen`) matches
+    inside a word, and the evidence shown should be the word the description used ("credit scoring"). CJK text has no
+    spaces between words, so only runs of ASCII letters and digits are widened."""
+    start, end = span
+    if 0 < start < end and text[start] in _ASCII_WORD:
+        while start > 0 and text[start - 1] in _ASCII_WORD:
+            start -= 1
+    if start < end < len(text) and text[end - 1] in _ASCII_WORD:
+        while end < len(text) and text[end] in _ASCII_WORD:
+            end += 1
+    return start, end
+
+
+# Around a piece of evidence, characters that are not words: trimmed once the gaps are taken out.
+_EDGE = " \t,;.:!?、·-—'\"“”‘’()（）「」《》"
+_QUANTIFIER = re.compile(r"\{(\d*),(\d*)\}\??|[*+]\??")
+
+
+def _with_gaps_marked(source: str) -> str | None:
+    """`source` with every gap — a negated class or `.` repeated more than once (`[^。;!?]{0,12}`, `.*?`) — made a
+    named group `_gapN`, so a match tells where the pattern's own words are and where it only let them stand apart.
+    The marked pattern matches exactly what the source matches. None when there is no gap."""
+    out: list[str] = []
+    i, n = 0, 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            out.append(source[i : i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            negated = source[j : j + 1] == "^"
+            j += 1 if negated else 0
+            j += 1 if source[j : j + 1] == "]" else 0  # a "]" first is a member, not the end
+            while j < len(source) and source[j] != "]":
+                j += 2 if source[j] == "\\" else 1
+            token, gap_able = source[i : j + 1], negated
+            i = j + 1
+        else:
+            token, gap_able = ch, ch == "."
+            i += 1
+        q = _QUANTIFIER.match(source, i) if gap_able else None
+        if q is not None and (q.group(0)[0] in "*+" or q.group(2) == "" or int(q.group(2)) > 1):
+            out.append(f"(?P<_gap{n}>{token}{q.group(0)})")
+            n += 1
+            i = q.end()
+        else:
+            out.append(token)
+    return "".join(out) if n else None
+
+
+@lru_cache(maxsize=4096)  # every pattern of the shipped rulebook (about 400) and room for a team's own
+def _gapped(source: str, flags: int) -> re.Pattern[str] | None:
+    """The compiled `_with_gaps_marked` form of a pattern (None without gaps, or when it cannot be compiled)."""
+    marked = _with_gaps_marked(source)
+    if marked is None:
+        return None
+    try:
+        return re.compile(marked, flags)
+    except re.error:  # a construct the marking does not know: the evidence stays the whole match
+        return None
+
+
+def evidence_pieces(
+    text: str, span: tuple[int, int], patterns: tuple[re.Pattern[str], ...], clause_of: Callable[[int], int]
+) -> list[tuple[int, int]]:
+    """The evidence within a match `span` of one of `patterns`: its words, on English word boundaries.
+
+    A match within one clause is kept whole (贷款申请人的评分). A match that runs across clause breaks
+    (`症状，比如头疼……，ai会推荐两三种非处方药`) is cut at the breaks, and a clause the pattern only crossed — all of it
+    inside a gap such as `[^。;!?]{0,30}` — is dropped: the evidence is 症状 and ai会推荐两三种非处方药, not the
+    sentence between them. `clause_of` is `phrases(text)`.
+    """
+    start, end = span
+    pieces = [span]
+    if clause_of(start) != clause_of(end - 1):
+        breaks = [i for i in range(start, end) if PHRASE_BREAK.match(text, i)]
+        pieces = [(a + (a > start), b) for a, b in zip([start, *breaks], [*breaks, end], strict=True)]
+        gaps: list[tuple[int, int]] = []
+        for p in patterns:
+            g = _gapped(p.pattern, p.flags)
+            m = g.fullmatch(text, start, end) if g is not None else None
+            if m is not None:
+                gaps = [m.span(k) for k, v in m.groupdict().items() if k.startswith("_gap") and v]
+                break
+
+        def only_gap(a: int, b: int) -> bool:
+            return any(ga <= a and b <= gb for ga, gb in gaps)
+
+        pieces = [(a, b) for a, b in pieces if not only_gap(a, b)]
+    out = []
+    for a, b in pieces:
+        while a < b and text[a] in _EDGE:
+            a += 1
+        while b > a and text[b - 1] in _EDGE:
+            b -= 1
+        if a < b:
+            out.append(on_word_boundaries(text, (a, b)))
+    return out or [on_word_boundaries(text, span)]
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -155,6 +261,14 @@ class Rule:
                 return RuleMatch([], negated)
             found += context
         return RuleMatch(sorted(set(found)), negated)
+
+    def evidence(
+        self, text: str, spans: list[tuple[int, int]], clause_of: Callable[[int], int] | None = None
+    ) -> list[tuple[int, int]]:
+        """What of the matched `spans` to show as evidence: each match's own words (`evidence_pieces`)."""
+        clause_of = clause_of or phrases(text)
+        patterns = self.patterns + self.requires
+        return [piece for span in spans for piece in evidence_pieces(text, span, patterns, clause_of)]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Spans of the normalised text where the rule's patterns count (empty when the rule does not apply)."""
@@ -463,6 +577,35 @@ def negation_before(text: str, start: int) -> tuple[int, int] | None:
 
 
 @dataclass(frozen=True)
+class EvidenceKind:
+    """One side of a broad criterion that a duty follows (obligations.yaml `evidence`): H5 is recognising a face and
+    also swapping one, but only a swap is generated content to label; M2 is any personal information, but only
+    recommending or personalising owes a non-personalised option. Told by the rules that fired for the criterion
+    (`rules`) or by its evidence words (`patterns`)."""
+
+    name: str
+    title: Text
+    patterns: tuple[Pattern, ...]
+    rules: frozenset[str] = frozenset()  # rules whose every match is evidence of this kind
+
+    def shown_by(self, words: str) -> bool:
+        return any(p.search(words) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class EvidenceNeed:
+    """A criterion counts for a duty only with evidence of one of `kinds` (or, `negate`d, with some evidence that is
+    not of that kind: code completion alone is not content for the public)."""
+
+    kinds: tuple[EvidenceKind, ...]
+    negate: bool = False
+
+    def describe(self) -> str:
+        names = " or ".join(k.name for k in self.kinds)
+        return f"not {names}" if self.negate else names
+
+
+@dataclass(frozen=True)
 class Obligation:
     id: str
     tiers: tuple[str, ...]
@@ -470,6 +613,7 @@ class Obligation:
     detail: Text
     articles: tuple[Citation, ...]
     when_criteria: tuple[str, ...] = ()  # shown only when one of these criteria holds (empty: always for its tiers)
+    evidence: dict[str, EvidenceNeed] = field(default_factory=dict)  # criterion → the evidence it needs to count
 
 
 @dataclass(frozen=True)
@@ -480,6 +624,7 @@ class Article50Item:
     criteria: tuple[str, ...]  # criteria whose presence triggers the item
     patterns: tuple[Pattern, ...]  # words that trigger it on their own
     why: Text
+    evidence: dict[str, EvidenceNeed] = field(default_factory=dict)  # criterion → the evidence it needs to count
 
 
 @dataclass(frozen=True)
@@ -488,6 +633,7 @@ class NationalPointer:
     article: str | None
     topic: Text
     criteria: tuple[str, ...]
+    evidence: dict[str, EvidenceNeed] = field(default_factory=dict)  # criterion → the evidence it needs to count
 
 
 @dataclass(frozen=True)
@@ -498,6 +644,7 @@ class Rulebook:
     obligations: tuple[Obligation, ...]
     article50: tuple[Article50Item, ...]
     national: tuple[NationalPointer, ...]
+    evidence_kinds: dict[str, EvidenceKind]
     low_signals: tuple[Pattern, ...]
     generic_terms: tuple[str, ...]
     thin_questions: tuple[str, ...]  # criteria asked about when a description is too thin to judge
@@ -507,9 +654,10 @@ class Rulebook:
 
     def all_patterns(self) -> list[Pattern]:
         """Every pattern of the rulebook once, in a fixed order: rules (patterns, requires, exclusions), low
-        signals, 第五十条 items."""
+        signals, 第五十条 items, evidence kinds."""
         found = [p for r in self.rules for p in (*r.patterns, *r.requires, *r.exclusions)]
         found += [*self.low_signals, *(p for item in self.article50 for p in item.patterns)]
+        found += [p for kind in self.evidence_kinds.values() for p in kind.patterns]
         return list({id(p): p for p in found}.values())
 
     def criterion(self, cid: str) -> Criterion:
@@ -615,15 +763,27 @@ class _Checker:
         return tuple(out)
 
     def citation(self, raw: Any, where: str) -> Citation:
-        m = self.mapping(raw, where, {"article", "quote"})
+        """An {article, quote} pair whose quote is in the article verbatim. A citation without a quote is refused with
+        the start of the article's text, so the author can copy the words the rule rests on (or drop the citation
+        when the article does not say it)."""
+        if isinstance(raw, str) and raw.strip():
+            raw = {"article": raw}  # a bare label: say what it lacks, with the article's text to copy from
+        m = self.mapping(raw, where, {"article"}, {"quote"})
         label = self.string(m["article"], f"{where}.article")
-        quote = self.string(m["quote"], f"{where}.quote")
         try:
             article = self.draft.article(label)
         except LawError as exc:
             raise self.fail(where, str(exc)) from None
         if article.label != label:
             raise self.fail(where, f"write the article as it appears in the draft: {article.label!r}, not {label!r}")
+        if not isinstance(m.get("quote"), str) or not m["quote"].strip():
+            raise self.fail(
+                where,
+                f"{label} is cited without a quote: add `quote:` with the words of {label} ({article.title}) this "
+                "rests on, copied verbatim from the draft, or drop the citation if the article does not say it; "
+                f"{label} reads: {_opening(article.text)!r}",
+            )
+        quote = m["quote"]
         if quote not in article.text:
             raise self.fail(
                 where,
@@ -636,6 +796,14 @@ class _Checker:
         if not isinstance(raw, list) or not raw:
             raise self.fail(where, "expected a list of {article, quote} citations (at least one)")
         return tuple(self.citation(c, f"{where}[{i}]") for i, c in enumerate(raw))
+
+
+QUOTE_HINT_CHARS = 60  # of an article shown when a quote is missing: enough to find the passage, one line
+
+
+def _opening(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_HINT_CHARS else text[: QUOTE_HINT_CHARS - 1] + "…"
 
 
 def _closest_sentence(quote: str, text: str) -> str:
@@ -742,12 +910,63 @@ def parse_rulebook(
     thin = tuple(known_criterion(x, "thin_questions") for x in c.strings(top["thin_questions"], "thin_questions"))
 
     o = _Checker(obligations_file, draft, plans)
-    otop = o.mapping(raw_obligations, "top level", {"obligations", "article50", "national"})
+    otop = o.mapping(raw_obligations, "top level", {"obligations", "article50", "national"}, {"evidence"})
+    kinds: dict[str, EvidenceKind] = {}
+    raw_kinds = otop.get("evidence") or {}
+    if not isinstance(raw_kinds, dict):
+        raise o.fail("evidence", "expected a mapping of kind name → {title, patterns}")
+    for name, raw in raw_kinds.items():
+        where = f"evidence {name}"
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z-]*", name):
+            raise o.fail(where, "evidence kinds are named in lower-case words joined by '-', e.g. synthesis")
+        m = o.mapping(raw, where, {"title"}, {"patterns", "rules"})
+        if not m.get("patterns") and not m.get("rules"):
+            raise o.fail(where, "add `patterns` (words of this kind) or `rules` (rules whose matches are of this kind)")
+        kind_rules = o.strings(m.get("rules"), f"{where}.rules")
+        for rid in kind_rules:
+            if rid not in seen:
+                raise o.fail(f"{where}.rules", f"unknown rule {rid!r}{_did_you_mean(rid, seen)}")
+        kinds[name] = EvidenceKind(
+            name,
+            o.text(m["title"], f"{where}.title"),
+            o.patterns(m.get("patterns"), f"{where}.patterns"),
+            frozenset(kind_rules),
+        )
+
+    def needs(raw: Any, listed: tuple[str, ...], where: str) -> dict[str, EvidenceNeed]:
+        """`evidence: {H5: synthesis, M2: [recommendation, profiling], M3: not code}` of one record, checked."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise o.fail(where, "expected a mapping of criterion → evidence kind, e.g. {H5: synthesis}")
+        out = {}
+        for cid, spec in raw.items():
+            known_criterion(cid, f"{where} ({cid})")
+            if cid not in listed:
+                raise o.fail(
+                    where,
+                    f"{cid} needs evidence here but is not among the criteria {list(listed)}: add it there or "
+                    "remove it here",
+                )
+            negate = isinstance(spec, str) and spec.startswith("not ")
+            names = [spec.removeprefix("not ")] if isinstance(spec, str) else spec
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+                raise o.fail(f"{where}.{cid}", "expected a kind, a list of kinds, or 'not KIND'")
+            for n in names:
+                if n not in kinds:
+                    raise o.fail(
+                        f"{where}.{cid}",
+                        f"unknown evidence kind {n!r}{_did_you_mean(n, kinds)}; defined under `evidence:`: "
+                        + (", ".join(kinds) or "none"),
+                    )
+            out[cid] = EvidenceNeed(tuple(kinds[n] for n in names), negate)
+        return out
+
     obligations = []
     for i, raw in enumerate(otop["obligations"]):
         oid = raw.get("id", f"#{i}") if isinstance(raw, dict) else f"#{i}"
         where = f"obligation {oid}"
-        m = o.mapping(raw, where, {"id", "tiers", "title", "detail", "articles"}, {"when_criteria"})
+        m = o.mapping(raw, where, {"id", "tiers", "title", "detail", "articles"}, {"when_criteria", "when_evidence"})
         tiers = o.strings(m["tiers"], f"{where}.tiers", allow_empty=False)
         for t in tiers:
             if t not in TIERS:
@@ -761,25 +980,28 @@ def parse_rulebook(
                 o.text(m["detail"], f"{where}.detail"),
                 o.citations(m["articles"], f"{where}.articles"),
                 when,
+                needs(m.get("when_evidence"), when, f"{where}.when_evidence"),
             )
         )
     items = []
     a50 = draft.article(50)
     for i, raw in enumerate(otop["article50"]):
         where = f"article50[{i}]"
-        m = o.mapping(raw, where, {"item", "title", "quote", "criteria", "why"}, {"patterns"})
+        m = o.mapping(raw, where, {"item", "title", "quote", "criteria", "why"}, {"patterns", "evidence"})
         if m["item"] not in (1, 2, 3, 4):
             raise o.fail(where, "item must be 1, 2, 3 or 4 (第五十条 has four items)")
         if m["quote"] not in a50.text:
             raise o.fail(where, f"quote {m['quote']!r} is not in 第五十条; {_closest_sentence(m['quote'], a50.text)}")
+        listed = tuple(known_criterion(x, f"{where}.criteria") for x in m["criteria"])
         items.append(
             Article50Item(
                 m["item"],
                 o.text(m["title"], f"{where}.title"),
                 m["quote"],
-                tuple(known_criterion(x, f"{where}.criteria") for x in m["criteria"]),
+                listed,
                 o.patterns(m.get("patterns"), f"{where}.patterns"),
                 o.text(m["why"], f"{where}.why"),
+                needs(m.get("evidence"), listed, f"{where}.evidence"),
             )
         )
     if sorted(x.item for x in items) != [1, 2, 3, 4]:
@@ -787,13 +1009,15 @@ def parse_rulebook(
     national = []
     for i, raw in enumerate(otop["national"]):
         where = f"national[{i}]"
-        m = o.mapping(raw, where, {"law", "topic", "criteria"}, {"article"})
+        m = o.mapping(raw, where, {"law", "topic", "criteria"}, {"article", "evidence"})
+        listed = tuple(known_criterion(x, f"{where}.criteria") for x in m["criteria"])
         national.append(
             NationalPointer(
                 o.string(m["law"], f"{where}.law"),
                 m.get("article"),
                 o.text(m["topic"], f"{where}.topic"),
-                tuple(known_criterion(x, f"{where}.criteria") for x in m["criteria"]),
+                listed,
+                needs(m.get("evidence"), listed, f"{where}.evidence"),
             )
         )
     return Rulebook(
@@ -803,6 +1027,7 @@ def parse_rulebook(
         obligations=tuple(obligations),
         article50=tuple(items),
         national=tuple(national),
+        evidence_kinds=kinds,
         low_signals=c.patterns(top["low_signals"], "low_signals", allow_empty=False),
         generic_terms=c.strings(top["generic_terms"], "generic_terms"),
         thin_questions=thin,
