@@ -696,3 +696,15 @@ def test_list_and_show_golden(capsys, tmp_path, reg_path):
         if os.environ.get("RISKCLASS_UPDATE_GOLDEN"):
             golden.write_text(shown, encoding="utf-8")
         assert shown == golden.read_text(encoding="utf-8")
+
+
+def test_register_path_from_the_config_file(capsys, tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "config.toml").write_text(f'register = "{tmp_path / "from-config.sqlite3"}"\n', encoding="utf-8")
+    monkeypatch.setenv("RISKCLASS_CONFIG_DIR", str(config))
+    monkeypatch.delenv("RISKCLASS_REGISTER", raising=False)
+    src = write(tmp_path / "inv.csv", INVENTORY)
+    assert cli(capsys, "register", "import", str(src), "--rules-only")[0] == 0
+    assert (tmp_path / "from-config.sqlite3").exists()
+    assert store.register_path(tmp_path / "option.sqlite3") == tmp_path / "option.sqlite3"  # the option wins

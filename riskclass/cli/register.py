@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from riskclass.cli.common import AUDIT_LOG_HELP, KEYRING_HELP, _audit_log_arg, _keyring_arg, _out_lang
-from riskclass.errors import ExitCode
+from riskclass.cli.progress import progress_bar
+from riskclass.errors import ExitCode, Text
 
 REGISTER_HELP = (
     "the register, a SQLite file (default: $RISKCLASS_REGISTER, else $XDG_DATA_HOME/riskclass/register.sqlite3, "
@@ -238,30 +239,22 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+ASSESSING = Text("assessing", "评估")
+
+
 @contextmanager
 def _progress(args: argparse.Namespace, lang: str) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich progress bar on standard error when it is a terminal (nothing otherwise, nor with --no-progress)."""
-    if args.no_progress or not sys.stderr.isatty():
+    """The progress bar batch draws (riskclass.cli.progress: rich, on standard error, only on a terminal and without
+    --no-progress), following the assessment: writing the rows afterwards takes a second or two."""
+    bar = progress_bar(ASSESSING, lang, enabled=not args.no_progress)
+    if bar is None:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    labels = {"zh": {"assess": "评估", "write": "写入"}, "en": {"assess": "assessing", "write": "writing"}}[lang]
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
+    with bar:
 
         def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+            if phase == "assess":
+                bar(done, total)
 
         yield update
 

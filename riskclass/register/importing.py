@@ -262,7 +262,7 @@ def apply_rows(register, rows: list[Incoming], source: str, progress: ProgressFn
             else:
                 if (state.name, state.columns, state.text) != (r.name, columns, r.description):
                     result.changed += 1
-                else:  # described but never assessed (an assessment that was interrupted in an older riskclass)
+                else:  # described but without an assessment (a register edited by other means): assessed now
                     result.unchanged += 1
                 db.execute(
                     "UPDATE products SET name = ?, columns = ?, updated_at = ? WHERE id = ?",

@@ -26,7 +26,6 @@ from pathlib import Path
 from riskclass.errors import InputError
 
 REGISTER_ENV = "RISKCLASS_REGISTER"
-REGISTER_NAME = "register.sqlite3"
 # "rcRG" in ASCII: tells a riskclass register from any other SQLite file (sqlite.org/fileformat.html, offset 68).
 APPLICATION_ID = 0x72635247
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database file
@@ -43,15 +42,12 @@ class RegisterError(InputError):
 
 
 def register_path(explicit: str | os.PathLike | None = None) -> Path:
-    """The register to use: `explicit` (--register), else RISKCLASS_REGISTER, else
+    """The register to use: `explicit` (--register), else RISKCLASS_REGISTER, else `register` in config.toml, else
     $XDG_DATA_HOME/riskclass/register.sqlite3, else ~/.local/share/riskclass/register.sqlite3 (data a team owns, like
-    the audit log: XDG_DATA_HOME, not a cache)."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if env := os.environ.get(REGISTER_ENV):
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or (Path.home() / ".local" / "share")
-    return Path(base) / "riskclass" / REGISTER_NAME
+    the audit log: XDG_DATA_HOME, not a cache). `riskclass.config` applies that order."""
+    from riskclass.config import settings
+
+    return settings(register=explicit).register
 
 
 # ---- the schema, one migration per version --------------------------------------------------------------------------
