@@ -271,21 +271,28 @@ class Classifier:
         return [known[d] for d in descriptions]
 
     def _assess(self, descriptions: list[str]) -> list[Outcome]:
-        try:
-            results = self.engine.assess_many(descriptions)
-        except Exception:  # a bug hit by one row must not sink its chunk: retry row by row
-            results = []
-            for d in descriptions:
-                try:
-                    results.extend(self.engine.assess_many([d]))
-                except Exception as exc:
-                    results.append(
-                        RiskclassError(
-                            f"internal error on this row: {type(exc).__name__}: {exc}",
-                            zh=f"此行出现内部错误：{type(exc).__name__}: {exc}",
-                        )
-                    )
+        results = assess_each(self.engine, descriptions, Text("internal error on this row", "此行出现内部错误"))
         return [outcome_of(r, self.fmt, self.lang) for r in results]
+
+
+def assess_each(engine: Engine, descriptions: list[str], failure: Text) -> list[Any]:
+    """`engine.assess_many(descriptions)`, except that a bug hit by one description must not sink the others: the
+    chunk is retried one by one, and a description that fails again gets a RiskclassError, `failure` naming what it
+    was (a batch row, a register product's description), followed by the exception."""
+    try:
+        return engine.assess_many(descriptions)
+    except Exception:
+        results: list[Any] = []
+        for d in descriptions:
+            try:
+                results.extend(engine.assess_many([d]))
+            except Exception as exc:
+                results.append(
+                    RiskclassError(
+                        f"{failure.en}: {type(exc).__name__}: {exc}", zh=f"{failure.zh}：{type(exc).__name__}: {exc}"
+                    )
+                )
+        return results
 
 
 def usable_cores() -> int:

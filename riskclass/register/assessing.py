@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from riskclass import __version__
-from riskclass.batch.run import CHUNK_ROWS, _for_format
-from riskclass.errors import RiskclassError
+from riskclass.batch.run import CHUNK_ROWS, _for_format, assess_each
+from riskclass.errors import RiskclassError, Text
 
 if TYPE_CHECKING:
     from riskclass.engine.decide import Engine
@@ -139,18 +139,6 @@ class Assessor:
         return [self.done[self.key(d, a)] for d, a in items]
 
     def _many(self, descriptions: list[str]) -> list[Any]:
-        try:
-            return self.fast.assess_many(descriptions)
-        except Exception:  # a bug hit by one description must not sink the others: retry one by one (as batch does)
-            out: list[Any] = []
-            for d in descriptions:
-                try:
-                    out.extend(self.fast.assess_many([d]))
-                except Exception as exc:
-                    out.append(
-                        RiskclassError(
-                            f"internal error on this description: {type(exc).__name__}: {exc}",
-                            zh=f"评估此描述时出现内部错误：{type(exc).__name__}: {exc}",
-                        )
-                    )
-            return out
+        return assess_each(
+            self.fast, descriptions, Text("internal error on this description", "评估此描述时出现内部错误")
+        )
