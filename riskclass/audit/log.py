@@ -566,16 +566,10 @@ def _check_regular(path: Path) -> None:
         st = os.stat(path)
     except OSError:  # missing, or a path through a file: opening it says so in the caller's words
         return
-    if stat.S_ISDIR(st.st_mode):
-        raise AuditError(
-            f"the audit log {path} is a directory: give a file path with --audit-log",
-            zh=f"审计日志 {path} 是目录：请用 --audit-log 给出文件路径",
-        )
-    if not stat.S_ISREG(st.st_mode):
-        raise AuditError(
-            f"the audit log {path} is not a regular file (a pipe, device or socket): give a file with --audit-log",
-            zh=f"审计日志 {path} 不是普通文件（是管道、设备或套接字）：请用 --audit-log 给出文件",
-        )
+    from riskclass.tables.files import not_a_data_file  # here: `classify` reads the log but writes no table
+
+    if (why := not_a_data_file(st.st_mode, path, Text("audit log", "审计日志"), "--audit-log")) is not None:
+        raise AuditError(why.en, zh=why.zh)
 
 
 class AuditLog:

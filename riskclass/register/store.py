@@ -19,11 +19,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from riskclass.errors import InputError
+from riskclass.errors import InputError, Text
+from riskclass.tables.files import not_a_data_file
 
 REGISTER_ENV = "RISKCLASS_REGISTER"
 # "rcRG" in ASCII: tells a riskclass register from any other SQLite file (sqlite.org/fileformat.html, offset 68).
@@ -185,16 +185,8 @@ def _check_path(path: Path, create: bool) -> None:
             f"cannot open the register {path}: {exc.strerror or exc}",
             zh=f"无法打开登记册 {path}：{exc.strerror or exc}",
         ) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise RegisterError(
-            f"the register {path} is a directory: give a file path with --register",
-            zh=f"登记册 {path} 是一个目录：请用 --register 指定文件路径",
-        )
-    if not stat.S_ISREG(st.st_mode):
-        raise RegisterError(
-            f"the register {path} is not a regular file (a pipe, device or socket): give a file with --register",
-            zh=f"登记册 {path} 不是普通文件（管道、设备或套接字）：请用 --register 指定文件",
-        )
+    if (why := not_a_data_file(st.st_mode, path, Text("register", "登记册"), "--register")) is not None:
+        raise RegisterError(why.en, zh=why.zh)
     if st.st_size:
         try:
             with open(path, "rb") as fh:

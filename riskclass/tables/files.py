@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -85,6 +86,23 @@ def probe_directory(directory: str, what: str | Text) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
+
+
+def not_a_data_file(mode: int, path: object, what: Text, option: str) -> Text | None:
+    """Why a path of this `stat` mode cannot be a file riskclass keeps data in (the audit log, the register), naming
+    the option that gives another path; None for a regular file. A directory cannot be opened as one, and a FIFO or
+    device would block or never end (issue 12). The caller raises it as its own error."""
+    if stat.S_ISDIR(mode):
+        return Text(
+            f"the {what.en} {path} is a directory: give a file path with {option}",
+            f"{what.zh} {path} 是目录：请用 {option} 给出文件路径",
+        )
+    if not stat.S_ISREG(mode):
+        return Text(
+            f"the {what.en} {path} is not a regular file (a pipe, device or socket): give a file with {option}",
+            f"{what.zh} {path} 不是普通文件（是管道、设备或套接字）：请用 {option} 给出文件",
+        )
+    return None
 
 
 def default_mode(mode: int) -> int:
