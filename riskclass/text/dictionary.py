@@ -53,17 +53,42 @@ def content_key() -> str | None:
     return h.hexdigest()
 
 
-class SortedFreq:
-    """The read-only mapping jieba's segmentation needs (`in`, `[]`, `get`), by binary search in the sorted lines.
+class WordFreq:
+    """The read-only mapping jieba's segmentation needs (`in`, `[]`, `get`) over a slower look-up (`_lookup`): each
+    word is looked up once and remembered, since a description repeats its characters."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int | None] = {}
+
+    def _lookup(self, word: str) -> int | None:
+        raise NotImplementedError
+
+    def get(self, word: str, default=None):
+        found = self._seen.get(word, -1)  # -1: not looked up yet (no frequency is negative)
+        if found == -1:
+            found = self._seen[word] = self._lookup(word)
+        return default if found is None else found
+
+    def __contains__(self, word: str) -> bool:
+        return self.get(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        found = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return found
+
+
+class SortedFreq(WordFreq):
+    """jieba's dictionary by binary search in the sorted lines.
 
     Lines are ordered by their UTF-8 bytes, which is the order of their code points, so comparing bytes finds words.
-    Each word looked up is remembered: a description repeats its characters.
     """
 
     def __init__(self, body: bytes, total: int) -> None:
+        super().__init__()
         self._data = b"\n" + body  # every line, the first included, starts right after a newline
         self.total = total
-        self._seen: dict[str, int | None] = {}
 
     def _find(self, key: bytes) -> int | None:
         data = self._data
@@ -81,20 +106,8 @@ class SortedFreq:
                 return int(data[tab + 1 : data.index(b"\n", tab)])
         return None
 
-    def get(self, word: str, default=None):
-        found = self._seen.get(word, -1)
-        if found == -1:
-            found = self._seen[word] = self._find(word.encode("utf-8", "surrogatepass"))
-        return default if found is None else found
-
-    def __contains__(self, word: str) -> bool:
-        return self.get(word) is not None
-
-    def __getitem__(self, word: str) -> int:
-        found = self.get(word)
-        if found is None:
-            raise KeyError(word)
-        return found
+    def _lookup(self, word: str) -> int | None:
+        return self._find(word.encode("utf-8", "surrogatepass"))
 
 
 def load_sorted() -> SortedFreq | None:

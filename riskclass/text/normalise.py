@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from riskclass.errors import InputError
+from riskclass.text.dictionary import WordFreq
 
 # A product description, not a document: longer input gets a clear error instead of a long wait.
 MAX_DESCRIPTION_CHARS = 100_000
@@ -190,32 +191,20 @@ def use_on_disk_dictionary() -> None:
     _on_disk_dictionary = True
 
 
-class _DiskFreq:
-    """The read-only mapping jieba's segmentation needs (`in`, `[]`, `get`), served from SQLite."""
+class _DiskFreq(WordFreq):
+    """jieba's dictionary served from SQLite."""
 
     def __init__(self, path) -> None:
         import sqlite3
 
+        super().__init__()
         self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
-        self._seen: dict[str, int | None] = {}
 
-    def get(self, word: str, default=None):
-        if word not in self._seen:
-            with self._lock:
-                row = self._con.execute("select n from freq where w = ?", (word,)).fetchone()
-            self._seen[word] = row[0] if row else None
-        found = self._seen[word]
-        return default if found is None else found
-
-    def __contains__(self, word: str) -> bool:
-        return self.get(word) is not None
-
-    def __getitem__(self, word: str) -> int:
-        found = self.get(word)
-        if found is None:
-            raise KeyError(word)
-        return found
+    def _lookup(self, word: str) -> int | None:
+        with self._lock:
+            row = self._con.execute("select n from freq where w = ?", (word,)).fetchone()
+        return row[0] if row else None
 
     def total(self) -> int:
         return int(self._con.execute("select n from meta where k = 'total'").fetchone()[0])
