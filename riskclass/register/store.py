@@ -282,6 +282,7 @@ def write(db: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
         ) from None
     try:
         yield db
+        db.execute("COMMIT")  # a failed commit is rolled back and said like a failed write
     except sqlite3.Error as exc:
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
@@ -293,12 +294,3 @@ def write(db: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
         raise
-    try:
-        db.execute("COMMIT")
-    except sqlite3.Error as exc:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise RegisterError(
-            f"cannot write the register {path}: {exc}; nothing was changed",
-            zh=f"无法写入登记册 {path}：{exc}；没有做任何更改",
-        ) from None
