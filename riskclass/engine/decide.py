@@ -134,18 +134,20 @@ class Engine:
         selected as `assess` selects them: a report that follows a reviewer's decided tier asks for that tier's
         duties, not the suggested tier's. Works on a saved assessment too: the evidence is read from its hits."""
         hits = [*a.criteria, *a.red_flags]
-        norm = normalise(a.description)
+        norm: NormalizedText | None = None  # the whole description, normalised only if a hit has no evidence
         shown: dict[tuple[str, str], str | None] = {}
         for h in hits:
             if h.evidence:  # the kinds are read off the hit's own words, shown as the description wrote them
+                words = [(e.text, normalise(e.text).text) for e in h.evidence]
                 for kind in self._kinds_asked.get(h.id, ()):
-                    words = [(e.text, normalise(e.text).text) for e in h.evidence]
                     showing = [said for said, w in words if kind.shown_by(w)]
                     if showing or set(h.rules) & kind.rules:
                         shown[(h.id, kind.name)] = (showing or [words[0][0]])[0]
                     if not set(h.rules) <= kind.rules and len(showing) < len(words):
                         shown[(h.id, "not " + kind.name)] = None
             else:
+                if norm is None:
+                    norm = normalise(a.description)
                 shown.update(self._evidence_shown(norm, [h.id], {}))
         return self._obligations(tier, frozenset(h.id for h in hits), shown)[0]
 
