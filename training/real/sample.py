@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import random
 import re
 import sys
@@ -18,8 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from riskclass.training.records import cac_text, records_dir, unique_records, us_text
 
 SEED = 20261207
-#: Seeds of fresh held-out draws, by set name.
-FRESH_SEEDS = {"test-b": 20261208}
+#: Fresh draws by set name: (seed, share of each pool's quota). A held-out set takes a third of the quota (the size of
+#: the first held-out set; test-c a little more, as the minors and hiring pools are nearly used up); dev-d, drawn beside test-c to give the combiner and the error reading more real rows, two
+#: thirds. Each seed is the day the set was drawn, so a draw is reproducible and independent of the others.
+FRESH_DRAWS = {"test-b": (20261208, 1 / 3), "test-c": (20261209, 0.36), "dev-d": (20261210, 2 / 3)}
 
 #: Filing pools in priority order: a record joins the first pool it matches. Sizes are for dev + held-out together
 #: (split 2:1); they over-draw the sensitive domains the issue names and keep a generic share so the sets still
@@ -103,11 +106,15 @@ def draw(rows: list[tuple[str, str, str]], pools: list[tuple[str, int]], rng: ra
 
 
 def used_ids(paths: list[Path]) -> set[str]:
-    """Ids already labelled in earlier sets (their `id` column), so a fresh draw never repeats one."""
+    """Ids already used by earlier sets (a label file's `id` column, or an .ids list), so a fresh draw never repeats
+    one."""
     out: set[str] = set()
     for path in paths:
         with path.open(encoding="utf-8", newline="") as fh:
-            out |= {row["id"] for row in csv.DictReader(fh)}
+            if path.suffix == ".ids":
+                out |= {line.strip() for line in fh if line.strip()}
+            else:
+                out |= {row["id"] for row in csv.DictReader(fh)}
     return out
 
 
@@ -117,8 +124,9 @@ def main() -> None:
     parser.add_argument(
         "--fresh",
         metavar="NAME",
-        help="draw one fresh held-out list NAME.ids (a third of each pool's quota, the size of the first held-out set)"
-        " from records no earlier set used; needs --exclude",
+        choices=sorted(FRESH_DRAWS),
+        help="draw one fresh list NAME.ids (its share of each pool's quota, see FRESH_DRAWS) from records no earlier"
+        " set used; needs --exclude",
     )
     parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="label files whose ids a fresh draw skips")
     args = parser.parse_args()
@@ -130,12 +138,13 @@ def main() -> None:
     if args.fresh:
         # A fresh held-out set, drawn when the first one has been looked at too often. Its own seed (the day it was
         # drawn), so it is reproducible and independent of the first draw.
-        rng = random.Random(FRESH_SEEDS[args.fresh])
+        seed, share = FRESH_DRAWS[args.fresh]
+        rng = random.Random(seed)
         skip = used_ids(args.exclude)
         cac = [r for r in cac if r[0] not in skip]
         us = [r for r in us if r[0] not in skip]
         picked = [rid for rows, pools in ((cac, CAC_POOLS), (us, US_POOLS))
-                  for rid, _ in draw(rows, [(p, -(-n // 3)) for p, n in pools], rng)]
+                  for rid, _ in draw(rows, [(p, math.ceil(n * share)) for p, n in pools], rng)]
         rng.shuffle(picked)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"{args.fresh}.ids").write_text("\n".join(picked) + "\n", encoding="utf-8")
