@@ -1,6 +1,7 @@
 """How the rules and the model combine, with a model whose opinion the test fixes (the shipped one moves on retrain)
 and a combiner that passes the model's probabilities through unchanged, so each test states the weighed evidence."""
 
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -103,6 +104,19 @@ def test_the_model_raises_to_high_where_the_rules_found_less_and_says_so(ruleboo
     assert any("70%" in r.en for r in a.review_reasons)
 
 
+def test_a_probable_high_is_chosen_over_a_likelier_medium_and_flagged(rulebook):
+    """Missing a high-risk product costs more than reviewing one: from the combiner's `high_from` on, high is chosen
+    though medium is likelier, and always flagged with the reason; without it, the likeliest tier is chosen."""
+    lifting = Combiner(PASS_THROUGH.names, PASS_THROUGH.weights, PASS_THROUGH.intercepts, {"high_from": 0.3})
+    a = assess(rulebook, FixedModel(0.35, 0.45, 0.2), CUSTOMER_SERVICE, combiner=lifting)
+    assert a.tier == "high" and a.needs_review and a.confidence == pytest.approx(0.35)
+    assert any("35%" in r.en and "review" in r.en for r in a.review_reasons)
+    assert assess(rulebook, FixedModel(0.25, 0.55, 0.2), CUSTOMER_SERVICE, combiner=lifting).tier == "medium"
+    assert assess(rulebook, FixedModel(0.35, 0.45, 0.2), CUSTOMER_SERVICE).tier == "medium"
+    no = {f"H{i}": False for i in range(1, 8)}
+    assert assess(rulebook, FixedModel(0.35, 0.45, 0.2), CUSTOMER_SERVICE, no, combiner=lifting).tier == "medium"
+
+
 def test_a_confident_low_lowers_medium_evidence_and_asks(rulebook):
     a = assess(rulebook, FixedModel(0.05, 0.15, 0.80), CUSTOMER_SERVICE)
     assert a.tier == "low" and a.needs_review and "M1" in {q.criterion for q in a.questions}
@@ -184,4 +198,8 @@ def test_a_damaged_combiner_file_is_one_clear_error(tmp_path):
         read_combiner(bad)
     bad.write_text("[1, 2]")
     with pytest.raises(ModelError, match="not a usable combiner"):
+        read_combiner(bad)
+    lifting = {**PASS_THROUGH.to_dict(), "meta": {"high_from": 0.9}}  # above 0.5 it would lower high, not lift it
+    bad.write_text(json.dumps(lifting))
+    with pytest.raises(ModelError, match="high_from"):
         read_combiner(bad)

@@ -90,12 +90,38 @@ def test_a_rows_cache_keeps_probabilities_and_reads_findings_from_the_current_ru
     from riskclass.engine.decide import Engine
 
     script = _combine_script()
-    key = script._cache_key("corpus-sha", "model-sha")
+    key = script._cache_key("corpus-sha", "real-labels-sha")
     p = {"high": 0.2, "medium": 0.5, "low": 0.3}
-    cache = {**key, "rows": [{"id": "x1", "tier": "high", "real": True, "p": p}]}
+    # Through JSON, as the file holds it (the training settings' tuples come back as lists).
+    cache = json.loads(json.dumps({**key, "rows": [{"id": "x1", "tier": "high", "real": True, "p": p}]}))
     texts = {"x1": "人脸识别门禁，刷脸开门"}
     (row,) = script._cached_rows(cache, key, texts, Engine(model=None))
     assert "H5" in row.findings.strong and row.probabilities == p and row.real
-    other = script._cache_key("another-corpus", "model-sha")
+    other = script._cache_key("another-corpus", "real-labels-sha")
     assert script._cached_rows(cache, other, texts, Engine(model=None)) is None
     assert script._cached_rows([{"id": "x1"}], key, texts, Engine(model=None)) is None  # the old list format
+
+
+def test_high_is_chosen_from_the_lowest_probability_that_costs_at_most_a_point_of_macro_f1():
+    truth = ["high"] * 10 + ["medium"] * 10 + ["low"] * 10
+    argmax = ["high"] * 6 + ["medium"] * 4 + ["medium"] * 10 + ["low"] * 10
+    # The four missed highs have P(high) 0.42; two mediums have 0.36 (lifting them costs precision).
+    p_high = [0.8] * 6 + [0.42] * 4 + [0.36] * 2 + [0.1] * 8 + [0.05] * 10
+    chosen, grid = combine.choose_high_from(truth, argmax, p_high)
+    assert chosen == 0.4, grid
+    assert dict((t, r) for t, _, r, _ in grid)[0.4] == 1.0
+    # With nothing to gain, argmax stays.
+    assert combine.choose_high_from(truth, truth, [0.9] * 10 + [0.45] * 20)[0] == 0.5
+
+
+def test_stored_opinions_answer_with_the_out_of_fold_probabilities_for_the_text_the_model_reads():
+    """The engine judged with them gives each real row the opinion of a model that never saw it."""
+    from riskclass.engine.decide import Engine
+
+    rules = Engine(model=None)
+    text = "一款不使用人脸识别的小区车辆道闸，仅识别车牌"  # the model reads it with the negated words blanked
+    p = {"high": 0.1, "medium": 0.2, "low": 0.7}
+    stored = combine.StoredOpinions([combine.Row("r1", "low", Findings(), p, True)], {"r1": text}, rules)
+    a = Engine(rulebook=rules.rulebook, model=stored).assess(text)
+    assert a.model.probabilities == p
+

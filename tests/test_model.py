@@ -158,9 +158,32 @@ def test_shipped_model_was_trained_on_the_committed_corpus():
     assert manifest["training_data"]["sha256"] == training.sha256_bytes(corpus.read_bytes()), (
         "corpus.csv changed since the model was trained: run `riskclass train`"
     )
+    assert manifest["real_training_data"]["sha256"] == training.real_labels_sha256(), (
+        "a real development label file changed since the model was trained: run `riskclass train`"
+    )
     from riskclass.rulebook.rules import load_rulebook
 
     assert manifest["versions"]["rulebook"] == load_rulebook().version, "rulebook changed: run `riskclass train`"
+
+
+def test_real_rows_teach_the_model_and_are_recorded_apart_from_the_corpus(tmp_path):
+    data = training.read_labelled_csv(DATA / "rubric_cases.csv")
+    half = len(data.examples) // 2
+    corpus = training.Dataset(data.name, data.sha256, data.examples[:half])
+    real = training.Dataset("real/a.csv+real/b.csv", "labels-sha", data.examples[half:])
+    with_real = training.train(corpus, real=real)
+    unseen = [e.description for e in real.examples[:5]]
+    assert with_real.predict_texts(unseen) != training.train(corpus).predict_texts(unseen)
+    manifest = training.export(with_real, corpus, tmp_path, real=real)
+    recorded = manifest["real_training_data"]
+    assert recorded["files"] == ["real/a.csv", "real/b.csv"] and recorded["rows"] == len(real.examples)
+    assert recorded["weight"] == training.TrainConfig().real_weight
+    assert manifest["training_data"]["rows"] == half, "the corpus is counted on its own"
+    assert "Real descriptions" in (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_without_the_shared_records_the_model_is_fitted_on_the_corpus_alone(tmp_path):
+    assert training.real_training_rows(records=tmp_path) is None
 
 
 def test_model_card_is_generated_from_the_manifest():

@@ -2,14 +2,15 @@
 
     python training/combine.py [--rows-cache FILE] [--records DIR]
 
-Rows: the corpus with out-of-fold model probabilities, and the real development descriptions
-(training/data/real/dev.csv and dev-b.csv, text read from ../shared/data). The regularisation and the weight of a real
-row are chosen on two development sets: 5-fold cross-validation over the real rows, and dev2.csv (our writers' prose,
-never fitted on). The same folds then give the engine's figures on real text, a reliability table and the expected
-calibration error, with the review rate for each REVIEW_BELOW. No held-out set is read. The out-of-fold step fits the
+Rows: the corpus and the real development descriptions (training/data/real/dev*.csv, text read from ../shared/data),
+each with out-of-fold model probabilities (the shipped model trains on both). The regularisation and the weight of a
+real row are chosen on two development sets: 5-fold cross-validation over the real rows, and dev2.csv (our writers'
+prose, never fitted on). The same folds then give the engine's figures on real text, a reliability table and the
+expected calibration error, with the review rate for each REVIEW_BELOW: the engine judges each real row with its out-of-
+fold probabilities, never the shipped model's (which saw it). No held-out set is read. The out-of-fold step fits the
 model five times (minutes): --rows-cache keeps the model's probabilities between runs, and the rules' findings are
-recomputed from the current rulebook on every run, so a change to rule patterns is measured in about a minute. The
-cache is refilled when the corpus or the model changed since it was written.
+recomputed from the current rulebook on every run, so a change to rule patterns is measured in about a minute. The cache
+is refilled when the corpus, the real labels or the training settings changed since it was written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,19 +31,21 @@ from riskclass.engine.decide import Engine  # noqa: E402
 from riskclass.model.classifier import load_shipped_model as shipped_model  # noqa: E402
 
 DATA = HERE / "data"
-REAL_DEV = ("real/dev.csv", "real/dev-b.csv")
 WRITTEN_DEV = "dev2.csv"
 OUT = HERE.parent / "models" / COMBINER_FILE
 REVIEW_CHOICES = (0.5, 0.55, 0.6, 0.65, 0.7)
 
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
-def _cache_key(corpus_sha256: str, model_sha256: str) -> dict:
-    """What the cached probabilities depend on: out-of-fold models are trained on the corpus, real rows are read by
-    the shipped model. The rules' findings are not cached (see `_cached_rows`)."""
-    return {"format": CACHE_FORMAT, "corpus_sha256": corpus_sha256, "model_sha256": model_sha256}
+def _cache_key(corpus_sha256: str, real_sha256: str) -> dict:
+    """What the cached probabilities depend on: the out-of-fold models are trained on the corpus and the real rows,
+    with the training settings. The rules' findings are not cached (see `_cached_rows`)."""
+    from dataclasses import asdict
+
+    config = json.loads(json.dumps(asdict(training.TrainConfig())))  # as the cache file holds it (tuples are lists)
+    return {"format": CACHE_FORMAT, "corpus_sha256": corpus_sha256, "real_sha256": real_sha256, "config": config}
 
 
 def _cached_rows(cache: object, key: dict, texts: dict[str, str], rules: Engine) -> list[combine.Row] | None:
@@ -66,18 +70,19 @@ def main() -> int:
     rules = Engine(model=None)
     model = shipped_model()
     corpus = training.prepare(DATA / training.CORPUS_FILE)
-    real_sets = [training.read_labelled_csv(DATA / name, records=args.records) for name in REAL_DEV]
-    key = _cache_key(corpus.sha256, model.sha256)
-    texts = {e.id: e.description for d in (corpus, *real_sets) for e in d.examples}
+    real = training.real_training_rows(args.records)
+    if real is None:
+        print("the real development rows need the shared records: pass --records DIR", file=sys.stderr)
+        return 2
+    key = _cache_key(corpus.sha256, real.sha256)
+    texts = {e.id: e.description for d in (corpus, real) for e in d.examples}
     rows = None
     if args.rows_cache and args.rows_cache.exists():
         rows = _cached_rows(json.loads(args.rows_cache.read_text(encoding="utf-8")), key, texts, rules)
         if rows is None:
             print(f"{args.rows_cache}: written for another corpus or model; refitting the out-of-fold rows")
     if rows is None:
-        rows = combine.out_of_fold_rows(corpus, rules)
-        for data in real_sets:
-            rows += combine.rows_of(data, rules, model, real=True)
+        rows = combine.out_of_fold_rows(corpus, rules, real)
         if args.rows_cache:
             cache = {**key, "rows": [{"id": r.id, "tier": r.tier, "real": r.real, "p": r.probabilities} for r in rows]}
             args.rows_cache.write_text(json.dumps(cache, ensure_ascii=False), "utf-8")
@@ -90,14 +95,28 @@ def main() -> int:
         print(f"C {c_:<4} real weight {w_:<4} log-loss: real rows (cross-val.) {real:.4f}, {WRITTEN_DEV} {ours:.4f}")
     print(f"chosen: C {C}, real weight {rw}")
 
-    # The engine on the real rows, each judged with a combiner that never saw it.
+    # The engine on the real rows, each judged with a combiner that never saw it and the model's out-of-fold opinion.
     pairs = combine.cross_validated(rows, names, C, rw)
-    engines: dict[int, Engine] = {}
-    results = []
-    for i, comb in pairs:
-        engine = engines.setdefault(id(comb), Engine(rulebook=rules.rulebook, model=model, combiner=comb))
-        a = engine.assess(texts[rows[i].id])
-        results.append((rows[i].tier, a.tier, a.confidence, a.needs_review))
+    stored = combine.StoredOpinions([r for r in rows if r.real], texts, rules)
+
+    def judged(pairs):
+        engines: dict[int, Engine] = {}
+        out = []
+        for i, comb in pairs:
+            engine = engines.setdefault(id(comb), Engine(rulebook=rules.rulebook, model=stored, combiner=comb))
+            a = engine.assess(texts[rows[i].id])
+            out.append((rows[i].tier, a.tier, a.confidence, a.needs_review))
+        return out
+
+    # From which P(high) high is chosen, on the same folds (argmax results and each row's P(high)).
+    argmax = judged(pairs)
+    p_high = [comb.probabilities(rows[i].findings, rows[i].probabilities)["high"] for i, comb in pairs]
+    high_from, high_grid = combine.choose_high_from([r[0] for r in argmax], [r[1] for r in argmax], p_high)
+    for t, f1, recall, precision in high_grid:
+        print(f"high from P(high) {t:.2f}: macro-F1 {f1:.3f}, high recall {recall:.3f}, high precision {precision:.3f}")
+    print(f"chosen: high from {high_from}")
+    folded = {id(c): replace(c, meta={**c.meta, "high_from": high_from}) for _, c in pairs}
+    results = judged([(i, folded[id(c)]) for i, c in pairs])
     truth = [r[0] for r in results]
     m = training.metrics(truth, [r[1] for r in results])
     table, ece = training.reliability([r[2] for r in results], [r[0] == r[1] for r in results])
@@ -122,6 +141,7 @@ def main() -> int:
         C,
         rw,
         meta={
+            "high_from": high_from,
             "rulebook": rules.rulebook.version,
             "model_sha256": model.sha256,
             "corpus_sha256": corpus.sha256,

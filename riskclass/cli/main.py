@@ -92,6 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="directory for the model, manifest and model card (default: models/ in a checkout)")
     p.add_argument("--no-dev", action="store_true", help="skip the evaluation on the development set")
     p.add_argument(
+        "--no-real",
+        action="store_true",
+        help="fit on the corpus alone, without the real development rows (with --data that is the default)",
+    )
+    p.add_argument(
+        "--records",
+        metavar="DIR",
+        help="folder of the shared real records the real development rows are read from (default: ../shared/data)",
+    )
+    p.add_argument(
         "--with-reviews",
         action="store_true",
         help="also fit on the reviewed decisions in the audit log (latest verified one per description, the decided "

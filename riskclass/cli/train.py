@@ -14,6 +14,8 @@ from riskclass.errors import ExitCode, InputError
 WORDS = {
     "zh": {
         "prepare": "准备：读取语料",
+        "no_real": "注意：本目录旁没有共享的真实记录（../shared/data，或 --records DIR），只用语料训练；"
+        "得到的模型与随附的不同",
         "fitting": "训练：用 {n} 条描述拟合",
         "dev": "评估：开发集 {name}",
         "held_out": "评估：留出集 {name}（{n} 行）",
@@ -30,6 +32,8 @@ WORDS = {
     },
     "en": {
         "prepare": "prepare: reading the corpus",
+        "no_real": "note: the shared real records are not beside this checkout (../shared/data, or --records DIR): "
+        "fitting on the corpus alone; the model will differ from the shipped one",
         "fitting": "train: fitting on {n} descriptions",
         "dev": "evaluate: development set {name}",
         "held_out": "evaluate: held-out {name} ({n} rows)",
@@ -74,8 +78,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     more = [] if args.test else training.more_held_out_sets()
     reviews = _review_rows_for_training(args, training, data, [test, *more]) if args.with_reviews else None
     fit_on = training.with_reviews(data, reviews) if reviews is not None else data
-    print(W["fitting"].format(n=len(fit_on.examples)), file=log)
-    model = training.train(fit_on)
+    real = None
+    if not (args.no_real or args.data):
+        real = training.real_training_rows(args.records)
+        if real is None:
+            print(W["no_real"], file=log)
+    print(W["fitting"].format(n=len(fit_on.examples) + (len(real.examples) if real else 0)), file=log)
+    model = training.train(fit_on, real=real)
     dev = []
     for name in () if args.no_dev else training.DEV_FILES:
         if (path := training.training_data_dir() / name).is_file():
@@ -87,7 +96,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         evaluated.append((held_out, training.evaluate(held_out, model)))
     (_, held), *more_held = evaluated
     manifest = training.export(
-        model, data, out, held_out=held, development=dev, test_data=test, reviews=reviews, more_held_out=more_held
+        model,
+        data,
+        out,
+        held_out=held,
+        development=dev,
+        test_data=test,
+        reviews=reviews,
+        more_held_out=more_held,
+        real=real,
     )
     print(W["export"].format(path=out / manifest["model_file"], sha=manifest["model_sha256"][:12]), file=log)
     for n, (_, evaluation) in enumerate(evaluated):

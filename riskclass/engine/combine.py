@@ -89,6 +89,10 @@ def register_of(text: str) -> tuple[bool, bool]:
     return english, bool(FILING_FORM.search(text))
 
 
+# Without a fitted choice, high is chosen only when it is the most probable tier (argmax).
+HIGH_FROM_DEFAULT = 0.5
+
+
 @dataclass(frozen=True)
 class Combiner:
     names: tuple[str, ...]
@@ -103,6 +107,14 @@ class Combiner:
         for i, n in enumerate(self.names):
             positions.setdefault(n, []).append(i)
         object.__setattr__(self, "_positions", positions)
+
+    @property
+    def high_from(self) -> float:
+        """P(high) from which high is chosen even when another tier is more probable: missing a high-risk product
+        skips the assessment before launch (第四十六条), a costlier error than reviewing one too many. Chosen by
+        `riskclass.training.combine.choose_high_from` on the real development rows; such a result is always flagged
+        for review."""
+        return float(self.meta.get("high_from", HIGH_FROM_DEFAULT))
 
     def probabilities(self, findings: Findings, probabilities: dict[str, float]) -> dict[str, float]:
         """Calibrated P(tier | findings, model), a softmax over the fitted scores.
@@ -134,6 +146,9 @@ class Combiner:
                 math.isfinite(v) for v in intercepts.values()
             ):
                 raise ValueError("a weight is not a finite number")
+            high_from = float((data.get("meta") or {}).get("high_from", HIGH_FROM_DEFAULT))
+            if not 0.0 < high_from <= 0.5:
+                raise ValueError(f"high_from {high_from} is not in (0, 0.5]")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
                 f"{source}: not a usable combiner ({exc}); reinstall riskclass or retrain it",

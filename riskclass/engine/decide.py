@@ -549,8 +549,19 @@ class Engine:
             floor = "high"  # the law: strong H evidence, not excluded in its phrase nor answered "no"
         allowed = [t for t in allowed if TIER_RANK[t] >= TIER_RANK[floor]] or [floor]
         tier = max(allowed, key=lambda t: q[t])
+        doubt = lifted = False
+        if tier != "high" and "high" in allowed and q["high"] >= self.combiner.high_from:
+            # Cost-sensitive: high, though not the most probable tier, is probable enough that missing it costs more.
+            reasons.append(
+                Text(
+                    f"高风险的可能为 {q['high']:.0%}，不是最可能的等级，但漏判高风险代价更大：按高风险处理，请复核",
+                    f"high is {q['high']:.0%} likely, not the most likely tier, but missing a high-risk product costs"
+                    " more: treated as high, please review",
+                )
+            )
+            tier = "high"
+            doubt = lifted = True
         confidence = q[tier]
-        doubt = False
         fired = [h.id for h in criteria if h.source != "answer"]
 
         def weighed(ids):  # most plausible first: the criterion's tier as the combiner sees it, then rulebook order
@@ -570,12 +581,14 @@ class Engine:
             doubt = True
         elif TIER_RANK[tier] > TIER_RANK[rules_tier]:
             # A tier no criterion found cannot cite its article: a person decides which criterion holds, if any.
-            reasons.append(
-                Text(
-                    f"规则未发现{'高' if tier == 'high' else '中'}风险标准，但综合判断认为该等级的可能为 {q[tier]:.0%}",
-                    f"no rule found a {tier}-risk criterion, but the weighed evidence gives {tier} {q[tier]:.0%}",
+            if not lifted:  # a lifted result has said why already
+                reasons.append(
+                    Text(
+                        f"规则未发现{'高' if tier == 'high' else '中'}风险标准，"
+                        f"但综合判断认为该等级的可能为 {q[tier]:.0%}",
+                        f"no rule found a {tier}-risk criterion, but the weighed evidence gives {tier} {q[tier]:.0%}",
+                    )
                 )
-            )
             doubt = True
             # Which criterion of that tier, if any, holds is the question; weak evidence of one is asked below.
             if not any(rb.criteria[h.id].tier == tier for h in possible):

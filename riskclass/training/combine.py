@@ -1,11 +1,12 @@
 """Fitting the combiner (riskclass.engine.combine): how much the rules' findings and the model's probabilities are
 worth, learned from labelled descriptions instead of hand-set thresholds.
 
-Rows: the corpus, with the model's probabilities out of fold (a model that never saw the row, so a rule hit and a
-model opinion are weighed as they will be on new text), and the real development descriptions (labelled from the
-shared records; the shipped model never trained on them). Real rows are what the combiner must get right, so they can
-weigh more than a corpus row; that weight and the regularisation are chosen by cross-validation over the real rows
-(`choose`), on log-loss, which rewards calibration and discrimination together. Held-out sets play no part.
+Rows: the corpus and the real development descriptions (labelled from the shared records), each with the model's
+probabilities out of fold: from a model that never saw the row, so a rule hit and a model opinion are weighed as they
+will be on new text. The shipped model trains on both, so the real rows too must be judged out of fold. Real rows are
+what the combiner must get right, so they can weigh more than a corpus row; that weight and the regularisation are
+chosen by cross-validation over the real rows (`choose`), on log-loss, which rewards calibration and discrimination
+together. Held-out sets play no part.
 """
 
 from __future__ import annotations
@@ -56,18 +57,47 @@ def rows_of(data: Dataset, engine, model, real: bool) -> list[Row]:
     return [Row(e.id, e.tier, f, p, real) for e, (f, _), p in zip(data.examples, found, probs, strict=True)]
 
 
-def out_of_fold_rows(corpus: Dataset, engine, config: TrainConfig | None = None, folds: int = FOLDS) -> list[Row]:
-    """Corpus rows with probabilities from models trained on the other folds (stratified, seeded: reproducible)."""
+def out_of_fold_rows(
+    corpus: Dataset, engine, real: Dataset | None = None, config: TrainConfig | None = None, folds: int = FOLDS
+) -> list[Row]:
+    """Corpus rows, then `real` rows, each with probabilities from a model trained on the other folds of both, as the
+    shipped model is trained on both (stratified, seeded: reproducible)."""
     from sklearn.model_selection import StratifiedKFold
 
-    out: list[Row | None] = [None] * len(corpus.examples)
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
-    for train_idx, test_idx in splitter.split(corpus.tiers, corpus.tiers):
-        model = train(Dataset("fold", "", tuple(corpus.examples[i] for i in train_idx)), config)
-        part = Dataset("fold", "", tuple(corpus.examples[i] for i in test_idx))
-        for i, row in zip(test_idx, rows_of(part, engine, model, real=False), strict=True):
-            out[i] = row
-    return [r for r in out if r is not None]
+    def split(data: Dataset | None) -> list:
+        if data is None or not data.examples:
+            return [((), ())] * folds
+        return list(StratifiedKFold(folds, shuffle=True, random_state=0).split(data.tiers, data.tiers))
+
+    def part(data: Dataset | None, idx) -> Dataset:
+        return Dataset("fold", "", tuple(data.examples[i] for i in idx) if data is not None else ())
+
+    ours: list[Row | None] = [None] * len(corpus.examples)
+    theirs: list[Row | None] = [None] * (len(real.examples) if real is not None else 0)
+    for (c_train, c_test), (r_train, r_test) in zip(split(corpus), split(real), strict=True):
+        model = train(part(corpus, c_train), config, part(real, r_train))
+        for out, data, idx, is_real in ((ours, corpus, c_test, False), (theirs, real, r_test, True)):
+            for i, row in zip(idx, rows_of(part(data, idx), engine, model, real=is_real), strict=True):
+                out[i] = row
+    return [r for r in ours + theirs if r is not None]
+
+
+class StoredOpinions:
+    """A tier model that answers with probabilities already computed (out of fold) for known texts: the engine can
+    then be measured on rows the shipped model trained on as if it had never seen them."""
+
+    def __init__(self, rows: list[Row], texts: dict[str, str], engine, sha256: str = "out-of-fold") -> None:
+        self.sha256 = sha256
+        # Keyed by the text the model reads (negations blanked), as the engine will ask for it.
+        self._by_text = {engine.findings(texts[r.id])[1].text: r.probabilities for r in rows}
+
+    def opinion(self, text):
+        return self.opinions([text])[0]
+
+    def opinions(self, texts):
+        from riskclass.model.opinion import ModelOpinion
+
+        return [ModelOpinion(dict(self._by_text[t.text])) for t in texts]
 
 
 def fit(rows: list[Row], names: tuple[str, ...], C: float, real_weight: float, meta: dict | None = None) -> Combiner:
@@ -130,3 +160,27 @@ def choose(
             grid.append((C, rw, real, ours))
     C, rw, _, _ = min(grid, key=lambda g: (g[2] + g[3]) / (2 if written else 1))
     return C, rw, grid
+
+
+#: Where `choose_high_from` looks, from argmax (0.5) down.
+HIGH_FROM_GRID = (0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2)
+#: How much macro-F1 on the real development rows we accept to pay for high recall: one point. Missing a high-risk
+#: product skips the assessment before launch; a wrongly lifted one costs a review (every lifted result is flagged).
+MACRO_F1_COST = 0.01
+
+
+def choose_high_from(
+    truth: list[str], tiers: list[str], p_high: list[float]
+) -> tuple[float, list[tuple[float, float, float, float]]]:
+    """The lowest P(high) from which high is chosen whose macro-F1 is within MACRO_F1_COST of the grid's best, and the
+    grid (threshold, macro-F1, high recall, high precision). `tiers` are the argmax results, `p_high` their P(high)."""
+    from riskclass.training.pipeline import metrics
+
+    grid = []
+    for t in HIGH_FROM_GRID:
+        predicted = ["high" if p >= t else tier for tier, p in zip(tiers, p_high, strict=True)]
+        m = metrics(truth, predicted)
+        grid.append((t, m.macro_f1, m.per_tier["high"].recall, m.per_tier["high"].precision))
+    best = max(f1 for _, f1, _, _ in grid)
+    return min(t for t, f1, _, _ in grid if f1 >= best - MACRO_F1_COST), grid
+
