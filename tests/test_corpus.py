@@ -129,7 +129,10 @@ REAL_COLUMNS = ["id", "source", "tier", "criteria", "red_flags", "difficulty", "
                 "rationale"]
 
 
-@pytest.mark.parametrize("name,at_least", [("dev.csv", 600), ("dev-b.csv", 300), ("dev-c.csv", 300), ("dev-d.csv", 500), ("test-c.csv", 300)])
+@pytest.mark.parametrize(
+    "name,at_least",
+    [("dev.csv", 600), ("dev-b.csv", 300), ("dev-c.csv", 300), ("dev-d.csv", 500), ("test-c.csv", 300)],
+)
 def test_real_label_sets_are_ids_and_labels_only_settled_by_two_readers(name, at_least):
     with (REAL / name).open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)

@@ -22,8 +22,9 @@ SEED = 20261207
 #: Fresh draws by set name: (seed, share of each pool's quota). A held-out set takes a third of the quota (the size of
 #: the first held-out set; test-c a little more, as the minors and hiring pools are nearly used up); dev-d, drawn
 #: beside test-c to give the combiner and the error reading more real rows, two thirds. Each seed is the day the set
-#: was drawn, so a draw is reproducible and independent of the others.
-FRESH_DRAWS = {"test-b": (20261208, 1 / 3), "test-c": (20261209, 0.36), "dev-d": (20261210, 2 / 3)}
+#: was drawn, so a draw is reproducible and independent of the others. dev-e: a second development draw, as more real
+#: rows kept improving the model on real text.
+FRESH_DRAWS = {"test-b": (20261208, 1 / 3), "test-c": (20261209, 0.36), "dev-d": (20261210, 2 / 3), "dev-e": (20261211, 2 / 3)}
 
 #: Filing pools in priority order: a record joins the first pool it matches. Sizes are for dev + held-out together
 #: (split 2:1); they over-draw the sensitive domains the issue names and keep a generic share so the sets still
