@@ -131,7 +131,14 @@ REAL_COLUMNS = ["id", "source", "tier", "criteria", "red_flags", "difficulty", "
 
 @pytest.mark.parametrize(
     "name,at_least",
-    [("dev.csv", 600), ("dev-b.csv", 300), ("dev-c.csv", 300), ("dev-d.csv", 500), ("test-c.csv", 300)],
+    [
+        ("dev.csv", 600),
+        ("dev-b.csv", 300),
+        ("dev-c.csv", 300),
+        ("dev-d.csv", 500),
+        ("dev-e.csv", 400),
+        ("test-c.csv", 300),
+    ],
 )
 def test_real_label_sets_are_ids_and_labels_only_settled_by_two_readers(name, at_least):
     with (REAL / name).open(encoding="utf-8", newline="") as fh:
@@ -156,5 +163,5 @@ def test_the_real_sets_do_not_overlap():
         with (REAL / name).open(encoding="utf-8", newline="") as fh:
             return {r["id"] for r in csv.DictReader(fh)}
 
-    sets = [ids(name) for name in ("dev.csv", "dev-b.csv", "dev-c.csv", "dev-d.csv", "test-c.csv")]
+    sets = [ids(name) for name in ("dev.csv", "dev-b.csv", "dev-c.csv", "dev-d.csv", "dev-e.csv", "test-c.csv")]
     assert all(not a & b for i, a in enumerate(sets) for b in sets[i + 1 :])
