@@ -66,6 +66,12 @@ def main() -> int:
     )
     parser.add_argument("--records", help="folder of the shared records (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="write each real development row's cross-validated result here (CSV: id, tier, predicted, confidence,"
+        " needs_review), for reading the errors",
+    )
     args = parser.parse_args()
     rules = Engine(model=None)
     model = shipped_model()
@@ -117,6 +123,14 @@ def main() -> int:
     print(f"chosen: high from {high_from}")
     folded = {id(c): replace(c, meta={**c.meta, "high_from": high_from}) for _, c in pairs}
     results = judged([(i, folded[id(c)]) for i, c in pairs])
+    if args.results:
+        import csv
+
+        with args.results.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["id", "tier", "predicted", "confidence", "needs_review"])
+            for (i, _), (truth, tier, confidence, review) in zip(pairs, results, strict=True):
+                out.writerow([rows[i].id, truth, tier, f"{confidence:.4f}", int(review)])
     truth = [r[0] for r in results]
     m = training.metrics(truth, [r[1] for r in results])
     table, ece = training.reliability([r[2] for r in results], [r[0] == r[1] for r in results])

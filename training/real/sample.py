@@ -24,7 +24,12 @@ SEED = 20261207
 #: beside test-c to give the combiner and the error reading more real rows, two thirds. Each seed is the day the set
 #: was drawn, so a draw is reproducible and independent of the others. dev-e: a second development draw, as more real
 #: rows kept improving the model on real text.
-FRESH_DRAWS = {"test-b": (20261208, 1 / 3), "test-c": (20261209, 0.36), "dev-d": (20261210, 2 / 3), "dev-e": (20261211, 2 / 3)}
+FRESH_DRAWS = {
+    "test-b": (20261208, 1 / 3),
+    "test-c": (20261209, 0.36),
+    "dev-d": (20261210, 2 / 3),
+    "dev-e": (20261211, 2 / 3),
+}
 
 #: Filing pools in priority order: a record joins the first pool it matches. Sizes are for dev + held-out together
 #: (split 2:1); they over-draw the sensitive domains the issue names and keep a generic share so the sets still
