@@ -12,10 +12,11 @@ an invalid choice) are translated; anything else argparse says stays in English 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -59,16 +60,25 @@ ARGPARSE_WORDS_ZH = {
 }
 
 
+def _zh_word(message: str) -> str:
+    return ARGPARSE_WORDS_ZH.get(message, message)
+
+
+def _en_word(message: str) -> str:
+    return message
+
+
 @contextmanager
 def _argparse_words(lang: str) -> Iterator[None]:
-    """While a parser builds, formats or parses: argparse's gettext (`argparse._`, looked up at each call) gives the
-    table's words in zh; restored after, so no other parser in the process is changed."""
-    saved: Callable[[str], str] | None = getattr(argparse, "_", None)
-    if lang != "zh" or saved is None:
+    """While a parser builds, formats or parses, argparse's gettext (`argparse._`, looked up at each call) is our
+    table: its words in zh, as written in en. Not the system's catalogues: riskclass speaks zh or en whatever LANGUAGE
+    says, and gettext looks for catalogue files on disk at every call (about 3 ms of each command's start-up,
+    measured with cProfile on build_parser). Restored after, so no other parser in the process is changed."""
+    saved = getattr(argparse, "_", None)
+    if saved is None:  # an argparse that no longer routes its words this way: they stay English
         yield
         return
-    english = saved  # bound for the closure: mypy does not narrow `saved` inside it
-    argparse._ = lambda message: ARGPARSE_WORDS_ZH.get(message) or english(message)  # type: ignore[attr-defined]
+    argparse._ = _zh_word if lang == "zh" else _en_word  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -77,13 +87,24 @@ def _argparse_words(lang: str) -> Iterator[None]:
 
 # Characters a terminal shows two columns wide: CJK ideographs and syllables, kana, full-width forms and punctuation.
 _WIDE = "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
-_WIDE_CHAR = re.compile(f"[{_WIDE}]")
-_PIECE = re.compile(f"\\s+|[^\\s{_WIDE}]+|\\S")  # a run of spaces, a word of narrow characters, or one character
+
+
+@functools.cache
+def _wide_char() -> re.Pattern[str]:
+    """Compiled on first use, when help is printed: compiling these ranges takes ~10 ms, every command's start-up
+    would pay it (measured with python -X importtime)."""
+    return re.compile(f"[{_WIDE}]")
+
+
+@functools.cache
+def _piece() -> re.Pattern[str]:
+    """A run of spaces, a word of narrow characters, or one character (compiled on first use, as `_wide_char`)."""
+    return re.compile(f"\\s+|[^\\s{_WIDE}]+|\\S")
 
 
 def _cells(text: str) -> int:
     """Terminal columns `text` takes."""
-    return len(text) + len(_WIDE_CHAR.findall(text))
+    return len(text) + len(_wide_char().findall(text))
 
 
 # No line starts with closing punctuation or ends with opening punctuation (the common rule of Chinese typesetting).
@@ -97,10 +118,10 @@ def wrap(text: str, width: int) -> list[str]:
     at spaces) cannot do."""
     import textwrap
 
-    if not _WIDE_CHAR.search(text):
+    if not _wide_char().search(text):
         return textwrap.wrap(text, width)
     tokens: list[str] = []  # unbreakable pieces: a word of narrow characters, one wide character, or " "
-    for piece in _PIECE.findall(text):
+    for piece in _piece().findall(text):
         if piece.isspace():
             tokens.append(" ")
         elif tokens and tokens[-1] != " " and (piece[0] in _NO_BREAK_BEFORE or tokens[-1][-1] in _NO_BREAK_AFTER):
@@ -128,7 +149,7 @@ class HelpFormatter(argparse.HelpFormatter):
     class _Section(argparse.HelpFormatter._Section):  # type: ignore[name-defined]  # argparse's own, private
         def format_help(self) -> str:
             text: str = super().format_help()
-            if self.heading and _WIDE_CHAR.search(self.heading):
+            if self.heading and _wide_char().search(self.heading):
                 text = text.replace(f"{self.heading}:\n", f"{self.heading}：\n", 1)
             return text
 
