@@ -295,6 +295,31 @@ async def test_citations_open_the_article_and_steps_can_be_ticked(tmp_path):
         assert app.screen is screen and any(s == "error" and "第九十九条" in m for m, s in notes(app))
 
 
+@aio
+async def test_each_step_says_what_brought_it_in_the_reports_words_and_language(tmp_path):
+    """A duty brought by a criterion names it; one every product of the tier owes says so — as the reports do."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_description(pilot, LOAN)
+        screen = app.assess_screen
+        a = screen.assessment
+        obligations = screen.query_one("#obligations")
+        md, _, _ = app.export(tmp_path / "zh")
+        report = md.read_text(encoding="utf-8")
+        shown = [line.prompt.plain for line in obligations.lines]
+        assert "（由 H4 触发）" in " ".join(shown) and "（高风险产品均须履行）" in " ".join(shown)
+        for o, line in zip(a.obligations, shown, strict=True):
+            because = o.because.shown("zh")
+            assert because and line.endswith(" " + because), line
+            assert f"*{because}*" in report  # the report's words for the same duty
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        shown = [line.prompt.plain for line in obligations.lines]
+        assert "(brought by H4)" in " ".join(shown) and "(owed by every high-risk product)" in " ".join(shown)
+        assert all(line.endswith(" " + o.because.shown("en")) for o, line in zip(a.obligations, shown, strict=True))
+        assert not any("触发" in line or "均须履行" in line for line in shown)
+
+
 # ---- follow-up questions --------------------------------------------------------------------------------------
 
 

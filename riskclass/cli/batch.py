@@ -10,8 +10,17 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from riskclass.cli.common import _out_lang
+from riskclass.cli.common import (
+    DELIMITER_HELP,
+    ENCODING_HELP,
+    FORMULA_GUARD_HELP,
+    NO_PROGRESS_HELP,
+    RULES_ONLY_HELP,
+    SHEET_HELP,
+    _out_lang,
+)
 from riskclass.cli.progress import progress_bar
+from riskclass.cli.usage import RawDescriptionHelpFormatter, bi
 from riskclass.errors import ExitCode, InputError, Text
 
 if TYPE_CHECKING:
@@ -22,7 +31,7 @@ if TYPE_CHECKING:
 
 # ---- command line -------------------------------------------------------------------------------------------------
 
-EPILOG = """\
+EPILOG_EN = """\
 output columns:
   every input column, then tier, confidence, criteria, red_flags, needs_review,
   obligations, error, possible_criteria, article50, decided_by, questions. A row that
@@ -63,61 +72,149 @@ compare:
   have an id column (--id-column NAME, or one called id, 编号, 序号 ...): each product
   whose tier changed is named, "AI-0026: medium → high (gained H4; lost M2)", on
   standard error; otherwise by description text."""
+EPILOG_ZH = """\
+输出列：
+  全部输入列，其后是 tier、confidence、criteria、red_flags、needs_review、
+  obligations、error、possible_criteria、article50、decided_by、questions。无法
+  评估的行（空行、超过 100,000 个字符、含无法解码的字节）写出 error，tier 留空；
+  运行继续。
+读取：
+  自动识别 UTF-8（带或不带 BOM）、UTF-16、GB18030/GBK 和 Big5（--encoding 可指定），
+  并自动识别 , 制表符 ; 分隔符。不同编码的行会在汇总中列出（退出码 3）；任何编码
+  都无效的字节写作 \\xNN，该行不评估。空行跳过；字段不足的行补齐，多出的字段保留
+  为 extra_1、extra_2……；空白或重复的表头改为唯一的名称，与结果列同名的输入列
+  改名为 input_列名。
+字节序标记（BOM）：
+  输入来自 Excel（.xlsx、GBK/GB18030、Big5、UTF-16 或带 BOM 的 UTF-8）时，CSV
+  输出带 UTF-8 BOM，Excel 才能正确显示中文；--no-bom 不加，--excel 对任何输入都
+  加。不带 BOM 的 UTF-8 输入，输出也不带。
+公式防护：
+  CSV 输出中以 = + - @ 制表符或回车开头的单元格前加 '，电子表格就把它当作文本显
+  示，而不会执行（普通数字不变）。这是对输入单元格的唯一改动；
+  --no-formula-guard 可关闭。
+安全：
+  先写入 OUTPUT 旁的隐藏 .partial 文件，完成后再改名；从不覆盖 INPUT，没有 --force
+  也不覆盖 OUTPUT。无法写入的 OUTPUT 在运行前就被拒绝；磁盘写满时停止，不留下任何
+  文件（退出码 2）。--jobs 超过可用核数时按可用核数；批处理结束或中断时，工作进程
+  随之结束。
+并行（jobs）：
+  文件超过 1,000 行且有空闲核时，多个进程更快：在 Linux 上，工作进程在前 1,000 行
+  之后派生，共享已加载的模型，每个约增加 70 MiB，而不是模型的一份副本。被其他程序
+  占用的核帮不上忙。默认使用空闲的核（可用核数减去平均负载，至少 1 个）；--jobs 1
+  在一个进程中评估。
+退出码：
+  0 每行都已评估；3 已完成，但有些行带有 error；2 输入或参数无法使用。
+比较：
+  riskclass batch 新输出.csv --compare 旧输出.csv 列出等级有变的行（CSV，写到标准
+  输出，或用 -o FILE）。两个输出都有编号列时按编号配对（--id-column 列名，或名为
+  id、编号、序号……的列）：每个等级有变的产品都在标准错误中列出，如“AI-0026：
+  中 → 高（新触发 H4；不再触发 M2）”；否则按描述文本配对。"""
+EPILOG = Text(EPILOG_EN, EPILOG_ZH)
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", metavar="INPUT", help="CSV, TSV or .xlsx file, or - for standard input")
-    p.add_argument("-o", "--output", metavar="OUTPUT", help="output file (.csv or .jsonl), or - for standard output")
-    p.add_argument("--column", metavar="NAME", help="the description column (default: found by name)")
     p.add_argument(
-        "--format", choices=["csv", "jsonl"], help="output format (default: jsonl for a .jsonl OUTPUT, else csv)"
+        "input",
+        metavar="INPUT",
+        help=bi("CSV, TSV or .xlsx file, or - for standard input", "CSV、TSV 或 .xlsx 文件，或用 - 表示标准输入"),
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUTPUT",
+        help=bi(
+            "output file (.csv or .jsonl), or - for standard output", "输出文件（.csv 或 .jsonl），或用 - 表示标准输出"
+        ),
+    )
+    p.add_argument(
+        "--column",
+        metavar="NAME",
+        help=bi("the description column (default: found by name)", "描述所在的列（默认：按列名查找）"),
+    )
+    p.add_argument(
+        "--format",
+        choices=["csv", "jsonl"],
+        help=bi(
+            "output format (default: jsonl for a .jsonl OUTPUT, else csv)",
+            "输出格式（默认：OUTPUT 为 .jsonl 时用 jsonl，否则 csv）",
+        ),
     )
     p.add_argument(
         "--excel",
         action="store_true",
-        help="CSV with a UTF-8 byte-order mark, for Excel (the default when INPUT came from Excel: .xlsx, GBK/GB18030, "
-        "Big5, UTF-16 or UTF-8 with a BOM)",
+        help=bi(
+            "CSV with a UTF-8 byte-order mark, for Excel (the default when INPUT came from Excel: .xlsx, GBK/GB18030, "
+            "Big5, UTF-16 or UTF-8 with a BOM)",
+            "CSV 带 UTF-8 字节序标记（BOM），供 Excel 打开（INPUT 来自 Excel 时的默认：.xlsx、GBK/GB18030、Big5、"
+            "UTF-16 或带 BOM 的 UTF-8）",
+        ),
     )
-    p.add_argument("--no-bom", action="store_true", help="never a byte-order mark, even for an input from Excel")
+    p.add_argument(
+        "--no-bom",
+        action="store_true",
+        help=bi("never a byte-order mark, even for an input from Excel", "从不加字节序标记，即使输入来自 Excel"),
+    )
     p.add_argument(
         "--jobs",
         type=int,
         default=None,
         metavar="N",
-        help="processes classifying a big file (default: the idle cores, see jobs below; 0: all cores)",
+        help=bi(
+            "processes classifying a big file (default: the idle cores, see jobs below; 0: all cores)",
+            "评估大文件的进程数（默认：空闲的核数，见下文“并行”；0：全部核）",
+        ),
     )
-    p.add_argument("--encoding", metavar="ENC", help="force the input encoding (default: detected)")
-    p.add_argument("--delimiter", metavar="CHAR", help="force the input delimiter: , ; or tab (default: sniffed)")
-    p.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx input (default: the active one)")
-    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--encoding", metavar="ENC", help=bi(ENCODING_HELP))
+    p.add_argument("--delimiter", metavar="CHAR", help=bi(DELIMITER_HELP))
+    p.add_argument("--sheet", metavar="NAME", help=bi(SHEET_HELP))
+    p.add_argument("--force", action="store_true", help=bi("replace OUTPUT if it exists", "OUTPUT 已存在时替换"))
     p.add_argument(
-        "--lang", choices=["zh", "en"], help="language of questions and JSON texts (default: the top-level --lang, zh)"
+        "--lang",
+        choices=["zh", "en"],
+        help=bi(
+            "language of questions and JSON texts (default: the top-level --lang, zh)",
+            "问题和 JSON 文本的语言（默认：顶层的 --lang，即 zh）",
+        ),
     )
-    p.add_argument("--rules-only", action="store_true", help="do not consult the model")
-    p.add_argument("--no-formula-guard", action="store_true", help="write cells starting with = + - @ unchanged")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    p.add_argument("--rules-only", action="store_true", help=bi(RULES_ONLY_HELP))
+    p.add_argument("--no-formula-guard", action="store_true", help=bi(FORMULA_GUARD_HELP))
+    p.add_argument("--no-progress", action="store_true", help=bi(NO_PROGRESS_HELP))
     p.add_argument(
         "--reports",
         metavar="DIR",
         nargs="?",
         const="",
-        help="also write one report per row into DIR (a new or empty directory; --force adds to a non-empty one); "
-        "--reports alone: the export_dir setting (riskclass config)",
+        help=bi(
+            "also write one report per row into DIR (a new or empty directory; --force adds to a non-empty one); "
+            "--reports alone: the export_dir setting (riskclass config)",
+            "另为每行写一份报告到 DIR（新的或空的目录；加 --force 可写入非空目录）；只写 --reports：用 export_dir "
+            "设置（riskclass config）",
+        ),
     )
     p.add_argument(
-        "--report-format", choices=["html", "md", "json"], default="html", help="format of --reports (default html)"
+        "--report-format",
+        choices=["html", "md", "json"],
+        default="html",
+        help=bi("format of --reports (default html)", "--reports 的格式（默认 html）"),
     )
     p.add_argument(
         "--id-column",
         metavar="NAME",
-        help="column naming each report file (default: a column called id, 编号, 序号 …, else row-N); with "
-        "--compare, the column rows are paired by (default: such a column when both outputs have it, else the "
-        "description)",
+        help=bi(
+            "column naming each report file (default: a column called id, 编号, 序号 …, else row-N); with "
+            "--compare, the column rows are paired by (default: such a column when both outputs have it, else the "
+            "description)",
+            "用于命名报告文件的列（默认：名为 id、编号、序号……的列，否则 row-N）；与 --compare 一起用时，按此列配对"
+            "各行（默认：两个输出都有这样的列时用它，否则按描述）",
+        ),
     )
     p.add_argument(
         "--compare",
         metavar="PREVIOUS",
-        help="INPUT is a batch output: list its rows whose tier differs from the output PREVIOUS",
+        help=bi(
+            "INPUT is a batch output: list its rows whose tier differs from the output PREVIOUS",
+            "INPUT 是批处理的输出：列出其中等级与输出 PREVIOUS 不同的行",
+        ),
     )
 
 
@@ -125,10 +222,13 @@ def add_parser(subparsers: Any) -> None:
     """Register `riskclass batch` on the CLI's subparsers."""
     p = subparsers.add_parser(
         "batch",
-        help="classify every row of a CSV/TSV/xlsx file",
-        description="Classify every row of a CSV, TSV or .xlsx file into a copy with the result columns added.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help=bi("classify every row of a CSV/TSV/xlsx file", "评估 CSV/TSV/xlsx 文件的每一行"),
+        description=bi(
+            "Classify every row of a CSV, TSV or .xlsx file into a copy with the result columns added.",
+            "评估 CSV、TSV 或 .xlsx 文件的每一行，写出加上结果列的副本。",
+        ),
+        epilog=bi(EPILOG),
+        formatter_class=RawDescriptionHelpFormatter,
     )
     _configure(p)
 

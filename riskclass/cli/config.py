@@ -37,17 +37,42 @@ WORDS = {
 
 def add_parser(subparsers: Any) -> None:
     """Register `riskclass config` on the CLI's subparsers."""
+    from riskclass.cli.common import JSON_HELP
+    from riskclass.cli.usage import bi
+
     p = subparsers.add_parser(
         "config",
-        help="show the config file's place and every setting with where its value came from",
-        description="Show where the config file is (config.toml in $RISKCLASS_CONFIG_DIR, $XDG_CONFIG_HOME/riskclass "
-        "or ~/.config/riskclass) and every setting: its value and whether it came from a command-line option, an "
-        "environment variable, the file or the default. Precedence: option > environment > file > default.",
+        help=bi(
+            "show the config file's place and every setting with where its value came from",
+            "显示配置文件的位置，以及每项设置和其值的来源",
+        ),
+        description=bi(
+            "Show where the config file is (config.toml in $RISKCLASS_CONFIG_DIR, $XDG_CONFIG_HOME/riskclass "
+            "or ~/.config/riskclass) and every setting: its value and whether it came from a command-line option, an "
+            "environment variable, the file or the default. Precedence: option > environment > file > default.",
+            "显示配置文件的位置（$RISKCLASS_CONFIG_DIR、$XDG_CONFIG_HOME/riskclass 或 ~/.config/riskclass 中的 "
+            "config.toml）和每项设置：其值，以及它来自命令行选项、环境变量、配置文件还是默认值。优先顺序：选项 > "
+            "环境变量 > 配置文件 > 默认值。",
+        ),
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--audit-log", metavar="PATH", help="as the other commands take it, to see it win")
-    p.add_argument("--keyring", metavar="PATH", help="as the other commands take it, to see it win")
-    p.add_argument("--register", metavar="PATH", help="as the register commands take it, to see it win")
+    p.add_argument("--json", action="store_true", help=bi(JSON_HELP))
+    p.add_argument(
+        "--audit-log",
+        metavar="PATH",
+        help=bi("as the other commands take it, to see it win", "与其他命令的同名选项相同，用来查看它优先生效"),
+    )
+    p.add_argument(
+        "--keyring",
+        metavar="PATH",
+        help=bi("as the other commands take it, to see it win", "与其他命令的同名选项相同，用来查看它优先生效"),
+    )
+    p.add_argument(
+        "--register",
+        metavar="PATH",
+        help=bi(
+            "as the register commands take it, to see it win", "与 register 命令的同名选项相同，用来查看它优先生效"
+        ),
+    )
 
 
 def cmd_config(args: argparse.Namespace) -> int:

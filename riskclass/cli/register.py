@@ -11,15 +11,33 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from riskclass.cli.common import AUDIT_LOG_HELP, KEYRING_HELP, _audit_log_arg, _keyring_arg, _out_lang
+from riskclass.cli.common import (
+    AUDIT_LOG_HELP,
+    DELIMITER_HELP,
+    ENCODING_HELP,
+    FORMULA_GUARD_HELP,
+    JSON_HELP,
+    KEYRING_HELP,
+    NO_PROGRESS_HELP,
+    OUTPUT_LANG_HELP,
+    RULES_ONLY_HELP,
+    SHEET_HELP,
+    _audit_log_arg,
+    _keyring_arg,
+    _out_lang,
+)
 from riskclass.cli.progress import progress_bar
+from riskclass.cli.usage import RawDescriptionHelpFormatter, bi
 from riskclass.errors import ExitCode, Text
 
-REGISTER_HELP = (
+REGISTER_HELP = Text(
     "the register, a SQLite file (default: $RISKCLASS_REGISTER, else $XDG_DATA_HOME/riskclass/register.sqlite3, "
-    "else ~/.local/share/riskclass/register.sqlite3)"
+    "else ~/.local/share/riskclass/register.sqlite3)",
+    "登记册，一个 SQLite 文件（默认：$RISKCLASS_REGISTER，其次 $XDG_DATA_HOME/riskclass/register.sqlite3，再次 "
+    "~/.local/share/riskclass/register.sqlite3）",
 )
-EPILOG = """\
+SUMMARY_JSON_HELP = Text("print the summary as one JSON object", "以一个 JSON 对象输出汇总")
+EPILOG_EN = """\
 The register keeps a team's AI products keyed by their own ids: every version of each
 description, every assessment with the rulebook, model and description versions that
 made it, answers to follow-up questions, ticked checklist steps and the reviewers'
@@ -29,6 +47,15 @@ and two commands writing at once both land whole.
 exit status:
   0 done; 3 done, but some descriptions could not be assessed (see their error);
   2 unusable input, arguments or register file."""
+EPILOG_ZH = """\
+登记册按团队自己的编号保存人工智能产品：每条描述的每个版本，每次评估及得出它的规则库、
+模型和描述版本，对追问的回答，已勾选的核查步骤，以及复核人的决定（用
+`riskclass review --id ID` 记录，并对照审计日志验证）。每次写入都是一个事务：被中断的
+命令让登记册保持原样，两个命令同时写入时两者都完整保存。
+退出码：
+  0 完成；3 完成，但有些描述无法评估（见其 error）；
+  2 输入、参数或登记册文件无法使用。"""
+EPILOG = Text(EPILOG_EN, EPILOG_ZH)
 
 WORDS = {
     "zh": {
@@ -138,84 +165,168 @@ TIER_WORDS = {
 
 
 def _common(p: argparse.ArgumentParser, audit: bool = True) -> None:
-    p.add_argument("--register", metavar="PATH", help=REGISTER_HELP)
-    p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+    p.add_argument("--register", metavar="PATH", help=bi(REGISTER_HELP))
+    p.add_argument("--lang", choices=["zh", "en"], help=bi(OUTPUT_LANG_HELP))
     if audit:
-        p.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP + "; decisions are verified against it")
-        p.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
+        p.add_argument(
+            "--audit-log",
+            metavar="PATH",
+            help=bi(
+                AUDIT_LOG_HELP.en + "; decisions are verified against it", AUDIT_LOG_HELP.zh + "；复核决定据此验证"
+            ),
+        )
+        p.add_argument("--keyring", metavar="PATH", help=bi(KEYRING_HELP))
 
 
 def add_parser(subparsers: Any) -> None:
     """Register `riskclass register …` on the CLI's subparsers."""
     p = subparsers.add_parser(
         "register",
-        help="the product register: import an inventory, list, show, rescore, export",
-        description="A team's inventory of AI products, kept in a SQLite file with every description, assessment "
-        "and decision.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help=bi(
+            "the product register: import an inventory, list, show, rescore, export",
+            "产品登记册：导入清单、列出、查看、重新评估、导出",
+        ),
+        description=bi(
+            "A team's inventory of AI products, kept in a SQLite file with every description, assessment and decision.",
+            "团队的人工智能产品清单，连同每条描述、每次评估和每个决定，保存在一个 SQLite 文件中。",
+        ),
+        epilog=bi(EPILOG),
+        formatter_class=RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="register_command", metavar="ACTION", required=True)
 
     imp = sub.add_parser(
         "import",
-        help="add or update products from a CSV, TSV or .xlsx inventory, assessing new and changed descriptions",
-        description="Add or update products keyed by id from an inventory file (read as `batch` reads it); new and "
-        "changed descriptions are assessed, and every product whose tier changed is listed with the criteria gained "
-        "and lost. A missing id column, an empty id or an id on two lines refuses the file whole (exit 2).",
+        help=bi(
+            "add or update products from a CSV, TSV or .xlsx inventory, assessing new and changed descriptions",
+            "从 CSV、TSV 或 .xlsx 清单添加或更新产品，评估新的和有变的描述",
+        ),
+        description=bi(
+            "Add or update products keyed by id from an inventory file (read as `batch` reads it); new and "
+            "changed descriptions are assessed, and every product whose tier changed is listed with the criteria "
+            "gained and lost. A missing id column, an empty id or an id on two lines refuses the file whole (exit 2).",
+            "从清单文件（按 `batch` 的方式读取）按编号添加或更新产品；评估新的和有变的描述，列出每个等级有变的产品及其"
+            "新触发和不再触发的判断标准。缺少编号列、编号为空或同一编号出现在两行时，整个文件被拒绝（退出码 2）。",
+        ),
     )
-    imp.add_argument("input", metavar="FILE", help="CSV, TSV or .xlsx inventory, or - for standard input")
     imp.add_argument(
-        "--id-column", metavar="NAME", help="the id column (default: one called id, 编号, 序号, 产品编号 …)"
+        "input",
+        metavar="FILE",
+        help=bi("CSV, TSV or .xlsx inventory, or - for standard input", "CSV、TSV 或 .xlsx 清单，或用 - 表示标准输入"),
     )
-    imp.add_argument("--column", metavar="NAME", help="the description column (default: found by name, as batch)")
-    imp.add_argument("--name-column", metavar="NAME", help="the product name column (default: name, 名称, 产品名称 …)")
-    imp.add_argument("--encoding", metavar="ENC", help="force the input encoding (default: detected)")
-    imp.add_argument("--delimiter", metavar="CHAR", help="force the input delimiter: , ; or tab (default: sniffed)")
-    imp.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx input (default: the active one)")
-    imp.add_argument("--rules-only", action="store_true", help="do not consult the model")
-    imp.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    imp.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    imp.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help=bi(
+            "the id column (default: one called id, 编号, 序号, 产品编号 …)",
+            "编号列（默认：名为 id、编号、序号、产品编号……的列）",
+        ),
+    )
+    imp.add_argument(
+        "--column",
+        metavar="NAME",
+        help=bi(
+            "the description column (default: found by name, as batch)", "描述所在的列（默认：按列名查找，同 batch）"
+        ),
+    )
+    imp.add_argument(
+        "--name-column",
+        metavar="NAME",
+        help=bi(
+            "the product name column (default: name, 名称, 产品名称 …)", "产品名称列（默认：name、名称、产品名称……）"
+        ),
+    )
+    imp.add_argument("--encoding", metavar="ENC", help=bi(ENCODING_HELP))
+    imp.add_argument("--delimiter", metavar="CHAR", help=bi(DELIMITER_HELP))
+    imp.add_argument("--sheet", metavar="NAME", help=bi(SHEET_HELP))
+    imp.add_argument("--rules-only", action="store_true", help=bi(RULES_ONLY_HELP))
+    imp.add_argument("--json", action="store_true", help=bi(SUMMARY_JSON_HELP))
+    imp.add_argument("--no-progress", action="store_true", help=bi(NO_PROGRESS_HELP))
     _common(imp, audit=False)
 
-    li = sub.add_parser("list", help="one line per product", description="List the products, by id.")
-    li.add_argument("--tier", choices=["high", "medium", "low"], help="only products of this tier")
-    li.add_argument("--needs-review", action="store_true", help="only products that need a person's look")
-    li.add_argument("--search", metavar="TEXT", help="only products whose id, name or description contains TEXT")
-    li.add_argument("--json", action="store_true", help="print one JSON array (CONTRACT.md fields)")
+    li = sub.add_parser(
+        "list",
+        help=bi("one line per product", "每个产品一行"),
+        description=bi("List the products, by id.", "按编号列出产品。"),
+    )
+    li.add_argument(
+        "--tier", choices=["high", "medium", "low"], help=bi("only products of this tier", "只列此等级的产品")
+    )
+    li.add_argument(
+        "--needs-review",
+        action="store_true",
+        help=bi("only products that need a person's look", "只列需要人工复核的产品"),
+    )
+    li.add_argument(
+        "--search",
+        metavar="TEXT",
+        help=bi("only products whose id, name or description contains TEXT", "只列编号、名称或描述中含有 TEXT 的产品"),
+    )
+    li.add_argument(
+        "--json",
+        action="store_true",
+        help=bi("print one JSON array (CONTRACT.md fields)", "输出一个 JSON 数组（字段见 CONTRACT.md）"),
+    )
     _common(li)
 
     sh = sub.add_parser(
         "show",
-        help="one product with its history",
-        description="One product: its latest assessment, descriptions, answers, ticked steps, verified decisions "
-        "and every assessment made of it.",
+        help=bi("one product with its history", "一个产品及其历史"),
+        description=bi(
+            "One product: its latest assessment, descriptions, answers, ticked steps, verified decisions "
+            "and every assessment made of it.",
+            "一个产品：最近一次评估、各版描述、回答、已勾选的步骤、经验证的复核决定，以及对它做过的每次评估。",
+        ),
     )
-    sh.add_argument("id", metavar="ID", help="the product's id")
-    sh.add_argument("--json", action="store_true", help="print one JSON object")
+    sh.add_argument("id", metavar="ID", help=bi("the product's id", "产品编号"))
+    sh.add_argument("--json", action="store_true", help=bi(JSON_HELP))
     _common(sh)
 
     rs = sub.add_parser(
         "rescore",
-        help="re-assess every product with the current rulebook and model; list tier changes",
-        description="Re-assess every product's current description (with its saved answers) and report, by id, "
-        "every product whose tier changed, with the criteria gained and lost.",
+        help=bi(
+            "re-assess every product with the current rulebook and model; list tier changes",
+            "用当前的规则库和模型重新评估每个产品；列出等级变化",
+        ),
+        description=bi(
+            "Re-assess every product's current description (with its saved answers) and report, by id, "
+            "every product whose tier changed, with the criteria gained and lost.",
+            "重新评估每个产品的当前描述（连同保存的回答），按编号报告每个等级有变的产品，及其新触发和不再触发的判断标准。",
+        ),
     )
-    rs.add_argument("--rules-only", action="store_true", help="do not consult the model")
-    rs.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    rs.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    rs.add_argument("--rules-only", action="store_true", help=bi(RULES_ONLY_HELP))
+    rs.add_argument("--json", action="store_true", help=bi(SUMMARY_JSON_HELP))
+    rs.add_argument("--no-progress", action="store_true", help=bi(NO_PROGRESS_HELP))
     _common(rs, audit=False)
 
     ex = sub.add_parser(
         "export",
-        help="write every product as a batch output (CSV) with id, name and decided_tier",
-        description="Write every product as a batch output: id, name, description, the inventory's other columns, "
-        "the batch result columns of the latest assessment, then decided_tier, assessed_at and description_version.",
+        help=bi(
+            "write every product as a batch output (CSV) with id, name and decided_tier",
+            "把每个产品写成批处理输出（CSV），带编号、名称和 decided_tier",
+        ),
+        description=bi(
+            "Write every product as a batch output: id, name, description, the inventory's other columns, "
+            "the batch result columns of the latest assessment, then decided_tier, assessed_at and "
+            "description_version.",
+            "把每个产品写成批处理输出：编号、名称、描述、清单的其他列、最近一次评估的批处理结果列，然后是 "
+            "decided_tier、assessed_at 和 description_version。",
+        ),
     )
-    ex.add_argument("-o", "--output", metavar="FILE", required=True, help="the CSV to write, or - for standard output")
-    ex.add_argument("--excel", action="store_true", help="CSV with a UTF-8 byte-order mark, for Excel")
-    ex.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    ex.add_argument("--no-formula-guard", action="store_true", help="write cells starting with = + - @ unchanged")
+    ex.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        required=True,
+        help=bi("the CSV to write, or - for standard output", "要写的 CSV，或用 - 表示标准输出"),
+    )
+    ex.add_argument(
+        "--excel",
+        action="store_true",
+        help=bi("CSV with a UTF-8 byte-order mark, for Excel", "CSV 带 UTF-8 字节序标记（BOM），供 Excel 打开"),
+    )
+    ex.add_argument("--force", action="store_true", help=bi("replace FILE if it exists", "FILE 已存在时替换"))
+    ex.add_argument("--no-formula-guard", action="store_true", help=bi(FORMULA_GUARD_HELP))
     _common(ex)
 
 

@@ -11,6 +11,7 @@ from riskclass.cli.common import (
     AUDIT_EPILOG,
     AUDIT_LOG_HELP,
     KEYRING_HELP,
+    OUTPUT_LANG_HELP,
     _add_assessment_options,
     _audit_log_arg,
     _keyring_arg,
@@ -18,75 +19,148 @@ from riskclass.cli.common import (
     _paren,
     _warn,
 )
+from riskclass.cli.usage import bi
 from riskclass.errors import ExitCode, InputError
 
 
 def _add_review_parsers(sub) -> None:
     p = sub.add_parser(
         "review",
-        help="record a reviewer's decision on a suggested tier in the audit log",
-        description="Assess a description (or read a saved assessment), then record a named reviewer's decision — "
-        "accept the suggested tier or change it, with a reason — in the tamper-evident audit log.",
-        epilog=AUDIT_EPILOG,
+        help=bi(
+            "record a reviewer's decision on a suggested tier in the audit log",
+            "在审计日志中记录复核人对建议等级的决定",
+        ),
+        description=bi(
+            "Assess a description (or read a saved assessment), then record a named reviewer's decision — "
+            "accept the suggested tier or change it, with a reason — in the tamper-evident audit log.",
+            "评估一条描述（或读取保存的评估），然后把具名复核人的决定——接受建议的等级，或说明理由改判——记入防篡改的"
+            "审计日志。",
+        ),
+        epilog=bi(AUDIT_EPILOG),
     )
-    p.add_argument("description", nargs="?", help="the description, or - to read it from standard input")
-    p.add_argument("--from-json", metavar="FILE", help="review a saved assessment (classify --json or report JSON)")
-    p.add_argument("--reviewer", required=True, metavar="NAME", help="who decides (required, one line)")
+    p.add_argument(
+        "description",
+        nargs="?",
+        help=bi("the description, or - to read it from standard input", "描述，或用 - 从标准输入读取"),
+    )
+    p.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help=bi(
+            "review a saved assessment (classify --json or report JSON)",
+            "复核保存的评估（classify --json 或报告 JSON 的输出）",
+        ),
+    )
+    p.add_argument(
+        "--reviewer",
+        required=True,
+        metavar="NAME",
+        help=bi("who decides (required, one line)", "作出决定的人（必填，一行）"),
+    )
     decision = p.add_mutually_exclusive_group()  # one of them is required unless --init-key (checked in cmd_review)
-    decision.add_argument("--accept", action="store_true", help="accept the suggested tier")
-    decision.add_argument("--tier", choices=["high", "medium", "low"], help="the tier the reviewer decides")
+    decision.add_argument("--accept", action="store_true", help=bi("accept the suggested tier", "接受建议的等级"))
+    decision.add_argument(
+        "--tier", choices=["high", "medium", "low"], help=bi("the tier the reviewer decides", "复核人决定的等级")
+    )
     decision.add_argument(
         "--init-key",
         action="store_true",
-        help="create your signing key once (mode 600 in $RISKCLASS_CONFIG_DIR, $XDG_CONFIG_HOME/riskclass or "
-        "~/.config/riskclass; never overwritten) and print the line to add to the team keyring",
+        help=bi(
+            "create your signing key once (mode 600 in $RISKCLASS_CONFIG_DIR, $XDG_CONFIG_HOME/riskclass or "
+            "~/.config/riskclass; never overwritten) and print the line to add to the team keyring",
+            "创建一次你的签名密钥（权限 600，位于 $RISKCLASS_CONFIG_DIR、$XDG_CONFIG_HOME/riskclass 或 "
+            "~/.config/riskclass；从不覆盖），并显示要加入团队密钥环的那一行",
+        ),
     )
     p.add_argument(
-        "--reason", default="", metavar="TEXT", help="why (required when --tier differs from the suggestion)"
+        "--reason",
+        default="",
+        metavar="TEXT",
+        help=bi("why (required when --tier differs from the suggestion)", "理由（--tier 与建议不同时必填）"),
     )
-    _add_assessment_options(p, "answer a follow-up question as a fact before assessing (repeatable)")
-    p.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
-    p.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
-    p.add_argument("--json", action="store_true", help="print the recorded entry as one JSON object")
-    p.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+    _add_assessment_options(
+        p,
+        bi(
+            "answer a follow-up question as a fact before assessing (repeatable)",
+            "评估前把追问的回答作为事实（可重复）",
+        ),
+    )
+    p.add_argument("--audit-log", metavar="PATH", help=bi(AUDIT_LOG_HELP))
+    p.add_argument("--keyring", metavar="PATH", help=bi(KEYRING_HELP))
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help=bi("print the recorded entry as one JSON object", "以一个 JSON 对象输出记录的条目"),
+    )
+    p.add_argument("--lang", choices=["zh", "en"], help=bi(OUTPUT_LANG_HELP))
     p.add_argument(
         "--id",
         metavar="ID",
-        help="review a product of the register: its current description, assessed with its saved answers (and any "
-        "--answer), and the decision linked to it (`riskclass register show ID` lists it)",
+        help=bi(
+            "review a product of the register: its current description, assessed with its saved answers (and any "
+            "--answer), and the decision linked to it (`riskclass register show ID` lists it)",
+            "复核登记册中的一个产品：用保存的回答（及任何 --answer）评估其当前描述，决定与该产品关联"
+            "（`riskclass register show ID` 会列出）",
+        ),
     )
-    p.add_argument("--register", metavar="PATH", help="the register for --id (see `riskclass register --help`)")
+    p.add_argument(
+        "--register",
+        metavar="PATH",
+        help=bi(
+            "the register for --id (see `riskclass register --help`)",
+            "--id 所用的登记册（见 `riskclass register --help`）",
+        ),
+    )
 
     p = sub.add_parser(
         "audit",
-        help="verify or list the audit log of review decisions",
-        description="Check or list the audit log of review decisions.",
-        epilog=AUDIT_EPILOG,
+        help=bi("verify or list the audit log of review decisions", "验证或列出复核决定的审计日志"),
+        description=bi("Check or list the audit log of review decisions.", "检查或列出复核决定的审计日志。"),
+        epilog=bi(AUDIT_EPILOG),
     )
     audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     v = audit_sub.add_parser(
         "verify",
-        help="check the hash chain and every signature; exit 0 intact, 1 broken or unverified (naming the entry)",
-        description="Check the audit log's hash chain and every entry's signature against the keyring. Exit 0 when "
-        "intact and verified, 1 when broken (the first broken entry is named: edited, deleted, inserted, reordered, "
-        "not JSON) or when an entry is unverified (unsigned, bad signature, unknown key, another reviewer's key), "
-        "2 when there is no usable log.",
-        epilog=AUDIT_EPILOG,
+        help=bi(
+            "check the hash chain and every signature; exit 0 intact, 1 broken or unverified (naming the entry)",
+            "检查哈希链和每个签名；完好时退出码 0，断开或未验证时 1（并指出条目）",
+        ),
+        description=bi(
+            "Check the audit log's hash chain and every entry's signature against the keyring. Exit 0 when "
+            "intact and verified, 1 when broken (the first broken entry is named: edited, deleted, inserted, "
+            "reordered, not JSON) or when an entry is unverified (unsigned, bad signature, unknown key, another "
+            "reviewer's key), 2 when there is no usable log.",
+            "对照密钥环检查审计日志的哈希链和每个条目的签名。完好且已验证时退出码 0；断开时（指出第一处断开：被修改、"
+            "删除、插入、调换顺序、不是 JSON）或有条目未验证时（未签名、签名无效、未知密钥、他人的密钥）为 1；没有"
+            "可用的日志时为 2。",
+        ),
+        epilog=bi(AUDIT_EPILOG),
     )
-    v.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
-    v.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
+    v.add_argument("--audit-log", metavar="PATH", help=bi(AUDIT_LOG_HELP))
+    v.add_argument("--keyring", metavar="PATH", help=bi(KEYRING_HELP))
     v.add_argument(
         "--expect-head",
         metavar="HASH",
-        help="a head hash recorded earlier (12+ hex digits): fail unless that entry is still in the chain",
+        help=bi(
+            "a head hash recorded earlier (12+ hex digits): fail unless that entry is still in the chain",
+            "早先记下的链头哈希（至少 12 位十六进制）：该条目已不在链中时判为失败",
+        ),
     )
-    v.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    v.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
-    li = audit_sub.add_parser("list", help="list the decisions, oldest first", description="List the decisions.")
-    li.add_argument("--audit-log", metavar="PATH", help=AUDIT_LOG_HELP)
-    li.add_argument("--keyring", metavar="PATH", help=KEYRING_HELP)
-    li.add_argument("--json", action="store_true", help="print one JSON array of the entries")
-    li.add_argument("--lang", choices=["zh", "en"], help="language of the output (default: the top-level --lang, zh)")
+    v.add_argument(
+        "--json", action="store_true", help=bi("print the result as one JSON object", "以一个 JSON 对象输出结果")
+    )
+    v.add_argument("--lang", choices=["zh", "en"], help=bi(OUTPUT_LANG_HELP))
+    li = audit_sub.add_parser(
+        "list",
+        help=bi("list the decisions, oldest first", "列出复核决定，最早的在前"),
+        description=bi("List the decisions.", "列出复核决定。"),
+    )
+    li.add_argument("--audit-log", metavar="PATH", help=bi(AUDIT_LOG_HELP))
+    li.add_argument("--keyring", metavar="PATH", help=bi(KEYRING_HELP))
+    li.add_argument(
+        "--json", action="store_true", help=bi("print one JSON array of the entries", "以一个 JSON 数组输出各条目")
+    )
+    li.add_argument("--lang", choices=["zh", "en"], help=bi(OUTPUT_LANG_HELP))
 
 
 REVIEW_WORDS = {

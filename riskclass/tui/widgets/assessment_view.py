@@ -89,8 +89,14 @@ class AssessmentView(VerticalScroll):
         for o in a.obligations:
             # Title and articles on one line, the detail below it: Textual wraps at spaces, so a long Chinese run
             # after a space would leave a short orphan line; starting the detail on its own line avoids that.
+            # Then what brought the duty, in the reports' words and place (`Because.shown`: "（由 H4 “贷款”触发）").
+            because = o.because.shown(lang)
             prompt = Content.assemble(
-                (o.title.get(lang), "bold"), _articles(o.articles), "\n", (o.detail.get(lang), "dim")
+                (o.title.get(lang), "bold"),
+                _articles(o.articles),
+                "\n",
+                (o.detail.get(lang), "dim"),
+                *([" ", (because, "italic")] if because else []),
             )
             cites = known[o.id].articles if o.id in known else ()
             lines.append(CitedLine(prompt, _quoted(o.articles, cites), o.id))
