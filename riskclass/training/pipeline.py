@@ -687,14 +687,17 @@ def model_card(manifest: dict) -> str:
     ]
     if manifest.get("real_training_data"):
         r = manifest["real_training_data"]
-        files = ", ".join(f"`{f}`" for f in r["files"])
-        lines += [
-            f"- Real descriptions: {r['rows']} public filing and inventory entries ({files}; high",
-            f"  {r['tiers']['high']}, medium {r['tiers']['medium']}, low {r['tiers']['low']}), each labelled by two",
-            f"  annotators, weighted {r['weight']:g}× a corpus row. Only their ids and labels are committed; the",
-            "  text is read from `../shared/data/` at training time, and a word becomes a feature only if two",
-            f"  descriptions use it. Labels sha256 `{r['sha256']}`. The real held-out set is never among them.",
-        ]
+        import textwrap
+
+        files = ", ".join(f"`training/data/{f}`" for f in r["files"])
+        text = (
+            f"- Real descriptions: {r['rows']} public filing and inventory entries ({files}; high"
+            f" {r['tiers']['high']}, medium {r['tiers']['medium']}, low {r['tiers']['low']}), each labelled by two"
+            f" annotators, weighted {r['weight']:g}× a corpus row. Only their ids and labels are committed; the text"
+            " is read from `../shared/data/` at training time, and a word becomes a feature only if two"
+            f" descriptions use it. Labels sha256 `{r['sha256']}`. The real held-out set is never among them."
+        )
+        lines += textwrap.wrap(text, 110, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
     if manifest.get("reviews"):
         r = manifest["reviews"]
         lines += [
