@@ -119,8 +119,6 @@ def model():
 
 
 def test_chunked_features_are_bit_for_bit_the_row_by_row_ones(model):
-    import numpy as np
-
     from riskclass.text.normalise import normalise
 
     texts = [normalise(t).text for t in _sample(step=4)]
@@ -129,22 +127,38 @@ def test_chunked_features_are_bit_for_bit_the_row_by_row_ones(model):
         chunk = texts[i : i + 300]
         for text, (idx, val) in zip(chunk, model._vectors(chunk), strict=True):
             ref_idx, ref_val = model._vector(text)
-            assert idx.dtype == ref_idx.dtype and val.dtype == ref_val.dtype
-            assert np.array_equal(idx, ref_idx) and np.array_equal(val, ref_val), text[:40]
-            assert np.array_equal(model._probabilities(idx, val), model._probabilities(ref_idx, ref_val))
+            assert idx.tolist() == ref_idx and val.tolist() == ref_val, text[:40]
+        # The batch's NumPy products give the plain-Python probabilities and top terms, to the last bit.
+        for text, (idx, products) in zip(chunk, model._scored(chunk), strict=True):
+            ref_idx, ref_val = model._vector(text)
+            assert idx == ref_idx and products == model._products(ref_idx, ref_val), text[:40]
+        assert model.opinions([normalise(t) for t in chunk]) == [model.opinion(normalise(t)) for t in chunk]
+
+
+def test_one_text_is_scored_as_numpy_scores_it(model):
+    """The plain-Python logits and softmax of one description agree with NumPy's matrix product to rounding (the
+    order of a BLAS sum is its own; fsum is exactly rounded)."""
+    import numpy as np
+
+    from riskclass.text.normalise import normalise
+
+    coef, intercept = np.asarray(model.coef), np.asarray(model.intercept)
+    for text in [normalise(t).text for t in _sample(step=20)]:
+        idx, val = model._vector(text)
+        logits = coef[:, idx] @ np.array(val) + intercept
+        e = np.exp(logits - logits.max())
+        assert np.allclose(model._probabilities(idx, val), e / e.sum(), rtol=1e-12, atol=1e-15), text[:40]
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + list("模型系统 ab")), max_size=25), min_size=1, max_size=6))
 def test_chunked_features_on_generated_text(model, texts):
-    import numpy as np
-
     from riskclass.text.normalise import normalise
 
     texts = [normalise(t).text for t in texts]
     for text, (idx, val) in zip(texts, model._vectors(texts), strict=True):
         ref_idx, ref_val = model._vector(text)
-        assert np.array_equal(idx, ref_idx) and np.array_equal(val, ref_val)
+        assert idx.tolist() == ref_idx and val.tolist() == ref_val
 
 
 def _rule_text():
@@ -373,9 +387,11 @@ def test_the_dictionary_snapshot_gives_the_same_tokens(tmp_path):
 
 def _top_terms_reference(model, idx, val, class_index):
     """TierClassifier._top_terms as first written."""
+    import numpy as np
+
     from riskclass.model.classifier import TOP_TERMS
 
-    weights = val * model.coef[class_index, idx]
+    weights = np.array(val) * np.asarray(model.coef)[class_index, idx]
     ranked = sorted(((float(w), int(i)) for w, i in zip(weights, idx, strict=True) if w > 0), reverse=True)
     words = [(model.feature_names[i], w) for w, i in ranked if i < model.n_word]
     chars = [(model.feature_names[i], w) for w, i in ranked if i >= model.n_word]
