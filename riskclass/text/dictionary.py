@@ -4,8 +4,9 @@ jieba builds a dict of ~500,000 words and prefixes from its packaged `dict.txt` 
 second), and importing jieba costs more than a tenth of a second (it pulls in `pkg_resources`). One description
 needs a few hundred look-ups. So the dictionary jieba builds — its words and prefixes with riskclass's domain words
 (`userdict.txt`), exactly as `gen_pfdict` and `load_userdict` leave them — is written once, at build time, as sorted
-`word<TAB>frequency` lines, and looked up by binary search in the file's bytes. The tokens are the same (a test
-compares them on every labelled description).
+`word<TAB>frequency` lines, and looked up by binary search in the file's bytes, mapped into memory rather than read
+(a description touches a few dozen of its pages, and a forked batch worker shares them). The tokens are the same (a
+test compares them on every labelled description).
 
 The file is keyed on the content it was built from (jieba's `dict.txt` and `__init__.py`, and `userdict.txt`) and
 carries the sha256 of its body: a key that does not match (another jieba, changed domain words) or a body that fails
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import mmap
 import sys
 from importlib import resources
 from pathlib import Path
@@ -45,9 +47,9 @@ def content_key() -> str | None:
     h = hashlib.sha256()
     try:
         for name in ("__init__.py", "dict.txt"):
-            h.update((where / name).read_bytes())
+            h.update(_mapped(where / name))
             h.update(b"\0")
-    except OSError:
+    except (OSError, ValueError):
         return None
     h.update(resources.files("riskclass.data").joinpath(USER_DICT).read_bytes())
     return h.hexdigest()
@@ -79,31 +81,43 @@ class WordFreq:
         return found
 
 
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes mapped read-only (nothing copied; pages are read as they are touched), or read when it is
+    empty (an empty file cannot be mapped)."""
+    with open(path, "rb") as fh:
+        try:
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:
+            return fh.read()
+
+
 class SortedFreq(WordFreq):
     """jieba's dictionary by binary search in the sorted lines.
 
     Lines are ordered by their UTF-8 bytes, which is the order of their code points, so comparing bytes finds words.
     """
 
-    def __init__(self, body: bytes, total: int) -> None:
+    def __init__(self, data: bytes | mmap.mmap, body: int, total: int) -> None:
+        """`data[body:]` are the sorted lines, and `data[body - 1]` is a newline."""
         super().__init__()
-        self._data = b"\n" + body  # every line, the first included, starts right after a newline
+        self._data = data
+        self._body = body
         self.total = total
 
     def _find(self, key: bytes) -> int | None:
         data = self._data
-        lo, hi = 1, len(data)  # lo is always the start of a line; the answer, if any, is in [lo, hi)
+        lo, hi = self._body, len(data)  # lo is always the start of a line; the answer, if any, is in [lo, hi)
         while lo < hi:
             mid = (lo + hi) // 2
             start = data.rfind(b"\n", lo - 1, mid) + 1  # the line holding mid
-            tab = data.index(b"\t", start)
+            tab = data.find(b"\t", start)
             word = data[start:tab]
             if word < key:
-                lo = data.index(b"\n", tab) + 1
+                lo = data.find(b"\n", tab) + 1
             elif word > key:
                 hi = start
             else:
-                return int(data[tab + 1 : data.index(b"\n", tab)])
+                return int(data[tab + 1 : data.find(b"\n", tab)])
         return None
 
     def _lookup(self, word: str) -> int | None:
@@ -112,18 +126,21 @@ class SortedFreq(WordFreq):
 
 def load_sorted() -> SortedFreq | None:
     """The committed dictionary when it was built from the jieba and domain words installed here, and intact."""
+    resource = resources.files("riskclass.data").joinpath(DICTIONARY_FILE)
     try:
-        raw = resources.files("riskclass.data").joinpath(DICTIONARY_FILE).read_bytes()
+        raw = _mapped(resource) if isinstance(resource, Path) else resource.read_bytes()
     except OSError:
         return None
-    head, _, body = raw.partition(b"\n")
-    fields = head.split(b"\t")
-    if len(fields) != 4 or fields[0] != SCHEMA or not fields[2].isdigit():
+    body = raw.find(b"\n") + 1
+    fields = raw[: max(body - 1, 0)].split(b"\t")
+    if not body or len(fields) != 4 or fields[0] != SCHEMA or not fields[2].isdigit():
         return None
     key = content_key()
-    if key is None or fields[1] != key.encode() or hashlib.sha256(body).hexdigest().encode() != fields[3]:
+    if key is None or fields[1] != key.encode():
         return None
-    return SortedFreq(body, int(fields[2]))
+    if hashlib.sha256(memoryview(raw)[body:]).hexdigest().encode() != fields[3]:
+        return None
+    return SortedFreq(raw, body, int(fields[2]))
 
 
 def build_dictionary() -> bytes:
