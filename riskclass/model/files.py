@@ -217,7 +217,7 @@ def read_model(directory: Path, expected: dict[str, str]) -> dict:
     forked batch worker shares them with its parent."""
 
     header_path, arrays_path = directory / HEADER_FILE, directory / ARRAYS_FILE
-    raw = {}
+    raw, digests = {}, {}
     for path in (header_path, arrays_path):
         try:
             raw[path.name] = path.read_bytes()
@@ -231,7 +231,7 @@ def read_model(directory: Path, expected: dict[str, str]) -> dict:
                 f"model file {path} cannot be read ({exc.strerror or exc})",
                 zh=f"无法读取模型文件 {path}（{exc.strerror or exc}）",
             ) from None
-        actual = hashlib.sha256(raw[path.name]).hexdigest()
+        actual = digests[path.name] = hashlib.sha256(raw[path.name]).hexdigest()
         want = expected.get(path.name, "")
         if actual != want:
             raise ModelError(
@@ -267,7 +267,7 @@ def read_model(directory: Path, expected: dict[str, str]) -> dict:
     if spec.get("layout") != layout:
         raise _bad(header_path, "its array shapes do not fit its vocabularies and classes")
     blob = raw[ARRAYS_FILE]
-    if spec.get("sha256") != hashlib.sha256(blob).hexdigest():
+    if spec.get("sha256") != digests[ARRAYS_FILE]:
         raise _bad(arrays_path, f"it is not the array file {HEADER_FILE} was written with")
     sizes = [math.prod(item["shape"]) for item in layout]
     if len(blob) != 8 * sum(sizes):
