@@ -128,16 +128,16 @@ def test_chunked_features_are_bit_for_bit_the_row_by_row_ones(model):
         for text, (idx, val) in zip(chunk, model._vectors(chunk), strict=True):
             ref_idx, ref_val = model._vector(text)
             assert idx.tolist() == ref_idx and val.tolist() == ref_val, text[:40]
-        # The batch's NumPy products give the plain-Python probabilities and top terms, to the last bit.
-        for text, (idx, products) in zip(chunk, model._scored(chunk), strict=True):
-            ref_idx, ref_val = model._vector(text)
-            assert idx == ref_idx and products == model._products(ref_idx, ref_val), text[:40]
-        assert model.opinions([normalise(t) for t in chunk]) == [model.opinion(normalise(t)) for t in chunk]
+        # The batch's NumPy sums give the plain-Python probabilities and top terms, to the last bit.
+        one_by_one = [model._scored([text], terms=True)[0] for text in chunk]
+        assert model._scored(chunk, terms=True) == one_by_one
+        for text, (probs, _) in zip(chunk, one_by_one, strict=True):
+            assert probs == model._probabilities(*model._vector(text)), text[:40]
 
 
 def test_one_text_is_scored_as_numpy_scores_it(model):
     """The plain-Python logits and softmax of one description agree with NumPy's matrix product to rounding (the
-    order of a BLAS sum is its own; fsum is exactly rounded)."""
+    order of a BLAS sum is its own)."""
     import numpy as np
 
     from riskclass.text.normalise import normalise

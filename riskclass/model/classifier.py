@@ -5,9 +5,9 @@ is not that pipeline but its fitted numbers — vocabularies, idf weights, coeff
 same TF-IDF and softmax without it. So `classify` never imports scikit-learn or SciPy (a second of start-up), and an
 upgrade of scikit-learn cannot break or silently change the model. One description is scored in plain Python over the
 numbers as they lie in the file (`Floats`), without importing NumPy either (a tenth of a second, more than the
-scoring); a batch computes its features and products with NumPy. Both sum the products with `math.fsum` (exactly
-rounded, so the order of the terms does not matter) and take `math.exp`, so the two give the same probabilities to the
-last bit.
+scoring); a batch computes its features and products with NumPy. Both add each class's products one after the other
+in the same order and take `math.exp`, so the two give the same probabilities to the last bit (a matrix product's
+sum has an order of its own).
 
 The numbers are stored as JSON and one flat little-endian float64 file (`riskclass.model.files`): a format that cannot
 carry code, read the same by any NumPy, so nothing is ever unpickled and nothing is retrained on load. Both files are
@@ -25,7 +25,6 @@ import sys
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -370,18 +369,40 @@ class TierClassifier:
         rows = [self.coef.row(c) for c in range(len(self.classes))]
         return [[row[i] * v for i, v in zip(idx, val, strict=True)] for row in rows]
 
-    def _softmax(self, products: list[list[float]]) -> list[float]:
-        """Class probabilities from each class's products: the logits summed exactly (`math.fsum`: the same whatever
-        the order of the features), so a batch computing the products with NumPy gets the same bits."""
+    def _logits(self, products: list[list[float]]) -> list[float]:
+        """Each class's products added one after the other, in the features' order, then its intercept: the order
+        `_logits_many` adds them in, so one text and a batch give the same bits."""
         intercept = self.intercept.flat
-        logits = [math.fsum(p) + intercept[c] for c, p in enumerate(products)]
+        out = []
+        for c, row in enumerate(products):
+            total = 0.0
+            for p in row:
+                total += p
+            out.append(total + intercept[c])
+        return out
+
+    def _logits_many(self, products, sizes: list[int]):
+        """`_logits` of each text of a chunk, with NumPy: `products` is (classes, features of every text, one text
+        after the other), `sizes` how many features each text has. `np.bincount` with weights adds each weight to
+        its text's total in the order given (one C loop, `out[text[i]] += weight[i]`), so each text's sum is the
+        sequential one of `_logits` (a test compares them on the labelled data)."""
+        import numpy as np
+
+        texts = np.repeat(np.arange(len(sizes)), sizes)
+        totals = np.stack([np.bincount(texts, weights=row, minlength=len(sizes)) for row in products])
+        return (totals + np.asarray(self.intercept)[:, None]).T.tolist()
+
+    @staticmethod
+    def _softmax(logits: list[float]) -> list[float]:
         top = max(logits)
         e = [math.exp(x - top) for x in logits]
-        total = math.fsum(e)
+        total = 0.0
+        for x in e:
+            total += x
         return [x / total for x in e]
 
     def _probabilities(self, idx: list[int], val: list[float]) -> list[float]:
-        return self._softmax(self._products(idx, val))
+        return self._softmax(self._logits(self._products(idx, val)))
 
     def _vectors(self, texts: list[str]) -> list[tuple[Any, Any]]:
         """`_vector` of each text as NumPy arrays, computed block by block for the whole list: the same numbers, bit
@@ -400,31 +421,38 @@ class TierClassifier:
             for feats in zip(*blocks, strict=True)
         ]
 
-    def _scored(self, texts: list[str]) -> Iterator[tuple[list[int], list[list[float]]]]:
-        """For each text, its feature columns and each class's products: one text in plain Python (no NumPy to
-        import), several with NumPy — the same numbers."""
+    def _scored(self, texts: list[str], terms: bool) -> list[tuple[list[float], tuple]]:
+        """For each text, its class probabilities and (with `terms`) its top terms: one text in plain Python (no
+        NumPy to import), several with NumPy — the same numbers."""
         if len(texts) < 2:
+            out = []
             for text in texts:
                 idx, val = self._vector(text)
-                yield idx, self._products(idx, val)
-            return
+                products = self._products(idx, val)
+                probs = self._softmax(self._logits(products))
+                best = probs.index(max(probs))
+                out.append((probs, self._ranked_terms(idx, products[best]) if terms else ()))
+            return out
         import numpy as np
 
         vectors = self._vectors(texts)
-        if not vectors:
-            return
         sizes = [len(i) for i, _ in vectors]
         idx = np.concatenate([i for i, _ in vectors])
-        products = (self._coef_array[:, idx] * np.concatenate([v for _, v in vectors])).tolist()  # exact, as `*`
-        columns = idx.tolist()
+        products = self._coef_array[:, idx] * np.concatenate([v for _, v in vectors])  # exactly as `*` in Python
+        scored = []
         start = 0
-        for size in sizes:
-            end = start + size
-            yield columns[start:end], [p[start:end] for p in products]
-            start = end
+        for size, logits in zip(sizes, self._logits_many(products, sizes), strict=True):
+            probs = self._softmax(logits)
+            if terms:
+                best = probs.index(max(probs))
+                end = start + size
+                ranked = self._ranked_terms(idx[start:end].tolist(), products[best, start:end].tolist())
+                start = end
+            scored.append((probs, ranked if terms else ()))
+        return scored
 
     def predict_proba_normalised(self, texts: list[str]) -> list[dict[str, float]]:
-        return [dict(zip(self.classes, self._softmax(products), strict=True)) for _, products in self._scored(texts)]
+        return [dict(zip(self.classes, probs, strict=True)) for probs, _ in self._scored(texts, terms=False)]
 
     def predict_texts(self, descriptions: list[str]) -> list[dict[str, float]]:
         return self.predict_proba_normalised([normalise(d).text for d in descriptions])
@@ -434,10 +462,9 @@ class TierClassifier:
 
     def opinions(self, texts: list[NormalizedText]) -> list[ModelOpinion]:
         out = []
-        for idx, products in self._scored([t.text for t in texts]):
-            probs = dict(zip(self.classes, self._softmax(products), strict=True))
-            best = self.classes.index(max(probs, key=probs.get))
-            out.append(ModelOpinion({k: probs[k] for k in TIERS}, self._ranked_terms(idx, products[best])))
+        for probs, ranked in self._scored([t.text for t in texts], terms=True):
+            by_class = dict(zip(self.classes, probs, strict=True))
+            out.append(ModelOpinion({k: by_class[k] for k in TIERS}, ranked))
         return out
 
     def _top_terms(self, idx: list[int], val: list[float], class_index: int) -> tuple[tuple[str, float], ...]:
