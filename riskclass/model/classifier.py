@@ -215,8 +215,9 @@ class _Block:
                     [i for i in map(get, tokens) if i is not None],
                     [i for i in map(get, map(_space_join, tokens, tokens[1:])) if i is not None],
                 )
-                if len(self._pieces) >= PIECE_CACHE_SIZE:
-                    self._pieces.clear()
+                if len(self._pieces) >= PIECE_CACHE_SIZE:  # forget the older half: recurring clauses stay
+                    for old in list(itertools.islice(self._pieces, PIECE_CACHE_SIZE // 2)):
+                        del self._pieces[old]
                 self._pieces[piece] = known
             first, end, uni, bi = known
             if first is None:

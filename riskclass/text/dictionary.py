@@ -30,10 +30,11 @@ DICTIONARY_FILE = "jieba-dictionary.txt"
 SCHEMA = b"riskclass-dictionary/1"
 USER_DICT = "userdict.txt"
 REGENERATE = "python -m riskclass.text.dictionary"
-# Words remembered after a look-up, at most: a 200,000-row batch looks up ~10^6 distinct fragments (most of them not
-# words), and every one remembered costs ~100 bytes; 200,000 keep the recurring ones (~20 MiB) and a look-up missed
-# again costs a few microseconds (`SortedFreq`).
-SEEN_MAX = 200_000
+# Words remembered after a look-up, at most: a 60,000-row batch looked up 137,000 distinct fragments (most of them
+# not words), each remembered one costing ~100 bytes in every process. At 50,000 a 20,000-row batch took as long
+# as with 200,000 (CPU +3%, within the noise of paired runs; a look-up missed again costs a few microseconds,
+# `SortedFreq`), and its two processes 16 MiB less.
+SEEN_MAX = 50_000
 # Bytes between two sampled lines of the sorted dictionary (`SortedFreq`): ~1,500 samples for its 6 MB, found in about
 # a millisecond; a word is then looked for in ~4 KB, one `find` of a few microseconds.
 SAMPLE_BYTES = 4096
