@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 from riskclass.errors import InputError
 from riskclass.text.normalise import check_description, normalise, to_simplified, tokenize
 
+from .conftest import jieba_tokens
+
 
 def test_traditional_fullwidth_and_case_are_normalised_with_offsets_into_the_original():
     original = "  這款軟體使用人臉辨識\u200b技術，ＡＩ  Face ID"
@@ -97,7 +99,7 @@ def _labelled(step: int) -> list[str]:
 def test_the_committed_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_path):
     """`classify` looks words up in the committed sorted dictionary, without importing jieba; tokens must not change."""
     rows = [*_labelled(step=2), "ＡＩ人脸识别", "abc123 x-y_z", "简历筛选 AT&T c#"]
-    in_memory = [tokenize(t) for t in rows]
+    in_memory = [jieba_tokens(normalise(t).text) for t in rows]
     for run in _tokens_in_a_one_off_run(tmp_path, rows, committed=True):
         assert not run["jieba"], (
             "jieba was imported: the committed dictionary was not used (python -m riskclass.text.dictionary)"
@@ -109,7 +111,7 @@ def test_the_committed_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_p
 def test_the_sqlite_dictionary_gives_the_same_tokens_as_jieba_in_memory(tmp_path):
     """Where the committed dictionary does not fit the installed jieba, the cached SQLite table serves `classify`."""
     rows = _labelled(step=7)
-    in_memory = [tokenize(t) for t in rows]
+    in_memory = [jieba_tokens(normalise(t).text) for t in rows]
     for run in _tokens_in_a_one_off_run(tmp_path, rows, committed=False):
         assert run["tokens"] == in_memory
     assert list(tmp_path.glob("jieba-dictionary-*.sqlite")), "the table was not built"
@@ -123,6 +125,24 @@ def test_the_committed_dictionary_is_up_to_date():
         f"riskclass/data/jieba-dictionary.txt is stale (userdict.txt or jieba changed): run `{REGENERATE}`, commit it"
     )
     assert load_sorted() is not None
+
+
+def test_the_sampled_search_finds_every_word_of_the_committed_dictionary_and_nothing_else():
+    """`SortedFreq` looks a word up in a window between two sampled lines: every word of the file is found with its
+    frequency, at the edges of windows too, and a string that is not a word (a word cut short or run on, or before
+    and after every word) is not."""
+    import riskclass.text.dictionary as dictionary
+
+    raw = dictionary.dictionary_path().read_bytes()
+    lines = [line.split(b"\t") for line in raw.split(b"\n")[1:-1]]
+    freq = dictionary.load_sorted()
+    assert freq is not None and len(freq._starts) > 100
+    words = {w.decode(): int(n) for w, n in lines}
+    for w, n in words.items():
+        assert freq._find(w.encode()) == n, w
+    others = {"", "\x00", "\U0010ffff", "!", "zzzz", *(w[:-1] for w in words), *(w + "的" for w in list(words)[::7])}
+    for w in others - set(words):
+        assert freq._find(w.encode()) is None, w
 
 
 def test_blocks_are_split_as_jieba_splits_them():

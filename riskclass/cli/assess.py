@@ -33,8 +33,20 @@ def _audit_log(args: argparse.Namespace):
     return log
 
 
+def _audit_log_if_any(args: argparse.Namespace):
+    """The audit log as `_audit_log` gives it when something is at its path, else None: most users have never
+    recorded a review, and the audit module (signatures, its records) costs `classify` a twentieth of its start-up."""
+    import os
+
+    from riskclass.config import settings
+
+    if not os.path.lexists(settings(audit_log=_audit_log_arg(args)).audit_log):
+        return None
+    return _audit_log(args)
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
-    log = _audit_log(args)
+    log = _audit_log_if_any(args)
     assessment = _assess_description(args)
     review = _earlier_review(
         log, assessment, _out_lang(args)
@@ -136,10 +148,10 @@ def _earlier_review(log, assessment, lang: str):
     """The latest verified decision about this description (in a Lookup), or None. Never stops classify: no log means
     nothing to show; an unusable or broken log is a one-line warning on standard error (a verified decision is still
     shown, marked); a newer entry about it that is unverified is never shown as a decision, only warned about."""
+    if log is None or not log.path.exists():
+        return None
     import riskclass.audit.log as audit
 
-    if not log.path.exists():
-        return None
     try:
         lookup = log.lookup(audit.fingerprint(assessment.description))
     except RiskclassError as exc:

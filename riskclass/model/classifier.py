@@ -2,8 +2,12 @@
 
 Training fits a scikit-learn pipeline (TF-IDF over jieba words and characters → logistic regression). What is shipped
 is not that pipeline but its fitted numbers — vocabularies, idf weights, coefficients — and inference recomputes the
-same TF-IDF and softmax with NumPy alone. So `classify` never imports scikit-learn or SciPy (a second of start-up), and
-an upgrade of scikit-learn cannot break or silently change the model.
+same TF-IDF and softmax without it. So `classify` never imports scikit-learn or SciPy (a second of start-up), and an
+upgrade of scikit-learn cannot break or silently change the model. One description is scored in plain Python over the
+numbers as they lie in the file (`Floats`), without importing NumPy either (a tenth of a second, more than the
+scoring); a batch computes its features and products with NumPy. Both add each class's products one after the other
+in the same order and take `math.exp`, so the two give the same probabilities to the last bit (a matrix product's
+sum has an order of its own).
 
 The numbers are stored as JSON and one flat little-endian float64 file (`riskclass.model.files`): a format that cannot
 carry code, read the same by any NumPy, so nothing is ever unpickled and nothing is retrained on load. Both files are
@@ -12,6 +16,7 @@ checked against the sha256 in the manifest written beside them before they are p
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import math
@@ -21,12 +26,21 @@ import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from riskclass.errors import ExitCode, ModelError
-from riskclass.model.files import ARRAYS_FILE, HEADER_FILE, MODEL_FORMAT, read_model, sha256_of
+from riskclass.model.files import (
+    ARRAYS_FILE,
+    HEADER_FILE,
+    MODEL_FORMAT,
+    Floats,
+    read_model,
+    sha256_of,
+    strictly_increasing,
+)
 from riskclass.model.opinion import ModelOpinion
 from riskclass.text.normalise import PIECE_CACHE_SIZE, NormalizedText, _jieba_tokenizer, normalise, tokens_of_normalised
 
@@ -76,17 +90,46 @@ class _Block:
 
     kind: str  # word | char
     terms: list[str]
-    idf: Any  # numpy array
+    idf: Floats
     ngram_range: tuple[int, int]
     offset: int
 
     def __post_init__(self) -> None:
-        self.index = dict(zip(self.terms, range(len(self.terms)), strict=True))  # {t: i for i, t in …}, in C
+        self._index: dict[str, int] | None = None  # term → column, built for batches (`index`)
+        self._sorted: bool | None = None  # whether the terms are strictly increasing (`column`)
+        self._idf_array = None  # the idf as a NumPy array, for batches
         self._codes = None  # for the chunked char n-grams: CodeIndex of the terms' gram_code, and their columns
         self._pieces: dict[str, tuple] = {}  # for word blocks: what each piece of text contributes (_piece)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_codes": None, "_pieces": {}}  # caches are rebuilt where the block is used
+        # caches are rebuilt where the block is used
+        return {**self.__dict__, "_index": None, "_idf_array": None, "_codes": None, "_pieces": {}}
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Term → column for the whole vocabulary: a batch looks up thousands of n-grams a chunk."""
+        if self._index is None:
+            self._index = dict(zip(self.terms, range(len(self.terms)), strict=True))  # {t: i for …}, in C
+        return self._index
+
+    def column(self, term: str) -> int | None:
+        """The column of `term`, or None: by bisection when the vocabulary is sorted (scikit-learn sorts it), so one
+        description needs no dictionary of 100,000 terms (tens of milliseconds to build)."""
+        if self._sorted is None:
+            self._sorted = strictly_increasing(self.terms)
+        if not self._sorted:
+            return self.index.get(term)
+        terms = self.terms
+        i = bisect.bisect_left(terms, term)
+        return i if i < len(terms) and terms[i] == term else None
+
+    def idf_array(self):
+        """The idf as a NumPy array over the model's bytes (no copy)."""
+        if self._idf_array is None:
+            import numpy as np
+
+            self._idf_array = np.asarray(self.idf)
+        return self._idf_array
 
     def features(self, text: str) -> list[tuple[int, float]]:
         """(column, tf-idf value) for the text: sublinear tf × idf, L2-normalised within the block.
@@ -98,8 +141,10 @@ class _Block:
             if self.kind == "word"
             else char_wb_ngrams(text, self.ngram_range)
         )
-        counts = Counter(g for g in grams if g in self.index)
-        values = [(self.index[g], (1.0 + math.log(c)) * float(self.idf[self.index[g]])) for g, c in counts.items()]
+        columns = {g: i for g in dict.fromkeys(grams) if (i := self.column(g)) is not None}
+        counts = Counter(g for g in grams if g in columns)
+        idf = self.idf.flat
+        values = [(columns[g], (1.0 + math.log(c)) * idf[columns[g]]) for g, c in counts.items()]
         norm = math.sqrt(sum(v * v for _, v in values)) or 1.0
         return [(self.offset + i, v / norm) for i, v in values]
 
@@ -130,7 +175,7 @@ class _Block:
             columns = np.array(found, dtype=np.int64)
             counts = np.array(times, dtype=np.int64)
         tf = np.array([0.0] + [1.0 + math.log(c) for c in range(1, int(counts.max(initial=0)) + 1)])
-        values = tf[counts] * self.idf[columns]
+        values = tf[counts] * self.idf_array()[columns]
         squares = (values * values).tolist()
         norms, start = [], 0
         for size in sizes:
@@ -170,8 +215,9 @@ class _Block:
                     [i for i in map(get, tokens) if i is not None],
                     [i for i in map(get, map(_space_join, tokens, tokens[1:])) if i is not None],
                 )
-                if len(self._pieces) >= PIECE_CACHE_SIZE:
-                    self._pieces.clear()
+                if len(self._pieces) >= PIECE_CACHE_SIZE:  # forget the older half: recurring clauses stay
+                    for old in list(itertools.islice(self._pieces, PIECE_CACHE_SIZE // 2)):
+                        del self._pieces[old]
                 self._pieces[piece] = known
             first, end, uni, bi = known
             if first is None:
@@ -250,25 +296,48 @@ def _space_join(a: str, b: str) -> str:
 
 
 class TierClassifier:
-    """The fitted numbers of the pipeline and a NumPy scorer over them; the engine's `TierModel` seam."""
+    """The fitted numbers of the pipeline and a scorer over them; the engine's `TierModel` seam."""
 
     def __init__(self, arrays: dict, sha256: str = "") -> None:
-        import numpy as np
-
         self.sha256 = sha256
+        word, char = arrays["word"], arrays["char"]
+        # Every array as Floats: read in place from the model file, or the bytes of a freshly fitted array.
+        arrays = {
+            **arrays,
+            "word": {**word, "idf": Floats.of(word["idf"])},
+            "char": {**char, "idf": Floats.of(char["idf"])},
+            "coef": Floats.of(arrays["coef"]),
+            "intercept": Floats.of(arrays["intercept"]),
+        }
         self.arrays = arrays
         self.classes = [str(c) for c in arrays["classes"]]
-        word, char = arrays["word"], arrays["char"]
         self.blocks = [
-            _Block("word", list(word["terms"]), np.asarray(word["idf"]), tuple(word["ngram_range"]), 0),
+            _Block("word", list(word["terms"]), arrays["word"]["idf"], tuple(word["ngram_range"]), 0),
             _Block(
-                "char", list(char["terms"]), np.asarray(char["idf"]), tuple(char["ngram_range"]), len(word["terms"])
+                "char",
+                list(char["terms"]),
+                arrays["char"]["idf"],
+                tuple(char["ngram_range"]),
+                len(word["terms"]),
             ),
         ]
-        self.coef = np.asarray(arrays["coef"], dtype=np.float64)  # (classes, features)
-        self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
-        self.feature_names = [*self.blocks[0].terms, *self.blocks[1].terms]
+        self.coef: Floats = arrays["coef"]  # (classes, features)
+        self.intercept: Floats = arrays["intercept"]
         self.n_word = len(self.blocks[0].terms)
+
+    @cached_property
+    def feature_names(self) -> list[str]:
+        return [*self.blocks[0].terms, *self.blocks[1].terms]
+
+    @cached_property
+    def _coef_array(self):
+        """The coefficients as a (classes, features) NumPy array over the model's bytes (no copy), for batches."""
+        import numpy as np
+
+        return np.asarray(self.coef)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("feature_names", "_coef_array")}
 
     @classmethod
     def from_pipeline(cls, pipeline) -> TierClassifier:
@@ -291,44 +360,100 @@ class TierClassifier:
             }
         )
 
-    def _vector(self, text: str):
-        import numpy as np
-
+    def _vector(self, text: str) -> tuple[list[int], list[float]]:
+        """The text's features as (columns, values), in plain Python: the reference every faster path matches."""
         feats = [f for block in self.blocks for f in block.features(text)]
-        idx = np.fromiter((i for i, _ in feats), dtype=np.int64, count=len(feats))
-        val = np.fromiter((v for _, v in feats), dtype=np.float64, count=len(feats))
-        return idx, val
+        return [i for i, _ in feats], [v for _, v in feats]
 
-    def _probabilities(self, idx, val):
+    def _products(self, idx: list[int], val: list[float]) -> list[list[float]]:
+        """coef[class, column] × value for each class and feature, in plain Python."""
+        rows = [self.coef.row(c) for c in range(len(self.classes))]
+        return [[row[i] * v for i, v in zip(idx, val, strict=True)] for row in rows]
+
+    def _logits(self, products: list[list[float]]) -> list[float]:
+        """Each class's products added one after the other, in the features' order, then its intercept: the order
+        `_logits_many` adds them in, so one text and a batch give the same bits."""
+        intercept = self.intercept.flat
+        out = []
+        for c, row in enumerate(products):
+            total = 0.0
+            for p in row:
+                total += p
+            out.append(total + intercept[c])
+        return out
+
+    def _logits_many(self, products, sizes: list[int]):
+        """`_logits` of each text of a chunk, with NumPy: `products` is (classes, features of every text, one text
+        after the other), `sizes` how many features each text has. `np.bincount` with weights adds each weight to
+        its text's total in the order given (one C loop, `out[text[i]] += weight[i]`), so each text's sum is the
+        sequential one of `_logits` (a test compares them on the labelled data)."""
         import numpy as np
 
-        logits = self.coef[:, idx] @ val + self.intercept
-        logits -= logits.max()
-        e = np.exp(logits)
-        return e / e.sum()
+        texts = np.repeat(np.arange(len(sizes)), sizes)
+        totals = np.stack([np.bincount(texts, weights=row, minlength=len(sizes)) for row in products])
+        return (totals + np.asarray(self.intercept)[:, None]).T.tolist()
+
+    @staticmethod
+    def _softmax(logits: list[float]) -> list[float]:
+        top = max(logits)
+        e = [math.exp(x - top) for x in logits]
+        total = 0.0
+        for x in e:
+            total += x
+        return [x / total for x in e]
+
+    def _probabilities(self, idx: list[int], val: list[float]) -> list[float]:
+        return self._softmax(self._logits(self._products(idx, val)))
 
     def _vectors(self, texts: list[str]) -> list[tuple[Any, Any]]:
-        """`_vector` of each text, computed block by block for the whole list: the same arrays, bit for bit."""
+        """`_vector` of each text as NumPy arrays, computed block by block for the whole list: the same numbers, bit
+        for bit."""
         import numpy as np
 
         from riskclass.text.grams import SLICE_TEXTS
 
         if len(texts) > SLICE_TEXTS:
             return [v for i in range(0, len(texts), SLICE_TEXTS) for v in self._vectors(texts[i : i + SLICE_TEXTS])]
-        if len(texts) < 2:  # one description (classify, the terminal app): not worth indexing the vocabulary for
-            return [self._vector(t) for t in texts]
+        if len(texts) < 2:  # not worth indexing the vocabulary for
+            return [(np.array(i, dtype=np.int64), np.array(v, dtype=np.float64)) for i, v in map(self._vector, texts)]
         blocks = [block.features_many(texts) for block in self.blocks]
         return [
             (np.concatenate([f[0] for f in feats]), np.concatenate([f[1] for f in feats]))
             for feats in zip(*blocks, strict=True)
         ]
 
+    def _scored(self, texts: list[str], terms: bool) -> list[tuple[list[float], tuple]]:
+        """For each text, its class probabilities and (with `terms`) its top terms: one text in plain Python (no
+        NumPy to import), several with NumPy — the same numbers."""
+        if len(texts) < 2:
+            out = []
+            for text in texts:
+                idx, val = self._vector(text)
+                products = self._products(idx, val)
+                probs = self._softmax(self._logits(products))
+                best = probs.index(max(probs))
+                out.append((probs, self._ranked_terms(idx, products[best]) if terms else ()))
+            return out
+        import numpy as np
+
+        vectors = self._vectors(texts)
+        sizes = [len(i) for i, _ in vectors]
+        idx = np.concatenate([i for i, _ in vectors])
+        products = self._coef_array[:, idx] * np.concatenate([v for _, v in vectors])  # exactly as `*` in Python
+        scored = []
+        start = 0
+        for size, logits in zip(sizes, self._logits_many(products, sizes), strict=True):
+            probs = self._softmax(logits)
+            if terms:
+                best = probs.index(max(probs))
+                end = start + size
+                ranked = self._ranked_terms(idx[start:end].tolist(), products[best, start:end].tolist())
+                start = end
+            scored.append((probs, ranked if terms else ()))
+        return scored
+
     def predict_proba_normalised(self, texts: list[str]) -> list[dict[str, float]]:
-        out = []
-        for idx, val in self._vectors(texts):
-            p = self._probabilities(idx, val)
-            out.append({c: float(v) for c, v in zip(self.classes, p, strict=True)})
-        return out
+        return [dict(zip(self.classes, probs, strict=True)) for probs, _ in self._scored(texts, terms=False)]
 
     def predict_texts(self, descriptions: list[str]) -> list[dict[str, float]]:
         return self.predict_proba_normalised([normalise(d).text for d in descriptions])
@@ -338,34 +463,31 @@ class TierClassifier:
 
     def opinions(self, texts: list[NormalizedText]) -> list[ModelOpinion]:
         out = []
-        for idx, val in self._vectors([t.text for t in texts]):
-            p = self._probabilities(idx, val)
-            probs = {c: float(v) for c, v in zip(self.classes, p, strict=True)}
-            best = self.classes.index(max(probs, key=probs.get))
-            out.append(ModelOpinion({k: probs[k] for k in TIERS}, self._top_terms(idx, val, best)))
+        for probs, ranked in self._scored([t.text for t in texts], terms=True):
+            by_class = dict(zip(self.classes, probs, strict=True))
+            out.append(ModelOpinion({k: by_class[k] for k in TIERS}, ranked))
         return out
 
-    def _top_terms(self, idx, val, class_index: int) -> tuple[tuple[str, float], ...]:
-        """Words that pushed most towards the predicted tier: tf-idf value × that tier's coefficient.
+    def _top_terms(self, idx: list[int], val: list[float], class_index: int) -> tuple[tuple[str, float], ...]:
+        """Words that pushed most towards tier `class_index`: tf-idf value × that tier's coefficient."""
+        row = self.coef.row(class_index)
+        return self._ranked_terms(idx, [row[i] * v for i, v in zip(idx, val, strict=True)])
+
+    def _ranked_terms(self, idx: list[int], weights: list[float]) -> tuple[tuple[str, float], ...]:
+        """The top terms from each feature's weight towards the predicted tier (its product with the coefficient).
 
         Word features come first (readable); character n-grams fill in only when words say little.
         """
-        import numpy as np
-
-        weights = val * self.coef[class_index, idx]
-        positive = weights > 0
-        w, i = weights[positive], idx[positive]
-        # Highest weight first, and the higher column first among equal weights: sorted((w, i), reverse=True). The
-        # lists hold the same Python floats and ints as float(w), int(i), without a NumPy scalar per feature.
-        order = np.lexsort((i, w))[::-1]
-        ranked = list(zip(w[order].tolist(), i[order].tolist(), strict=True))
-        names, n_word = self.feature_names, self.n_word
+        # Highest weight first, and the higher column first among equal weights.
+        ranked = sorted([(w, i) for w, i in zip(weights, idx, strict=True) if w > 0], reverse=True)
+        n_word = self.n_word
+        word_terms, char_terms = self.blocks[0].terms, self.blocks[1].terms
 
         def words():
-            return ((names[i], w) for w, i in ranked if i < n_word)
+            return ((word_terms[i], w) for w, i in ranked if i < n_word)
 
         def chars():
-            return ((names[i], w) for w, i in ranked if i >= n_word)
+            return ((char_terms[i - n_word], w) for w, i in ranked if i >= n_word)
 
         readable = (tw for tw in words() if len(tw[0].replace(" ", "")) >= 2)
         first = list(itertools.islice(readable, 3))  # whether there are three readable words decides the list

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from riskclass.engine.assessment import QUESTIONED, Assessment
 from riskclass.text.inert import inert
+
+if TYPE_CHECKING:  # the terminal app reads LABELS and the styles before its first frame: no engine needed for those
+    from riskclass.engine.assessment import Assessment
 
 RESET = "\033[0m"
 TIER_STYLE = {"high": "\033[1;97;41m", "medium": "\033[1;30;43m", "low": "\033[1;30;42m"}
@@ -143,6 +145,8 @@ def non_overlapping(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, s
 
 
 def render(a: Assessment, lang: str = "zh", colour: bool = False, max_description: int = 600) -> str:
+    from riskclass.engine.assessment import QUESTIONED
+
     L = LABELS["en" if lang == "en" else "zh"]
 
     def c(style: str, s: str) -> str:

@@ -12,7 +12,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from riskclass.audit.log import AuditLog, Lookup, fingerprint
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import error_title, localize_bindings, other_language, t
 from riskclass.tui.messages import (
@@ -27,6 +26,7 @@ from riskclass.tui.messages import (
 from riskclass.tui.screens.assess import AssessScreen
 
 if TYPE_CHECKING:
+    from riskclass.audit.log import AuditLog, Lookup  # imported on first use, after the first frame
     from riskclass.register import Register  # imported when the register is first opened: it pulls in batch
 
 EngineFactory = Callable[[], object]
@@ -87,7 +87,9 @@ class RiskclassApp(App[int]):
     ) -> None:
         super().__init__()
         self.lang = "en" if lang == "en" else "zh"
-        self.audit = AuditLog(audit_log)
+        self._audit_arg = audit_log
+        self._audit: AuditLog | None = None
+        self._audit_lock = threading.Lock()
         self.reviewer = ""  # the last reviewer name used in this session: the next review starts with it
         self.engine_factory = engine_factory or shipped_engine
         self.start_dir = start_dir or Path.cwd()
@@ -328,11 +330,24 @@ class RiskclassApp(App[int]):
 
     # ---- reviews (issue 6) -------------------------------------------------------------------------------------------
 
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log, opened on first use (from the assess worker, after the first frame): importing the audit
+        module is a tenth of the app's start-up."""
+        with self._audit_lock:
+            if self._audit is None:
+                from riskclass.audit.log import AuditLog
+
+                self._audit = AuditLog(self._audit_arg)
+            return self._audit
+
     def review_lookup(self, description: str) -> tuple[Lookup | None, str]:
         """The latest decision about `description` and a one-line problem with the log ("" if none). Called from the
         assess worker after every assessment: the log is re-read only when it changed. A missing log is no problem."""
         if not self.audit.path.exists():
             return None, ""
+        from riskclass.audit.log import fingerprint
+
         try:
             return self.audit.lookup(fingerprint(description)), ""
         except RiskclassError as exc:

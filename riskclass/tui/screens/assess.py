@@ -16,8 +16,6 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from riskclass.audit.log import Lookup
-from riskclass.engine.assessment import Assessment, Question
 from riskclass.errors import RiskclassError
 from riskclass.tui.i18n import error_title, localize_tree, t
 from riskclass.tui.messages import ProductRef
@@ -27,6 +25,8 @@ from riskclass.tui.widgets.description_area import DescriptionArea
 from riskclass.tui.widgets.questions import QuestionsPanel
 
 if TYPE_CHECKING:
+    from riskclass.audit.log import Lookup  # the engine and the audit log come after the first frame (worker)
+    from riskclass.engine.assessment import Assessment, Question
     from riskclass.tui.saved import SavedAssessment  # imported on Ctrl+O: it loads the report reader
 
 # Pause after the last keystroke before assessing: long enough not to assess every character of a word being typed
@@ -255,7 +255,7 @@ class AssessScreen(Screen):
             result: Assessment | RiskclassError = engine.assess(text, answers=answers)
         except RiskclassError as exc:
             result = exc
-        prior, problem = self.app.review_lookup(text) if isinstance(result, Assessment) else (None, "")
+        prior, problem = self.app.review_lookup(text) if not isinstance(result, RiskclassError) else (None, "")
         if not worker.is_cancelled:
             self.post_message(self.Assessed(generation, result, forced, prior, problem))
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from riskclass.audit.log import WORDS, Lookup, describe_break, describe_decision, describe_skipped
-from riskclass.engine.assessment import QUESTIONED, Assessment, CriterionHit
 from riskclass.reports.terminal import CN_ITEM
-from riskclass.rulebook.rules import Rulebook
 from riskclass.tui.i18n import TIER_WORDS, label, t
 from riskclass.tui.messages import Citation
 from riskclass.tui.widgets.checklist import Checklist
@@ -18,6 +17,11 @@ from riskclass.tui.widgets.citations import CitationList, CitedLine
 from riskclass.tui.widgets.evidence import EvidenceView, criterion_style
 from riskclass.tui.widgets.questions import QuestionsPanel
 from riskclass.tui.widgets.tier_badge import TierBadge
+
+if TYPE_CHECKING:  # the engine and the audit log are imported once there is something to show, after the first frame
+    from riskclass.audit.log import Lookup
+    from riskclass.engine.assessment import Assessment, CriterionHit
+    from riskclass.rulebook.rules import Rulebook
 
 
 def _quoted(labels: tuple[str, ...], known: tuple) -> tuple[Citation, ...]:
@@ -69,6 +73,8 @@ class AssessmentView(VerticalScroll):
     def _hit_lines(
         self, hits: tuple[CriterionHit, ...], rulebook: Rulebook, lang: str, questioned=lambda h: False
     ) -> list[CitedLine]:
+        from riskclass.engine.assessment import QUESTIONED
+
         lines = []
         for h in hits:
             words = "、".join(dict.fromkeys(f"“{e.text}”" for e in h.evidence))
@@ -207,6 +213,8 @@ class AssessmentView(VerticalScroll):
     def _show_prior(self, a: Assessment, prior: Lookup | None, lang: str) -> None:
         """The earlier review decision, in the words the CLI uses (riskclass.audit.describe_decision). Only a verified
         one is a decision; a newer unverified entry about the description is a note, never shown as one (issue 12)."""
+        from riskclass.audit.log import WORDS, describe_break, describe_decision, describe_skipped
+
         decided = prior.decision if prior is not None else None
         badge = self.query_one("#decided-tier", TierBadge)
         badge.display = decided is not None

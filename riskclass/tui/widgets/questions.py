@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
-from riskclass.engine.assessment import Question
 from riskclass.tui.i18n import t
+
+if TYPE_CHECKING:
+    from riskclass.engine.assessment import Question
 
 CHOICES: tuple[bool | None, ...] = (True, False, None)  # the order of the radio buttons: 是 / 否 / 不确定
 

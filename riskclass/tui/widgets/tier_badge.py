@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from riskclass.engine.assessment import TIER_TITLES
 from riskclass.tui.i18n import t
 
 
@@ -37,4 +36,9 @@ class TierBadge(Static):
         self.tier = tier
         for name in ("high", "medium", "low"):
             self.set_class(tier == name, f"-{name}")
-        self.update(prefix + TIER_TITLES[tier].get(lang) if tier else t("assess.nothing", lang))
+        if not tier:
+            self.update(t("assess.nothing", lang))
+            return
+        from riskclass.engine.assessment import TIER_TITLES  # here: the first frame shows no tier
+
+        self.update(prefix + TIER_TITLES[tier].get(lang))
