@@ -56,7 +56,9 @@ def test_every_criterion_is_well_represented_in_the_corpus():
 
 def test_variety_of_language_length_and_difficulty():
     lang = collections.Counter(r["lang"] for r in CORPUS)
-    assert 0.6 <= lang["zh-Hans"] / len(CORPUS) <= 0.8
+    # Mostly simplified Chinese, the register Chengdu users write in; English grew to a fifth once everyday English
+    # product descriptions were added (rows c4719–c4998), as users paste those too.
+    assert 0.55 <= lang["zh-Hans"] / len(CORPUS) <= 0.8
     assert lang["zh-Hant"] / len(CORPUS) >= 0.10
     assert (lang["en"] + lang["mixed"]) / len(CORPUS) >= 0.10
     hard = sum(r["difficulty"] != "easy" for r in CORPUS)
