@@ -46,8 +46,8 @@ class AssessmentView(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         # The first frame shows an empty view: the verdict row, the introduction and the disclaimer. The sections
-        # (hidden while empty) are mounted after it by `mount_sections`: styling and composing their 16 widgets cost
-        # ~40 ms of the first paint (0.352 → see benchmarks/bench_tui_startup.py).
+        # (hidden while empty) are mounted after it by `mount_sections`: styling and composing their 16 widgets took
+        # ~25 ms of the first paint (benchmarks/bench_tui_startup.py, with the lazy paste import: 0.304 → 0.275 s).
         with Horizontal(id="verdict"):
             yield TierBadge(id="tier")
             yield TierBadge(id="decided-tier")
