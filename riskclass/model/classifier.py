@@ -206,8 +206,10 @@ class _Block:
         for piece in split(text):
             if not piece:
                 continue
-            known = self._pieces.get(piece)
-            if known is None:
+            known = self._pieces.pop(piece, None)
+            if known is not None:
+                self._pieces[piece] = known  # most recently used last: the halving below forgets the least used
+            else:
                 tokens = cut_piece(piece)
                 known = (
                     tokens[0] if tokens else None,
@@ -215,7 +217,7 @@ class _Block:
                     [i for i in map(get, tokens) if i is not None],
                     [i for i in map(get, map(_space_join, tokens, tokens[1:])) if i is not None],
                 )
-                if len(self._pieces) >= PIECE_CACHE_SIZE:  # forget the older half: recurring clauses stay
+                if len(self._pieces) >= PIECE_CACHE_SIZE:  # forget the least used half: recurring clauses stay
                     for old in list(itertools.islice(self._pieces, PIECE_CACHE_SIZE // 2)):
                         del self._pieces[old]
                 self._pieces[piece] = known

@@ -173,9 +173,14 @@ _tokenizer_lock = threading.Lock()
 
 # Distinct pieces (clauses between punctuation) whose feature columns a batch keeps (`_Block._word_columns`): enough to
 # hold the recurring clauses of a large batch (~15 MiB a process, measured over 60,000 generated rows); unique clauses
-# simply pass through; `cut_piece` keeps as many pieces' tokens. Both at 8,192 cost a 20,000-row batch ~20% more time,
-# and `cut_piece` alone at 4,096 ~10%.
+# simply pass through. This and `cut_piece`'s cache both at 8,192 cost a 20,000-row batch ~20% more time.
 PIECE_CACHE_SIZE = 32_768
+# `cut_piece`'s own cache: in a batch it is asked only for pieces the model's piece cache lacks, which keeps the
+# recently used ones, so a second cache of 32,768 mostly held the same clauses again (~16 MiB a process over 30,000
+# generated rows, tracemalloc). At 4,096 (with the piece cache keeping its most used half) a 20,000-row --jobs 2 batch
+# took ~4% more CPU (paired runs) and 200,000 rows peaked at 295 MiB PSS instead of 327. Under the FIFO piece cache it
+# replaced, 4,096 here had cost ~10%. One description (`classify`, the terminal app) has far fewer pieces than this.
+CUT_CACHE_SIZE = 4_096
 
 
 _on_disk_dictionary = False
@@ -380,7 +385,7 @@ def _piece_cutter(freq, total: int):
     han, skip = _RE_HAN, _RE_SKIP
     logtotal = math.log(total)
 
-    @lru_cache(maxsize=PIECE_CACHE_SIZE)
+    @lru_cache(maxsize=CUT_CACHE_SIZE)
     def cut_piece(piece: str) -> tuple[str, ...]:
         # tok.lcut(piece, HMM=False), with the Han blocks cut by _cut_block (the same tokens, twice as fast)
         out: list[str] = []

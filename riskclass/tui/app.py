@@ -24,6 +24,7 @@ from riskclass.tui.messages import (
     ReviewRecorded,
 )
 from riskclass.tui.screens.assess import AssessScreen
+from riskclass.tui.widgets.assessment_view import AssessmentView
 
 if TYPE_CHECKING:
     from riskclass.audit.log import AuditLog, Lookup  # imported on first use, after the first frame
@@ -124,7 +125,9 @@ class RiskclassApp(App[int]):
 
     def on_ready(self) -> None:
         # Started once the first frame is on screen: parsing the rulebook and loading the model in a thread would
-        # otherwise compete with the first paint for the interpreter.
+        # otherwise compete with the first paint for the interpreter. So are the assessment's sections (hidden until
+        # there is an assessment), mounted now so the first result does not wait for them.
+        self.assess_screen.query_one(AssessmentView).mount_sections()
         self.load_engine()
 
     # ---- the engine -----------------------------------------------------------------------------------------------

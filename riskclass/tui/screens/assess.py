@@ -161,7 +161,7 @@ class AssessScreen(Screen):
         self.saved_as = saved_as
         self.product = product
         self._show_product()
-        self.query_one("#obligations", Checklist).done = set(ticked)
+        self.query_one(AssessmentView).obligations.done = set(ticked)
         area = self.query_one("#description", DescriptionArea)
         area.load_description(text)
         self._generation += 1
@@ -400,7 +400,7 @@ class AssessScreen(Screen):
 
     @property
     def ticked(self) -> set[str]:
-        return set(self.query_one("#obligations", Checklist).done)
+        return set(self.query_one(AssessmentView).obligations.done)
 
     @on(Checklist.Toggled, "#obligations")
     def _ticked(self) -> None:

@@ -7,7 +7,6 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from riskclass.errors import InputError
-from riskclass.text.normalise import MAX_DESCRIPTION_CHARS, check_description
 
 # Textual's TextArea re-wraps the edited line on every keystroke: ~30 µs per character of that line on this machine
 # (a 20,000-character line costs 0.7 s a key). Above this line length soft wrap is turned off (0.1 s a key at 20,000),
@@ -29,6 +28,9 @@ class DescriptionArea(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         if self.read_only:
             return
+        # Imported here, not with the screen: the tokenizer's module is not needed for the first frame (~8 ms).
+        from riskclass.text.normalise import MAX_DESCRIPTION_CHARS, check_description
+
         start, end = sorted(self.selection)
         text = self.text
         i, j = self.document.get_index_from_location(start), self.document.get_index_from_location(end)
