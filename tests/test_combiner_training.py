@@ -97,6 +97,7 @@ def test_a_rows_cache_keeps_probabilities_and_reads_findings_from_the_current_ru
     texts = {"x1": "人脸识别门禁，刷脸开门"}
     (row,) = script._cached_rows(cache, key, texts, Engine(model=None))
     assert "H5" in row.findings.strong and row.probabilities == p and row.real
+    assert row.text == Engine(model=None).findings(texts["x1"])[1].text, "the text the model reads, for StoredOpinions"
     other = script._cache_key("another-corpus", "real-labels-sha")
     assert script._cached_rows(cache, other, texts, Engine(model=None)) is None
     assert script._cached_rows([{"id": "x1"}], key, texts, Engine(model=None)) is None  # the old list format
@@ -121,7 +122,8 @@ def test_stored_opinions_answer_with_the_out_of_fold_probabilities_for_the_text_
     rules = Engine(model=None)
     text = "一款不使用人脸识别的小区车辆道闸，仅识别车牌"  # the model reads it with the negated words blanked
     p = {"high": 0.1, "medium": 0.2, "low": 0.7}
-    stored = combine.StoredOpinions([combine.Row("r1", "low", Findings(), p, True)], {"r1": text}, rules)
+    findings, read = rules.findings(text)
+    stored = combine.StoredOpinions([combine.Row("r1", "low", findings, p, True, read.text)])
     a = Engine(rulebook=rules.rulebook, model=stored).assess(text)
     assert a.model.probabilities == p
 

@@ -54,9 +54,11 @@ def _cached_rows(cache: object, key: dict, texts: dict[str, str], rules: Engine)
     read, so a change to negation words needs a fresh cache (delete the file)."""
     if not isinstance(cache, dict) or {k: cache.get(k) for k in key} != key:
         return None
-    return [
-        combine.Row(d["id"], d["tier"], rules.findings(texts[d["id"]])[0], d["p"], d["real"]) for d in cache["rows"]
-    ]
+    rows = []
+    for d in cache["rows"]:
+        findings, norm = rules.findings(texts[d["id"]])
+        rows.append(combine.Row(d["id"], d["tier"], findings, d["p"], d["real"], norm.text))
+    return rows
 
 
 def main() -> int:
@@ -103,7 +105,7 @@ def main() -> int:
 
     # The engine on the real rows, each judged with a combiner that never saw it and the model's out-of-fold opinion.
     pairs = combine.cross_validated(rows, names, C, rw)
-    stored = combine.StoredOpinions([r for r in rows if r.real], texts, rules)
+    stored = combine.StoredOpinions([r for r in rows if r.real])
 
     def judged(pairs):
         engines: dict[int, Engine] = {}

@@ -35,6 +35,7 @@ class Row:
     findings: Findings
     probabilities: dict[str, float]
     real: bool
+    text: str = ""  # what the model read (normalised, negated words blanked): `StoredOpinions` answers by it
 
 
 def feature_names(criteria: list[str]) -> tuple[str, ...]:
@@ -54,7 +55,9 @@ def rows_of(data: Dataset, engine, model, real: bool) -> list[Row]:
     """Rule findings of each example and `model`'s probabilities of the text the model reads (negations blanked)."""
     found = [engine.findings(e.description) for e in data.examples]
     probs = model.predict_proba_normalised([norm.text for _, norm in found])
-    return [Row(e.id, e.tier, f, p, real) for e, (f, _), p in zip(data.examples, found, probs, strict=True)]
+    return [
+        Row(e.id, e.tier, f, p, real, norm.text) for e, (f, norm), p in zip(data.examples, found, probs, strict=True)
+    ]
 
 
 def out_of_fold_rows(
@@ -86,10 +89,10 @@ class StoredOpinions:
     """A tier model that answers with probabilities already computed (out of fold) for known texts: the engine can
     then be measured on rows the shipped model trained on as if it had never seen them."""
 
-    def __init__(self, rows: list[Row], texts: dict[str, str], engine, sha256: str = "out-of-fold") -> None:
+    def __init__(self, rows: list[Row], sha256: str = "out-of-fold") -> None:
         self.sha256 = sha256
-        # Keyed by the text the model reads (negations blanked), as the engine will ask for it.
-        self._by_text = {engine.findings(texts[r.id])[1].text: r.probabilities for r in rows}
+        # Keyed by the text the model read (negations blanked), as the engine will ask for it.
+        self._by_text = {r.text: r.probabilities for r in rows}
 
     def opinion(self, text):
         return self.opinions([text])[0]

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -455,13 +456,17 @@ def real_training_rows(records: Path | str | None = None, names: tuple[str, ...]
         return None  # an installed wheel carries the corpus, not the real label files
     sets = [read_labelled_csv(training_data_dir() / name, records=directory) for name in names]
     examples = tuple(e for d in sets for e in d.examples)
-    return Dataset("+".join(Path(d.name).name for d in sets), real_labels_sha256(names), examples)
+    sha = _listed_sha256(zip(names, (d.sha256 for d in sets), strict=True))  # the files as read, not read again
+    return Dataset("+".join(Path(d.name).name for d in sets), sha, examples)
 
 
 def real_labels_sha256(names: tuple[str, ...] = REAL_TRAIN_FILES) -> str:
     """sha256 over the real label files' names and hashes, in order: what a model trained on them records."""
-    lines = (f"{name} {sha256_bytes((training_data_dir() / name).read_bytes())}\n" for name in names)
-    return sha256_bytes("".join(lines).encode())
+    return _listed_sha256((name, sha256_bytes((training_data_dir() / name).read_bytes())) for name in names)
+
+
+def _listed_sha256(named: Iterable[tuple[str, str]]) -> str:
+    return sha256_bytes("".join(f"{name} {sha}\n" for name, sha in named).encode())
 
 
 def metrics(truth: list[str], predicted: list[str]) -> Metrics:
