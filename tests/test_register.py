@@ -402,6 +402,23 @@ def test_two_processes_importing_at_once_lose_nothing(tmp_path, reg_path):
         assert all(r.tier for r in reg.products())
 
 
+def test_a_register_locked_by_another_process_is_busy_not_damaged(capsys, tmp_path, monkeypatch):
+    """A register another program holds locked is said to be busy (try again), never damaged (restore a backup)."""
+    path = tmp_path / "locked.sqlite3"
+    _register_at_version(path, store.SCHEMA_VERSION)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = DELETE")  # an exclusive lock then keeps readers out too
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 200)
+    try:
+        message = _refused(capsys, path, "list")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "busy" in message and "damaged" not in message
+    assert main(["register", "list", "--register", str(path), "--lang", "en"]) == 0  # and usable once released
+
+
 def test_import_with_the_shipped_model_in_a_real_process(tmp_path, reg_path):
     src = write(tmp_path / "inv.csv", INVENTORY)
     r = run_cli("register", "import", str(src), "--register", str(reg_path), "--json")

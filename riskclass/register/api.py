@@ -216,7 +216,7 @@ class Register:
             try:
                 return self.db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
-                raise store._damaged(self.path, exc) from None
+                raise store.unusable(self.path, exc) from None
 
     def __len__(self) -> int:
         return int(self._read("SELECT count(*) FROM products")[0][0])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +34,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 da
 # while it inserts rows already assessed (well under a second for thousands of products), so a minute is far beyond
 # any honest wait and still ends a wait on a process that hangs.
 BUSY_TIMEOUT_MS = 60_000
+# SQLite's primary result codes for "another connection holds the lock" (sqlite.org/rescode.html): 5 SQLITE_BUSY,
+# 6 SQLITE_LOCKED. Extended codes (SQLITE_BUSY_RECOVERY …) carry them in their low byte.
+_BUSY_CODES = (5, 6)
+# Pause between two tries of a statement SQLite refused without waiting (see `_retry_busy`): short against an import's
+# write (tens of milliseconds), long enough not to spin a core while the other process works.
+_RETRY_PAUSE_S = 0.02
 
 
 class RegisterError(InputError):
@@ -214,6 +221,44 @@ def _damaged(path: Path, exc: BaseException) -> RegisterError:
     )
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Whether `exc` says another connection holds the lock (not damage). `sqlite_errorcode` is Python 3.11+; before
+    that SQLite's own message is all there is."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def _retry_busy(db: sqlite3.Connection, sql: str) -> sqlite3.Cursor:
+    """Run `sql`, trying again while another process holds the lock, up to BUSY_TIMEOUT_MS.
+
+    The busy timeout does not cover every wait: a statement that reads and then writes (switching a new file to WAL
+    does) is refused at once when another process is about to write, because waiting there could deadlock
+    (sqlite.org/c3ref/busy_handler.html). The statement holds no lock once refused, so trying it again is safe; two
+    imports creating one register at the same moment hit exactly this."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return db.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_RETRY_PAUSE_S)
+
+
+def _busy(path: Path, exc: BaseException) -> RegisterError:
+    return RegisterError(
+        f"the register {path} is busy or cannot be written ({exc}): try again when the other riskclass finishes",
+        zh=f"登记册 {path} 正忙或无法写入（{exc}）：请在另一个 riskclass 结束后重试",
+    )
+
+
+def unusable(path: Path, exc: sqlite3.Error) -> RegisterError:
+    """The one-line error for a failed read: busy when another process holds the lock (try again), else damaged."""
+    return _busy(path, exc) if _is_busy(exc) else _damaged(path, exc)
+
+
 def connect(path: Path, create: bool = False) -> sqlite3.Connection:
     """An open connection to the register at `path`, migrated to SCHEMA_VERSION (see the module docstring).
 
@@ -243,9 +288,9 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise _damaged(path, sqlite3.DatabaseError(check))
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _retry_busy(db, "PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":  # e.g. a file system without shared memory: still correct, only less concurrent
-            db.execute("PRAGMA journal_mode = DELETE")
+            _retry_busy(db, "PRAGMA journal_mode = DELETE")
         db.execute("PRAGMA foreign_keys = ON")
         if version < SCHEMA_VERSION:
             migrate(db, path)
@@ -254,7 +299,7 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
         raise
     except sqlite3.Error as exc:
         db.close()
-        raise _damaged(path, exc) from None
+        raise unusable(path, exc) from None
     return db
 
 
@@ -276,10 +321,7 @@ def write(db: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        raise RegisterError(
-            f"the register {path} is busy or cannot be written ({exc}): try again when the other riskclass finishes",
-            zh=f"登记册 {path} 正忙或无法写入（{exc}）：请在另一个 riskclass 结束后重试",
-        ) from None
+        raise _busy(path, exc) from None
     try:
         yield db
         db.execute("COMMIT")  # a failed commit is rolled back and said like a failed write
