@@ -93,6 +93,7 @@ def test_an_exclusion_in_another_phrase_does_not_undo_a_match(rulebook):
     a = Engine(rulebook=rulebook).assess("公安视频图像智能分析系统采购：对重点人员进行布控，以图搜图，项目预算800万元")
     assert a.tier == "high" and "H3" in {h.id for h in a.criteria}
 
+
 def test_the_users_answer_restores_the_floor(rulebook):
     a = assess(rulebook, FixedModel(0.03, 0.27, 0.70), FACE_GATE, {"H5": True})
     assert a.tier == "high"

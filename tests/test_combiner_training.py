@@ -18,12 +18,33 @@ def _rows() -> list[combine.Row]:
     """A small, hand-made set: a strong H5 hit is usually high, M1 alone medium, nothing at all usually low."""
     rows = []
     for i in range(30):
-        rows.append(combine.Row(f"h{i}", "high" if i % 6 else "medium", Findings(strong=frozenset({"H5"})),
-                                {"high": 0.6, "medium": 0.3, "low": 0.1}, real=i % 2 == 0))
-        rows.append(combine.Row(f"m{i}", "medium" if i % 5 else "low", Findings(strong=frozenset({"M1"})),
-                                {"high": 0.2, "medium": 0.5, "low": 0.3}, real=i % 2 == 0))
-        rows.append(combine.Row(f"l{i}", "low" if i % 4 else "medium", Findings(),
-                                {"high": 0.1, "medium": 0.3, "low": 0.6}, real=i % 2 == 0))
+        rows.append(
+            combine.Row(
+                f"h{i}",
+                "high" if i % 6 else "medium",
+                Findings(strong=frozenset({"H5"})),
+                {"high": 0.6, "medium": 0.3, "low": 0.1},
+                real=i % 2 == 0,
+            )
+        )
+        rows.append(
+            combine.Row(
+                f"m{i}",
+                "medium" if i % 5 else "low",
+                Findings(strong=frozenset({"M1"})),
+                {"high": 0.2, "medium": 0.5, "low": 0.3},
+                real=i % 2 == 0,
+            )
+        )
+        rows.append(
+            combine.Row(
+                f"l{i}",
+                "low" if i % 4 else "medium",
+                Findings(),
+                {"high": 0.1, "medium": 0.3, "low": 0.6},
+                real=i % 2 == 0,
+            )
+        )
     return rows
 
 
@@ -126,4 +147,3 @@ def test_stored_opinions_answer_with_the_out_of_fold_probabilities_for_the_text_
     stored = combine.StoredOpinions([combine.Row("r1", "low", findings, p, True, read.text)])
     a = Engine(rulebook=rules.rulebook, model=stored).assess(text)
     assert a.model.probabilities == p
-

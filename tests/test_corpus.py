@@ -127,8 +127,18 @@ def test_no_labelled_row_copies_a_real_record():
 
 
 REAL = DATA / "real"
-REAL_COLUMNS = ["id", "source", "tier", "criteria", "red_flags", "difficulty", "annotator_1", "annotator_2", "settled",
-                "rationale"]
+REAL_COLUMNS = [
+    "id",
+    "source",
+    "tier",
+    "criteria",
+    "red_flags",
+    "difficulty",
+    "annotator_1",
+    "annotator_2",
+    "settled",
+    "rationale",
+]
 
 
 @pytest.mark.parametrize(

@@ -186,4 +186,3 @@ def choose_high_from(
         grid.append((t, m.macro_f1, m.per_tier["high"].recall, m.per_tier["high"].precision))
     best = max(f1 for _, f1, _, _ in grid)
     return min(t for t, f1, _, _ in grid if f1 >= best - MACRO_F1_COST), grid
-

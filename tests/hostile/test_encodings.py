@@ -138,7 +138,11 @@ def _workbook(path: Path, shared_string: str) -> None:
         for name, text in parts.items():
             book.writestr(name, text)
         with book.open("xl/sharedStrings.xml", "w") as fh:
-            fh.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>')  # noqa: E501
+            fh.write(
+                b'<?xml version="1.0" encoding="UTF-8"?>'
+                b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+                b"<si><t>"
+            )
             for start in range(0, len(shared_string), 1 << 20):
                 fh.write(shared_string[start : start + (1 << 20)].encode("utf-8"))
             fh.write(b"</t></si></sst>")
@@ -239,7 +243,7 @@ def test_mixed_rows_and_garbage_never_give_a_garbled_tier(tmp_path_factory, rule
     lines = [b"id,description\n"]
     for i, (value, encoding) in enumerate(rows, 1):
         if encoding == "bytes":
-            raw = bytes(b for b in value if b not in b"\r\n,\"") or b"x"  # one cell of garbage on one line
+            raw = bytes(b for b in value if b not in b'\r\n,"') or b"x"  # one cell of garbage on one line
         elif _encodable(value, encoding):
             raw = value.encode(encoding)
         else:

@@ -70,8 +70,14 @@ def cac_pool(row: dict[str, str]) -> str:
     text = cac_text(row)
     if MINORS.search(text):
         return "minors"
-    for pool, tag in (("hiring", "招聘"), ("health", "医疗"), ("finance", "金融"), ("education", "教育"),
-                      ("transport", "出行"), ("security", "安全/风控")):
+    for pool, tag in (
+        ("hiring", "招聘"),
+        ("health", "医疗"),
+        ("finance", "金融"),
+        ("education", "教育"),
+        ("transport", "出行"),
+        ("security", "安全/风控"),
+    ):
         if tag in tags:
             return pool
     if row["province"] == "四川":
@@ -150,8 +156,11 @@ def main() -> None:
         skip = used_ids(args.exclude)
         cac = [r for r in cac if r[0] not in skip]
         us = [r for r in us if r[0] not in skip]
-        picked = [rid for rows, pools in ((cac, CAC_POOLS), (us, US_POOLS))
-                  for rid, _ in draw(rows, [(p, math.ceil(n * share)) for p, n in pools], rng)]
+        picked = [
+            rid
+            for rows, pools in ((cac, CAC_POOLS), (us, US_POOLS))
+            for rid, _ in draw(rows, [(p, math.ceil(n * share)) for p, n in pools], rng)
+        ]
         rng.shuffle(picked)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"{args.fresh}.ids").write_text("\n".join(picked) + "\n", encoding="utf-8")
