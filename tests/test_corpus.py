@@ -150,6 +150,7 @@ REAL_COLUMNS = [
         ("dev-d.csv", 500),
         ("dev-e.csv", 400),
         ("test-c.csv", 300),
+        ("test-d.csv", 300),
     ],
 )
 def test_real_label_sets_are_ids_and_labels_only_settled_by_two_readers(name, at_least):
@@ -175,5 +176,5 @@ def test_the_real_sets_do_not_overlap():
         with (REAL / name).open(encoding="utf-8", newline="") as fh:
             return {r["id"] for r in csv.DictReader(fh)}
 
-    sets = [ids(name) for name in ("dev.csv", "dev-b.csv", "dev-c.csv", "dev-d.csv", "dev-e.csv", "test-c.csv")]
+    sets = [ids(name) for name in ("dev.csv", "dev-b.csv", "dev-c.csv", "dev-d.csv", "dev-e.csv", "test-c.csv", "test-d.csv")]
     assert all(not a & b for i, a in enumerate(sets) for b in sets[i + 1 :])
