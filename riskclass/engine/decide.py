@@ -391,7 +391,9 @@ class Engine:
             criteria=criteria,
             possible=possible_t,
             red_flags=red_flags,
-            exclusions=tuple(exclusions),
+            # An exclusion is shown where it ruled a criterion out; where another rule's evidence holds the
+            # criterion anyway, "H7 fired" beside "H7 excluded" would only confuse (the combiner still sees it).
+            exclusions=tuple(x for x in exclusions if x.criterion not in hits),
             obligations=obligations,
             article50=tuple(marks),
             national=national,
