@@ -9,8 +9,10 @@ into calibrated tier probabilities inside what the law allows (`_combined`); wit
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from riskclass import __version__
 from riskclass.engine.assessment import (
@@ -197,17 +199,27 @@ class Engine:
         ok = [n for n in norms if isinstance(n, NormalizedText)]
         if self._screen is None and ok:
             self._screen = self._build_screen([n.text for n in ok])
-        opinions = iter(self.model.opinions(ok)) if (self.model is not None and ok) else None
         screened = iter(self._screen.candidates_many([n.text for n in ok])) if ok else None
-        out: list[Assessment | RiskclassError] = []
+        # The rules run first for every row, then the model reads each row's text (negated words blanked) in one
+        # vectorised call, then each row is decided: the model never reads a text twice.
+        out: list[Any] = []
+        waiting: list[tuple[int, Any, NormalizedText]] = []  # (position in out, the row's steps, the text to read)
         for n in norms:
             if isinstance(n, RiskclassError):
                 out.append(n)
                 continue
+            steps = self._steps(n, None, next(screened))
             try:
-                out.append(self._assess(n, None, next(opinions) if opinions is not None else None, next(screened)))
+                waiting.append((len(out), steps, next(steps)))
+                out.append(None)
+            except StopIteration as done:  # no model: the rules decided
+                out.append(done.value)
             except RiskclassError as exc:
                 out.append(exc)
+        if waiting:
+            opinions = self.model.opinions([text for _, _, text in waiting])
+            for (at, steps, _), opinion in zip(waiting, opinions, strict=True):
+                out[at] = _finish(steps, opinion)
         return out
 
     def findings(self, description: str) -> tuple[Findings, NormalizedText]:
@@ -216,15 +228,24 @@ class Engine:
         return self._assess(normalise(check_description(description)), None, findings_only=True)
 
     def _assess(
-        self,
-        norm: NormalizedText,
-        answers,
-        opinion: ModelOpinion | None = None,
-        candidates: Candidates | None = None,
-        findings_only: bool = False,
-    ) -> Assessment:
+        self, norm: NormalizedText, answers, candidates: Candidates | None = None, findings_only: bool = False
+    ) -> Any:
         """`candidates` (from the batch screen) are the patterns that can match; None runs every pattern.
-        `findings_only` stops once the rules have spoken and returns their `Findings`."""
+        `findings_only` stops once the rules have spoken and returns their `Findings` and the text the model reads."""
+        steps = self._steps(norm, answers, candidates, findings_only)
+        try:
+            model_text = next(steps)  # only with a model: the rules alone finish here
+            steps.send(self.model.opinion(model_text))
+        except StopIteration as done:
+            return done.value
+        raise AssertionError("an assessment waits for the model once")  # pragma: no cover - _steps yields once
+
+    def _steps(
+        self, norm: NormalizedText, answers, candidates: Candidates | None = None, findings_only: bool = False
+    ) -> Generator[NormalizedText, ModelOpinion, Any]:
+        """`_assess` in two steps: the rules, then (with a model) the decision. It yields the text the model is to
+        read and is sent the model's opinion of it, so that a batch can have the model read every row's text in one
+        vectorised call (`assess_many`); without a model it yields nothing."""
         description = norm.original
         rb = self.rulebook
         text = norm.text
@@ -335,8 +356,7 @@ class Engine:
             model_text = _blanked(norm, negated_spans) if negated_spans else norm
             if findings_only:
                 return findings, model_text
-            if negated_spans:
-                opinion = self.model.opinion(model_text)
+            opinion = yield model_text
             d = self._combined(norm, rules_tier, criteria, possible_t, findings, silent, opinion, confirmed, denied)
         else:
             d = self._decide(rules_tier, criteria, possible_t, low_signal, thin, silent)
@@ -547,7 +567,7 @@ class Engine:
         rb = self.rulebook
         reasons: list[Text] = []
         ask: list[str] = []
-        op = opinion if opinion is not None else self.model.opinion(norm)
+        op = opinion
         p = op.probabilities
         generic = set(rb.generic_terms)  # 一款, 系统, 模型… weigh in the model but explain nothing
         view = ModelView(
@@ -685,6 +705,17 @@ def _original(norm: NormalizedText, text: str, word: str | None) -> str | None:
         return word
     at = text.find(word)
     return _evidence(norm, (at, at + len(word))).text if at >= 0 else word
+
+
+def _finish(steps: Generator[NormalizedText, ModelOpinion, Any], opinion: ModelOpinion) -> Any:
+    """The rest of `Engine._steps` once the model has spoken: the Assessment, or the RiskclassError it raised."""
+    try:
+        steps.send(opinion)
+    except StopIteration as done:
+        return done.value
+    except RiskclassError as exc:
+        return exc
+    raise AssertionError("an assessment waits for the model once")  # pragma: no cover - _steps yields once
 
 
 @dataclass
