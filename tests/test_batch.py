@@ -593,6 +593,11 @@ def test_the_default_jobs_are_the_idle_cores(monkeypatch):
     for load, jobs in ((0.0, 4), (1.2, 3), (3.8, 1), (9.0, 1)):
         monkeypatch.setattr(run.os, "getloadavg", lambda load=load: (load, load, load))
         assert run.default_jobs() == jobs
+    # Just after another command the 1-minute load still counts it: a core is given up only when wholly busy.
+    monkeypatch.setattr(run, "usable_cores", lambda: 2)
+    for load, jobs in ((0.95, 2), (1.5, 1)):
+        monkeypatch.setattr(run.os, "getloadavg", lambda load=load: (load, load, load))
+        assert run.default_jobs() == jobs
     monkeypatch.setattr(run, "_can_fork", lambda: False)  # loky workers each load the model: one process
     monkeypatch.setattr(run.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert run.default_jobs() == 1
