@@ -16,36 +16,17 @@ CRITERIA = ["H1", "H5", "M1", "M2"]
 
 def _rows() -> list[combine.Row]:
     """A small, hand-made set: a strong H5 hit is usually high, M1 alone medium, nothing at all usually low."""
-    rows = []
-    for i in range(30):
-        rows.append(
-            combine.Row(
-                f"h{i}",
-                "high" if i % 6 else "medium",
-                Findings(strong=frozenset({"H5"})),
-                {"high": 0.6, "medium": 0.3, "low": 0.1},
-                real=i % 2 == 0,
-            )
-        )
-        rows.append(
-            combine.Row(
-                f"m{i}",
-                "medium" if i % 5 else "low",
-                Findings(strong=frozenset({"M1"})),
-                {"high": 0.2, "medium": 0.5, "low": 0.3},
-                real=i % 2 == 0,
-            )
-        )
-        rows.append(
-            combine.Row(
-                f"l{i}",
-                "low" if i % 4 else "medium",
-                Findings(),
-                {"high": 0.1, "medium": 0.3, "low": 0.6},
-                real=i % 2 == 0,
-            )
-        )
-    return rows
+    # (id prefix, its tier and the tier it has every n-th row, n, the rules' findings, the model's probabilities)
+    kinds = [
+        ("h", "high", "medium", 6, Findings(strong=frozenset({"H5"})), {"high": 0.6, "medium": 0.3, "low": 0.1}),
+        ("m", "medium", "low", 5, Findings(strong=frozenset({"M1"})), {"high": 0.2, "medium": 0.5, "low": 0.3}),
+        ("l", "low", "medium", 4, Findings(), {"high": 0.1, "medium": 0.3, "low": 0.6}),
+    ]
+    return [
+        combine.Row(f"{p}{i}", usual if i % n else other, found, probs, real=i % 2 == 0)
+        for i in range(30)
+        for p, usual, other, n, found, probs in kinds
+    ]
 
 
 def test_fitting_is_reproducible_and_the_result_round_trips_through_json(tmp_path):
