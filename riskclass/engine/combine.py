@@ -146,15 +146,15 @@ class Combiner:
                 math.isfinite(v) for v in intercepts.values()
             ):
                 raise ValueError("a weight is not a finite number")
-            high_from = float((data.get("meta") or {}).get("high_from", HIGH_FROM_DEFAULT))
-            if not 0.0 < high_from <= 0.5:
-                raise ValueError(f"high_from {high_from} is not in (0, 0.5]")
+            combiner = cls(names, weights, intercepts, dict(data.get("meta") or {}))
+            if not 0.0 < combiner.high_from <= 0.5:
+                raise ValueError(f"high_from {combiner.high_from} is not in (0, 0.5]")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
                 f"{source}: not a usable combiner ({exc}); reinstall riskclass or retrain it",
                 zh=f"{source}：不是可用的组合器（{exc}）；请重新安装 riskclass 或重新训练",
             ) from None
-        return cls(names, weights, intercepts, dict(data.get("meta") or {}))
+        return combiner
 
     def to_dict(self) -> dict:
         return {

@@ -219,7 +219,10 @@ class Engine:
         if waiting:
             opinions = self.model.opinions([text for _, _, text in waiting])
             for (at, steps, _), opinion in zip(waiting, opinions, strict=True):
-                out[at] = _finish(steps, opinion)
+                try:
+                    out[at] = _finish(steps, opinion)
+                except RiskclassError as exc:
+                    out[at] = exc
         return out
 
     def findings(self, description: str) -> tuple[Findings, NormalizedText]:
@@ -235,10 +238,9 @@ class Engine:
         steps = self._steps(norm, answers, candidates, findings_only)
         try:
             model_text = next(steps)  # only with a model: the rules alone finish here
-            steps.send(self.model.opinion(model_text))
         except StopIteration as done:
             return done.value
-        raise AssertionError("an assessment waits for the model once")  # pragma: no cover - _steps yields once
+        return _finish(steps, self.model.opinion(model_text))
 
     def _steps(
         self, norm: NormalizedText, answers, candidates: Candidates | None = None, findings_only: bool = False
@@ -710,13 +712,11 @@ def _original(norm: NormalizedText, text: str, word: str | None) -> str | None:
 
 
 def _finish(steps: Generator[NormalizedText, ModelOpinion, Any], opinion: ModelOpinion) -> Any:
-    """The rest of `Engine._steps` once the model has spoken: the Assessment, or the RiskclassError it raised."""
+    """The rest of `Engine._steps` once the model has spoken: the Assessment (a RiskclassError it raises propagates)."""
     try:
         steps.send(opinion)
     except StopIteration as done:
         return done.value
-    except RiskclassError as exc:
-        return exc
     raise AssertionError("an assessment waits for the model once")  # pragma: no cover - _steps yields once
 
 
