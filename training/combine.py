@@ -80,7 +80,7 @@ def main() -> int:
     corpus = training.prepare(DATA / training.CORPUS_FILE)
     real = training.real_training_rows(args.records)
     if real is None:
-        print("the real development rows need the shared records: pass --records DIR", file=sys.stderr)
+        print(training.NO_RECORDS, file=sys.stderr)
         return 2
     key = _cache_key(corpus.sha256, real.sha256)
     texts = {e.id: e.description for d in (corpus, real) for e in d.examples}

@@ -34,7 +34,7 @@ def main() -> int:
     corpus = training.prepare(DATA / training.CORPUS_FILE)  # 1. prepare
     real = training.real_training_rows(args.records)  # 1b. the real development rows, text from ../shared/data
     if real is None:
-        print("the real development rows need the shared records: pass --records DIR", file=sys.stderr)
+        print(training.NO_RECORDS, file=sys.stderr)
         return 2
     if args.cv:
         cv = training.cross_validate(corpus)

@@ -450,6 +450,10 @@ def train(data: Dataset, config: TrainConfig | None = None, real: Dataset | None
     return TierClassifier.from_pipeline(fit_pipeline(data, config, real))
 
 
+#: What the training scripts say when `real_training_rows` finds no shared records (they need them: exit 2).
+NO_RECORDS = "the real development rows need the shared records: pass --records DIR"
+
+
 def real_training_rows(records: Path | str | None = None, names: tuple[str, ...] = REAL_TRAIN_FILES) -> Dataset | None:
     """Step 1b: the real development rows that also teach the model (`REAL_TRAIN_FILES`), their text read from the
     shared records; None when those records are not beside this checkout (the model is then fitted on the corpus
