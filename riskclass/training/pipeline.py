@@ -36,6 +36,7 @@ REAL_TRAIN_FILES = (
     "real/dev-d.csv",
     "real/dev-e.csv",
     "real/dev-f.csv",
+    "real/dev-g.csv",
 )
 
 
