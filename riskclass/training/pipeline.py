@@ -37,6 +37,7 @@ REAL_TRAIN_FILES = (
     "real/dev-e.csv",
     "real/dev-f.csv",
     "real/dev-g.csv",
+    "real/dev-h.csv",
 )
 
 
