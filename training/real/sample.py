@@ -46,6 +46,10 @@ FRESH_DRAWS = {
     # dev-h: a development draw after test-f (drawn with test-f's ids excluded), four quotas of what is left: mostly
     # generic filings, the register where the annotators read a domain from the product's name.
     "dev-h": (20261215, 4.0),
+    # dev-i: more development rows of the same kind, as dev-h's raised the model alone on the newest held-out set
+    # more than any rule did. Thirteen quotas of what is left (1,050 rows: generic filings and the inventory's science
+    # and miscellaneous entries).
+    "dev-i": (20261217, 13.0),
 }
 #: Draws made before a fresh draw also skipped records whose text repeats an earlier set's (filings repeat word for
 #: word under other ids: test-c holds 3 such rows). Kept as they were drawn, so each stays reproducible.
