@@ -152,6 +152,7 @@ REAL_COLUMNS = [
         ("dev-f.csv", 600),
         ("dev-g.csv", 300),
         ("dev-h.csv", 600),
+        ("dev-i.csv", 1400),
         ("test-d.csv", 300),
         ("test-e.csv", 300),
         ("test-f.csv", 300),
@@ -191,6 +192,7 @@ def test_the_real_sets_do_not_overlap():
             "dev-f.csv",
             "dev-g.csv",
             "dev-h.csv",
+            "dev-i.csv",
             "test-d.csv",
             "test-e.csv",
             "test-f.csv",
@@ -220,7 +222,7 @@ def test_the_held_out_sets_repeat_no_development_text():
         return {re.sub(r"\s+", "", t) for t in raw}
 
     development = set().union(
-        *(texts(f"{n}.csv") for n in ("dev", "dev-b", "dev-c", "dev-d", "dev-e", "dev-f", "dev-g", "dev-h"))
+        *(texts(f"{n}.csv") for n in ("dev", "dev-b", "dev-c", "dev-d", "dev-e", "dev-f", "dev-g", "dev-h", "dev-i"))
     )
     assert not texts("test-d.csv") & development
     assert not texts("test-e.csv") & development

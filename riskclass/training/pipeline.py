@@ -38,6 +38,7 @@ REAL_TRAIN_FILES = (
     "real/dev-f.csv",
     "real/dev-g.csv",
     "real/dev-h.csv",
+    "real/dev-i.csv",
 )
 
 
