@@ -51,6 +51,7 @@ each loading the model once) and writes them in input order.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -293,6 +294,8 @@ class Classifier:
                     self.cache[d] = oc
             while len(self.cache) > RESULT_CACHE_ROWS:
                 self.cache.popitem(last=False)
+        if not gc.isenabled():  # paused by the batch (`_collector_paused`): a chunk's cycles, if any, go here
+            gc.collect(1)
         return [known[d] for d in descriptions]
 
     def _assess(self, descriptions: list[str]) -> list[Outcome]:
@@ -323,6 +326,25 @@ def assess_each(engine: Engine, descriptions: list[str], failure: Text, brief: b
                     )
                 )
         return results
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a batch runs; each chunk collects the young generations once
+    (`Classifier.__call__`), and forked workers inherit the pause.
+
+    A chunk allocates millions of objects and leaves almost no cycles, but the collector, counting allocations,
+    made ~2,600 passes over a 20,000-row batch, 21 of them over every live object (the model's and the tokeniser's
+    caches included): 1.8 s of a 13 s run at --jobs 1, measured with `gc.callbacks`, against 0.2 s paused, with the
+    same peak memory (166 and 168 MiB).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def usable_cores() -> int:
@@ -561,8 +583,21 @@ def _classified(
     cancel: threading.Event | None,
 ) -> Iterator[tuple[_Chunk, list[Outcome]]]:
     """Chunks of rows with their outcomes, in input order, classified here or in worker processes."""
-    start_seen = _undecodable_seen[0]
+    # The collector is paused for the process as a whole: not under the terminal app, which runs batches in a thread
+    # beside its own work.
+    paused = _collector_paused() if threading.current_thread() is threading.main_thread() else contextlib.nullcontext()
+    with paused:
+        yield from _classified_chunks(table, column, engine, options, cancel)
 
+
+def _classified_chunks(
+    table: Table,
+    column: int,
+    engine: Engine | None,
+    options: BatchOptions,
+    cancel: threading.Event | None,
+) -> Iterator[tuple[_Chunk, list[Outcome]]]:
+    start_seen = _undecodable_seen[0]
     jobs = effective_jobs(options.jobs)
     forking = jobs > 1 and _can_fork()
 
