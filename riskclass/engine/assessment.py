@@ -205,7 +205,7 @@ class ModelView:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What a batch's CSV output shows of an assessment, and no more: the ids and flags `Assessment` would carry,
-    without the evidence, reasons, article-50 texts and worded obligations that cost a batch a fifth of its time per
+    without the evidence, reasons, article-50 texts and worded obligations that cost a batch a sixth of its time per
     row and that the CSV does not print (`Engine.assess_many(..., brief=True)`; a test compares the two)."""
 
     tier: str
