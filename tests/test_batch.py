@@ -457,7 +457,7 @@ def test_cancel_leaves_no_file(tmp_path, rules_engine):
     assert seen[0] == (0, 60) and seen[-1] == (20, 60)
 
 
-def test_the_collector_is_paused_during_a_batch_and_restored_after_it_even_when_cancelled(tmp_path, rules_engine):
+def test_the_collector_is_paused_during_a_batch_and_restored_after_it_however_it_ends(tmp_path, rules_engine):
     import gc
 
     from riskclass.engine.decide import Engine
@@ -480,6 +480,14 @@ def test_the_collector_is_paused_during_a_batch_and_restored_after_it_even_when_
         options = BatchOptions(str(src), str(tmp_path / "out2.csv"), chunk_rows=10)
         run_batch(options, rules_engine, lambda done, total: done and cancel.set(), cancel)
     assert gc.isenabled()
+
+    def failing(done: int, total: int | None) -> None:
+        if done:
+            raise RuntimeError("a progress callback failed")
+
+    with pytest.raises(RuntimeError) as failure:  # the traceback, kept here, holds the run's frames
+        run_batch(BatchOptions(str(src), str(tmp_path / "out4.csv"), chunk_rows=10), rules_engine, failing)
+    assert failure.value and gc.isenabled()
     enabled.clear()  # under the terminal app a batch runs in a thread: the collector is left alone there
     worker = threading.Thread(
         target=run_batch, args=(BatchOptions(str(src), str(tmp_path / "out3.csv"), chunk_rows=10), Watching(model=None))

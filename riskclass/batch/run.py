@@ -330,7 +330,8 @@ def assess_each(engine: Engine, descriptions: list[str], failure: Text, brief: b
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a batch runs; each chunk collects the young generations once
+    """Python's cyclic garbage collector paused while a batch runs (`run_batch`, from the main thread only: the
+    terminal app runs batches in a thread beside its own work); each chunk collects the young generations once
     (`Classifier.__call__`), and forked workers inherit the pause.
 
     A chunk allocates millions of objects and leaves almost no cycles, but the collector, counting allocations,
@@ -338,6 +339,9 @@ def _collector_paused() -> Iterator[None]:
     caches included): 1.8 s of a 13 s run at --jobs 1, measured with `gc.callbacks`, against 0.2 s paused, with the
     same peak memory (166 and 168 MiB).
     """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     was = gc.isenabled()
     gc.disable()
     try:
@@ -583,20 +587,6 @@ def _classified(
     cancel: threading.Event | None,
 ) -> Iterator[tuple[_Chunk, list[Outcome]]]:
     """Chunks of rows with their outcomes, in input order, classified here or in worker processes."""
-    # The collector is paused for the process as a whole: not under the terminal app, which runs batches in a thread
-    # beside its own work.
-    paused = _collector_paused() if threading.current_thread() is threading.main_thread() else contextlib.nullcontext()
-    with paused:
-        yield from _classified_chunks(table, column, engine, options, cancel)
-
-
-def _classified_chunks(
-    table: Table,
-    column: int,
-    engine: Engine | None,
-    options: BatchOptions,
-    cancel: threading.Event | None,
-) -> Iterator[tuple[_Chunk, list[Outcome]]]:
     start_seen = _undecodable_seen[0]
     jobs = effective_jobs(options.jobs)
     forking = jobs > 1 and _can_fork()
@@ -763,7 +753,7 @@ def run_batch(
         output = AtomicOutput(options.output)
         bom = "" if options.format != "csv" else "excel" if options.excel else "input" if table.from_excel else ""
         bom = "" if options.no_bom else bom
-        with output as stream, reports or contextlib.nullcontext():
+        with output as stream, reports or contextlib.nullcontext(), _collector_paused():
             writer: _CsvWriter | _JsonlWriter
             if options.format == "jsonl":
                 writer = _JsonlWriter(stream, table.names)
