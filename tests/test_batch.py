@@ -457,6 +457,46 @@ def test_cancel_leaves_no_file(tmp_path, rules_engine):
     assert seen[0] == (0, 60) and seen[-1] == (20, 60)
 
 
+def test_the_collector_is_paused_during_a_batch_and_restored_after_it_however_it_ends(tmp_path, rules_engine):
+    import gc
+
+    from riskclass.engine.decide import Engine
+
+    enabled: list[bool] = []
+
+    class Watching(Engine):
+        def assess_many(self, descriptions, brief=False):
+            enabled.append(gc.isenabled())
+            return super().assess_many(descriptions, brief)
+
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["description"], *[[f"第{i}个客服机器人"] for i in range(30)]])
+    assert gc.isenabled()
+    run_batch(BatchOptions(str(src), str(tmp_path / "out.csv"), chunk_rows=10), Watching(model=None))
+    assert enabled == [False, False, False] and gc.isenabled()
+    cancel = threading.Event()
+    with pytest.raises(BatchCancelled):
+        options = BatchOptions(str(src), str(tmp_path / "out2.csv"), chunk_rows=10)
+        run_batch(options, rules_engine, lambda done, total: done and cancel.set(), cancel)
+    assert gc.isenabled()
+
+    def failing(done: int, total: int | None) -> None:
+        if done:
+            raise RuntimeError("a progress callback failed")
+
+    with pytest.raises(RuntimeError) as failure:  # the traceback, kept here, holds the run's frames
+        run_batch(BatchOptions(str(src), str(tmp_path / "out4.csv"), chunk_rows=10), rules_engine, failing)
+    assert failure.value and gc.isenabled()
+    enabled.clear()  # under the terminal app a batch runs in a thread: the collector is left alone there
+    worker = threading.Thread(
+        target=run_batch, args=(BatchOptions(str(src), str(tmp_path / "out3.csv"), chunk_rows=10), Watching(model=None))
+    )
+    worker.start()
+    worker.join()
+    assert enabled == [True, True, True] and gc.isenabled()
+
+
 def _big_file(path: Path, rows: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

@@ -202,6 +202,24 @@ class ModelView:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a batch's CSV output shows of an assessment, and no more: the ids and flags `Assessment` would carry,
+    without the evidence, reasons, article-50 texts and worded obligations that cost a batch a sixth of its time per
+    row and that the CSV does not print (`Engine.assess_many(..., brief=True)`; a test compares the two)."""
+
+    tier: str
+    confidence: float  # rounded as Assessment.confidence is
+    criteria: tuple[str, ...]
+    red_flags: tuple[str, ...]
+    possible: tuple[str, ...]
+    needs_review: bool
+    obligations: tuple[str, ...]
+    article50: tuple[int, ...]  # the items triggered
+    decided_by: str
+    questions: tuple[Question, ...]
+
+
 @dataclass(frozen=True)
 class Assessment:
     description: str

@@ -27,6 +27,7 @@ from riskclass.engine.assessment import (
     NationalRef,
     ObligationItem,
     Question,
+    Verdict,
 )
 from riskclass.engine.combine import Combiner, Findings, register_of, shipped_combiner
 from riskclass.errors import InputError, RiskclassError
@@ -188,8 +189,11 @@ class Engine:
             self._text_screen = TextScreen(self.rulebook)
         return self._assess(norm, answers, candidates=self._text_screen.candidates(norm.text))
 
-    def assess_many(self, descriptions: list[str]) -> list[Assessment | RiskclassError]:
-        """Assess many descriptions with one vectorised model call; a row that fails gets its error, never dropped."""
+    def assess_many(self, descriptions: list[str], brief: bool = False) -> list[Any]:
+        """Assess many descriptions with one vectorised model call; a row that fails gets its error, never dropped.
+
+        Each row gives an Assessment, or with `brief` only its `Verdict` (what a batch's CSV shows), or a
+        RiskclassError."""
         norms: list[NormalizedText | RiskclassError] = []
         for d in descriptions:
             try:
@@ -208,7 +212,7 @@ class Engine:
             if isinstance(n, RiskclassError):
                 out.append(n)
                 continue
-            steps = self._steps(n, None, next(screened))
+            steps = self._steps(n, None, next(screened), brief=brief)
             try:
                 waiting.append((len(out), steps, next(steps)))
                 out.append(None)
@@ -243,11 +247,17 @@ class Engine:
         return _finish(steps, self.model.opinion(model_text))
 
     def _steps(
-        self, norm: NormalizedText, answers, candidates: Candidates | None = None, findings_only: bool = False
+        self,
+        norm: NormalizedText,
+        answers,
+        candidates: Candidates | None = None,
+        findings_only: bool = False,
+        brief: bool = False,
     ) -> Generator[NormalizedText, ModelOpinion, Any]:
         """`_assess` in two steps: the rules, then (with a model) the decision. It yields the text the model is to
         read and is sent the model's opinion of it, so that a batch can have the model read every row's text in one
-        vectorised call (`assess_many`); without a model it yields nothing."""
+        vectorised call (`assess_many`); without a model it yields nothing. `brief` gives a `Verdict` instead of the
+        Assessment: the same decision, without the evidence and texts only an Assessment shows."""
         description = norm.original
         rb = self.rulebook
         text = norm.text
@@ -299,6 +309,10 @@ class Engine:
 
         def hit(cid: str, found: list, source: str = "rules") -> CriterionHit:
             crit = rb.criterion(cid)
+            if brief:  # only the ids count, and a held criterion's evidence words where a duty asks what they show
+                if cid in strong and cid in self._kinds_asked:
+                    evidence_by_rule[cid] = [(rule.id, rule.evidence(text, ss, phrase_of)) for rule, ss in found]
+                return CriterionHit(cid, crit.title, (), (), tuple(r.id for r, _ in found), source)
             citations: list[Citation] = []
             for rule, _ in found:
                 citations += [c for c in rule.articles if c not in citations]
@@ -389,6 +403,19 @@ class Engine:
         ids = [h.id for h in (*criteria, *red_flags)]
         shown = self._evidence_shown(norm, ids, evidence_by_rule)
         obligations, national = self._obligations(tier, frozenset(ids), shown)
+        if brief:
+            return Verdict(
+                tier,
+                round(confidence, 4),
+                tuple(h.id for h in criteria),
+                tuple(h.id for h in red_flags),
+                tuple(h.id for h in possible_t),
+                needs_review,
+                tuple(o.id for o in obligations),
+                tuple(item.item for item in rb.article50 if self._triggered(item, ids, shown, text, run)),
+                decided_by,
+                tuple(questions),
+            )
         marks = []
         for item in rb.article50:
             brought = _brought(item.criteria, item.evidence, ids, shown)
@@ -435,6 +462,16 @@ class Engine:
             },
             answers={k: bool(v) for k, v in answers.items()},
             decided_by=decided_by,
+        )
+
+    @staticmethod
+    def _triggered(item, ids: list[str], shown: dict, text: str, run: dict | None) -> bool:
+        """Whether article-50 `item` is triggered, as `_steps` marks it: by a criterion with the evidence it asks,
+        or by its own words where no negation stands right before them."""
+        return bool(_brought(item.criteria, item.evidence, ids, shown)) or any(
+            _first_affirmed(p if run is None else run[id(p)], text)
+            for p in item.patterns
+            if run is None or id(p) in run
         )
 
     def _evidence_shown(

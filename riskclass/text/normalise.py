@@ -405,6 +405,7 @@ def _piece_cutter(freq, total: int):
     return cut_piece
 
 
+_NOTHING_SEEN: dict[str, int | None] = {}  # for a dictionary without a memo (jieba's own dict): every word is asked
 _ENGLISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # jieba's re_eng
 
 
@@ -419,6 +420,9 @@ def _cut_block(block: str, freq, logtotal: float) -> list[str]:
     """
     n = len(block)
     get = freq.get
+    # A WordFreq's memo read directly (-1: not looked up yet): a batch looks up ~60 fragments a row, most of them
+    # remembered, and the method call around the memo cost about as much as the look-up itself.
+    seen = getattr(freq, "_seen", _NOTHING_SEEN)
     score = [0.0] * (n + 1)
     until = [0] * (n + 1)
     for k in range(n - 1, -1, -1):
@@ -426,7 +430,9 @@ def _cut_block(block: str, freq, logtotal: float) -> list[str]:
         i = k
         frag = block[k]
         while True:  # the words starting at k: jieba's get_DAG walks prefixes while the dictionary knows them
-            f = get(frag)
+            f = seen.get(frag, -1)
+            if f == -1:
+                f = get(frag)
             if f is None:
                 break
             if f:
