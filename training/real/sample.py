@@ -50,6 +50,11 @@ FRESH_DRAWS = {
     # more than any rule did. Thirteen quotas of what is left (1,050 rows: generic filings and the inventory's science
     # and miscellaneous entries).
     "dev-i": (20261217, 13.0),
+    # test-g: drawn when test-f had been read three times (once before the choice to draw dev-i), beside dev-j. Only
+    # generic filings and a few inventory topics are left, so 3.5 quotas give 300.
+    "test-g": (20261219, 3.5),
+    # dev-j: what is left after test-g, drawn with test-g's ids excluded (generic filings, science and other entries).
+    "dev-j": (20261218, 10.0),
 }
 #: Draws made before a fresh draw also skipped records whose text repeats an earlier set's (filings repeat word for
 #: word under other ids: test-c holds 3 such rows). Kept as they were drawn, so each stays reproducible.
