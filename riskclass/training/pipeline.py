@@ -39,6 +39,7 @@ REAL_TRAIN_FILES = (
     "real/dev-g.csv",
     "real/dev-h.csv",
     "real/dev-i.csv",
+    "real/dev-j.csv",
 )
 
 
