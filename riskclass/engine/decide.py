@@ -9,7 +9,7 @@ into calibrated tier probabilities inside what the law allows (`_combined`); wit
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -412,20 +412,18 @@ class Engine:
                 tuple(h.id for h in possible_t),
                 needs_review,
                 tuple(o.id for o in obligations),
-                tuple(item.item for item in rb.article50 if self._triggered(item, ids, shown, text, run)),
+                tuple(
+                    item.item
+                    for item in rb.article50
+                    if _brought(item.criteria, item.evidence, ids, shown) or any(_item_words(item, text, run))
+                ),
                 decided_by,
                 tuple(questions),
             )
         marks = []
         for item in rb.article50:
             brought = _brought(item.criteria, item.evidence, ids, shown)
-            by_words = [  # words right after a negation (不处理任何个人信息) do not trigger an item
-                w
-                for p in item.patterns
-                if run is None or id(p) in run
-                for w in [_first_affirmed(p if run is None else run[id(p)], text)]
-                if w
-            ]
+            by_words = list(_item_words(item, text, run))
             triggered = bool(brought or by_words)
             why = None
             because = Because()
@@ -462,16 +460,6 @@ class Engine:
             },
             answers={k: bool(v) for k, v in answers.items()},
             decided_by=decided_by,
-        )
-
-    @staticmethod
-    def _triggered(item, ids: list[str], shown: dict, text: str, run: dict | None) -> bool:
-        """Whether article-50 `item` is triggered, as `_steps` marks it: by a criterion with the evidence it asks,
-        or by its own words where no negation stands right before them."""
-        return bool(_brought(item.criteria, item.evidence, ids, shown)) or any(
-            _first_affirmed(p if run is None else run[id(p)], text)
-            for p in item.patterns
-            if run is None or id(p) in run
         )
 
     def _evidence_shown(
@@ -608,11 +596,10 @@ class Engine:
         rb = self.rulebook
         reasons: list[Text] = []
         ask: list[str] = []
-        op = opinion
-        p = op.probabilities
+        p = opinion.probabilities
         generic = set(rb.generic_terms)  # 一款, 系统, 模型… weigh in the model but explain nothing
         view = ModelView(
-            True, {t: round(v, 4) for t, v in p.items()}, tuple(x for x in op.top_terms if x[0] not in generic)
+            True, {t: round(v, 4) for t, v in p.items()}, tuple(x for x in opinion.top_terms if x[0] not in generic)
         )
         q = self.combiner.probabilities(findings, p)
         high_ids = [c for c in rb.criteria if c[0] == "H"]
@@ -746,6 +733,14 @@ def _original(norm: NormalizedText, text: str, word: str | None) -> str | None:
         return word
     at = text.find(word)
     return _evidence(norm, (at, at + len(word))).text if at >= 0 else word
+
+
+def _item_words(item, text: str, run: dict | None) -> Iterator[str]:
+    """An article-50 item's own words in `text`, each pattern's first not right after a negation (不处理任何个人信息
+    triggers nothing); `run`, from the batch screen, holds the patterns that can match (None: all)."""
+    for p in item.patterns:
+        if (run is None or id(p) in run) and (word := _first_affirmed(p if run is None else run[id(p)], text)):
+            yield word
 
 
 def _finish(steps: Generator[NormalizedText, ModelOpinion, Any], opinion: ModelOpinion) -> Any:
