@@ -194,36 +194,22 @@ def outcome_of(result: Any, fmt: str, lang: str) -> Outcome:
     """The Outcome of one `Engine.assess_many` item (an Assessment, a Verdict for CSV output, or a RiskclassError)."""
     if isinstance(result, RiskclassError):
         return failed(result.message, result.zh or "")
-    a = result
-    if not hasattr(a, "to_dict"):  # a Verdict: the same cells from its ids
-        cells = (
-            a.tier,
-            _number(a.confidence),
-            ";".join(a.criteria),
-            ";".join(a.red_flags),
-            "true" if a.needs_review else "false",
-            ";".join(a.obligations),
-            "",
-            ";".join(a.possible),
-            ";".join(map(str, a.article50)),
-            a.decided_by,
-            " | ".join(q.text.get(lang) for q in a.questions),
-        )
-        return Outcome(a.tier, a.needs_review, "", cells)
+    v = result.verdict() if hasattr(result, "verdict") else result  # an Assessment's cells are its Verdict's
     cells = (
-        a.tier,
-        _number(a.confidence),
-        ";".join(h.id for h in a.criteria),
-        ";".join(h.id for h in a.red_flags),
-        "true" if a.needs_review else "false",
-        ";".join(o.id for o in a.obligations),
+        v.tier,
+        _number(v.confidence),
+        ";".join(v.criteria),
+        ";".join(v.red_flags),
+        "true" if v.needs_review else "false",
+        ";".join(v.obligations),
         "",
-        ";".join(h.id for h in a.possible),
-        ";".join(str(m.item) for m in a.article50 if m.triggered),
-        a.decided_by,
-        " | ".join(q.text.get(lang) for q in a.questions),
+        ";".join(v.possible),
+        ";".join(map(str, v.article50)),
+        v.decided_by,
+        " | ".join(q.text.get(lang) for q in v.questions),
     )
-    return Outcome(a.tier, a.needs_review, "", cells, a.to_dict(lang) if fmt == "jsonl" else None)
+    details = result.to_dict(lang) if fmt == "jsonl" and v is not result else None
+    return Outcome(v.tier, v.needs_review, "", cells, details)
 
 
 class ProbabilitiesOnly:

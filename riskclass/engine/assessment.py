@@ -244,6 +244,21 @@ class Assessment:
     def tier_title(self) -> Text:
         return TIER_TITLES[self.tier]
 
+    def verdict(self) -> Verdict:
+        """The ids and flags of this assessment: what a batch's CSV row shows of it."""
+        return Verdict(
+            self.tier,
+            self.confidence,
+            tuple(h.id for h in self.criteria),
+            tuple(h.id for h in self.red_flags),
+            tuple(h.id for h in self.possible),
+            self.needs_review,
+            tuple(o.id for o in self.obligations),
+            tuple(m.item for m in self.article50 if m.triggered),
+            self.decided_by,
+            self.questions,
+        )
+
     def questioned(self, hit: CriterionHit) -> bool:
         """A criterion the rules found that the suggested tier does not follow: the model overruled it, so it is
         shown as evidence but asked about (an answer makes it count)."""
