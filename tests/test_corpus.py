@@ -141,30 +141,30 @@ REAL_COLUMNS = [
 ]
 
 
+#: The real label sets, each with the fewest rows it holds: the development sets (the model trains on them) and the
+#: held-out sets drawn after test-c retired into development.
+REAL_SETS = {
+    "dev.csv": 600,
+    "dev-b.csv": 300,
+    "dev-c.csv": 300,
+    "dev-d.csv": 500,
+    "dev-e.csv": 400,
+    "dev-f.csv": 600,
+    "dev-g.csv": 300,
+    "dev-h.csv": 600,
+    "dev-i.csv": 1400,
+    "dev-j.csv": 800,
+    "test-d.csv": 300,
+    "test-e.csv": 300,
+    "test-f.csv": 300,
+    "test-g.csv": 300,
+}
 #: Every set takes at least a fifth of its rows from the agency inventory, except the last two draws: by then the
-#: inventory's entries were nearly used up (test-g holds all 51 that test-f and dev-i had left it, dev-j 50 more).
+#: inventory's entries were nearly used up (test-g holds 51 of them, 15%; dev-j, drawn after it, 50).
 INVENTORY_SHARE = {"test-g.csv": 0.15, "dev-j.csv": 0.05}
 
 
-@pytest.mark.parametrize(
-    "name,at_least",
-    [
-        ("dev.csv", 600),
-        ("dev-b.csv", 300),
-        ("dev-c.csv", 300),
-        ("dev-d.csv", 500),
-        ("dev-e.csv", 400),
-        ("dev-f.csv", 600),
-        ("dev-g.csv", 300),
-        ("dev-h.csv", 600),
-        ("dev-i.csv", 1400),
-        ("dev-j.csv", 800),
-        ("test-d.csv", 300),
-        ("test-e.csv", 300),
-        ("test-f.csv", 300),
-        ("test-g.csv", 300),
-    ],
-)
+@pytest.mark.parametrize("name,at_least", REAL_SETS.items())
 def test_real_label_sets_are_ids_and_labels_only_settled_by_two_readers(name, at_least):
     with (REAL / name).open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -188,25 +188,7 @@ def test_the_real_sets_do_not_overlap():
         with (REAL / name).open(encoding="utf-8", newline="") as fh:
             return {r["id"] for r in csv.DictReader(fh)}
 
-    sets = [
-        ids(name)
-        for name in (
-            "dev.csv",
-            "dev-b.csv",
-            "dev-c.csv",
-            "dev-d.csv",
-            "dev-e.csv",
-            "dev-f.csv",
-            "dev-g.csv",
-            "dev-h.csv",
-            "dev-i.csv",
-            "dev-j.csv",
-            "test-d.csv",
-            "test-e.csv",
-            "test-f.csv",
-            "test-g.csv",
-        )
-    ]
+    sets = [ids(name) for name in REAL_SETS]
     assert all(not a & b for i, a in enumerate(sets) for b in sets[i + 1 :])
 
 
@@ -216,6 +198,7 @@ def test_the_held_out_sets_repeat_no_development_text():
     such rows; it is development now, as dev-g)."""
     import re
 
+    from riskclass.training.pipeline import REAL_TRAIN_FILES
     from riskclass.training.records import SOURCES, cac_text, records_dir, unique_records, us_text
 
     directory = records_dir()
@@ -230,13 +213,6 @@ def test_the_held_out_sets_repeat_no_development_text():
         raw = [cac_text(filings[r["id"]]) if r["id"] in filings else us_text(inventory[r["id"]]) for r in rows]
         return {re.sub(r"\s+", "", t) for t in raw}
 
-    development = set().union(
-        *(
-            texts(f"{n}.csv")
-            for n in ("dev", "dev-b", "dev-c", "dev-d", "dev-e", "dev-f", "dev-g", "dev-h", "dev-i", "dev-j")
-        )
-    )
-    assert not texts("test-d.csv") & development
-    assert not texts("test-e.csv") & development
-    assert not texts("test-f.csv") & development
-    assert not texts("test-g.csv") & development
+    development = set().union(*(texts(f.removeprefix("real/")) for f in REAL_TRAIN_FILES))  # what the model trains on
+    for name in (n for n in REAL_SETS if n.startswith("test-")):
+        assert not texts(name) & development, name
