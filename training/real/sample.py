@@ -38,22 +38,22 @@ FRESH_DRAWS = {
     "dev-f": (20261213, 1.5),
     # test-e: drawn when test-d had been read twice and was about to be read a third time. Only the generic,
     # recommendation and security filings and the inventory's science, office, IT, enforcement and energy entries are
-    # left, so one whole quota of each (333 rows, 39% inventory); the sets before it keep the sensitive domains.
+    # left, so one whole quota of each (330 rows, 39% inventory); the sets before it keep the sensitive domains.
     "test-e": (20261214, 1.0),
     # test-f: drawn beside dev-h, so that the engine changed with dev-h is measured on a set it has never been read
-    # against (test-e is read a third time by then). 1.3 quotas of what is left gives 300 (40% inventory).
+    # against (test-e is read a third time by then). 1.3 quotas of what is left gives 329 (40% inventory).
     "test-f": (20261216, 1.3),
     # dev-h: a development draw after test-f (drawn with test-f's ids excluded), four quotas of what is left: mostly
     # generic filings, the register where the annotators read a domain from the product's name.
     "dev-h": (20261215, 4.0),
     # dev-i: more development rows of the same kind, as dev-h's raised the model alone on the newest held-out set
-    # more than any rule did. Thirteen quotas of what is left (1,050 rows: generic filings and the inventory's science
-    # and miscellaneous entries).
+    # more than any rule did. Thirteen quotas of what is left (1,430 rows: 1,040 generic filings, 390 entries from the
+    # inventory's science, office, IT and miscellaneous topics).
     "dev-i": (20261217, 13.0),
     # test-g: drawn when test-f had been read three times (once before the choice to draw dev-i), beside dev-j. Only
-    # generic filings and a few inventory topics are left, so 3.5 quotas give 300.
+    # generic filings and a few inventory topics are left, so 3.5 quotas give 331 (15% inventory).
     "test-g": (20261219, 3.5),
-    # dev-j: what is left after test-g, drawn with test-g's ids excluded (generic filings, science and other entries).
+    # dev-j: what is left after test-g, drawn with test-g's ids excluded: 850 rows, 800 of them generic filings.
     "dev-j": (20261218, 10.0),
 }
 #: Draws made before a fresh draw also skipped records whose text repeats an earlier set's (filings repeat word for
