@@ -356,27 +356,9 @@ def test_assess_many_with_the_model_gives_exactly_what_assess_gives(model):
     ]
 
 
-def _verdict_of(a) -> tuple:
-    """What a Verdict holds, read off a full Assessment."""
-    return (
-        a.tier,
-        a.confidence,
-        tuple(h.id for h in a.criteria),
-        tuple(h.id for h in a.red_flags),
-        tuple(h.id for h in a.possible),
-        a.needs_review,
-        tuple(o.id for o in a.obligations),
-        tuple(m.item for m in a.article50 if m.triggered),
-        a.decided_by,
-        a.questions,
-    )
-
-
 @pytest.mark.parametrize("with_model", [True, False])
 def test_a_brief_assessment_is_the_full_ones_verdict(model, with_model):
     """The batch's CSV path (`brief`) decides exactly as the full assessment does, on every labelled row."""
-    import dataclasses
-
     from riskclass.batch.run import ProbabilitiesOnly
     from riskclass.engine.decide import Engine
     from riskclass.errors import RiskclassError
@@ -391,7 +373,7 @@ def test_a_brief_assessment_is_the_full_ones_verdict(model, with_model):
             if isinstance(a, RiskclassError):
                 assert isinstance(v, RiskclassError) and v.message == a.message
                 continue
-            assert tuple(getattr(v, f.name) for f in dataclasses.fields(v)) == _verdict_of(a)
+            assert v == a.verdict()  # built apart: by the brief path, and read off the full Assessment
             checked += 1
     assert checked > 5000
 
