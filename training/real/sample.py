@@ -55,6 +55,13 @@ FRESH_DRAWS = {
     "test-g": (20261219, 3.5),
     # dev-j: what is left after test-g, drawn with test-g's ids excluded: 850 rows, 800 of them generic filings.
     "dev-j": (20261218, 10.0),
+    # test-h: drawn because every held-out set so far has been read at least twice and the engine is about to be
+    # retrained on dev-k. Only generic filings (2,286) and the inventory's 99 miscellaneous entries are left: 3.9
+    # quotas give about 330 rows.
+    "test-h": (20261220, 3.9),
+    # dev-k: drawn after test-h with its ids excluded. Thirteen quotas (about 1,100 rows) leave about 900 records
+    # unread, enough for two more held-out sets of this kind when test-h has been read too often.
+    "dev-k": (20261221, 13.0),
 }
 #: Draws made before a fresh draw also skipped records whose text repeats an earlier set's (filings repeat word for
 #: word under other ids: test-c holds 3 such rows). Kept as they were drawn, so each stays reproducible.
