@@ -40,6 +40,7 @@ REAL_TRAIN_FILES = (
     "real/dev-h.csv",
     "real/dev-i.csv",
     "real/dev-j.csv",
+    "real/dev-k.csv",
 )
 
 
