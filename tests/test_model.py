@@ -1,5 +1,6 @@
 """The classifier: a reproducible pipeline, model files that are verified before they are parsed, and drift checks."""
 
+import csv
 import json
 import shutil
 
@@ -188,7 +189,49 @@ def test_without_the_shared_records_the_model_is_fitted_on_the_corpus_alone(tmp_
 
 def test_model_card_is_generated_from_the_manifest():
     manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
-    assert (SHIPPED / "README.md").read_text(encoding="utf-8") == training.model_card(manifest)
+    card = training.model_card(manifest, training.current_real_figures(SHIPPED, manifest))
+    assert (SHIPPED / "README.md").read_text(encoding="utf-8") == card
+
+
+def test_model_card_shows_every_real_held_out_set_measured_with_the_shipped_engine():
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    figures = training.current_real_figures(SHIPPED, manifest)
+    assert figures is not None, "model, rulebook or combiner changed since: run python training/real_figures.py"
+    assert [r["file"] for r in figures["sets"]] == list(training.REAL_HELD_OUT_FILES)
+    card = (SHIPPED / "README.md").read_text(encoding="utf-8")
+    for r in figures["sets"]:
+        assert f"| `{r['file']}` | {r['rows']} | {r['kappa']:.3f} |" in card
+    assert set(figures["development_kappa"]) == set(training.REAL_TRAIN_FILES)
+
+
+def test_real_figures_measured_with_another_combiner_are_not_shown(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(SHIPPED, models)
+    manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
+    assert training.current_real_figures(models, manifest) is not None
+    with (models / "combiner.json").open("a", encoding="utf-8") as fh:
+        fh.write("\n")  # refitted: other bytes
+    assert training.current_real_figures(models, manifest) is None
+    assert "Not measured with this model, rulebook and combiner" in training.model_card(manifest, None)
+
+
+def test_annotator_agreement_is_cohens_kappa_on_the_two_readers_tiers(tmp_path):
+    path = tmp_path / "labels.csv"
+    rows = [
+        ("high", "high", "agreed"),
+        ("medium", "medium", "agreed"),
+        ("low", "medium", "third reading"),
+        ("high", "high", "agreed"),
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "annotator_1", "annotator_2", "settled"])
+        for n, (a, b, settled) in enumerate(rows):
+            w.writerow([f"r{n}", f"{a}:", f"{b}:", settled])
+    kappa, third = training.annotator_agreement(path)
+    # observed agreement 3/4; chance: high 2/4·2/4 + medium 1/4·2/4 + low 1/4·0 = 3/8; κ = (3/4 − 3/8) / (1 − 3/8)
+    assert kappa == pytest.approx(0.6)
+    assert third == 1
 
 
 def test_shipped_manifest_reports_held_out_metrics_with_the_ablation():
