@@ -630,13 +630,16 @@ def test_the_default_jobs_are_the_idle_cores(monkeypatch):
 
     monkeypatch.setattr(run, "usable_cores", lambda: 4)
     monkeypatch.setattr(run, "_can_fork", lambda: True)
+    monkeypatch.setattr(run, "_runnable_others", lambda: 8)  # as many running now as the average says
     for load, jobs in ((0.0, 4), (1.2, 3), (3.8, 1), (9.0, 1)):
         monkeypatch.setattr(run.os, "getloadavg", lambda load=load: (load, load, load))
         assert run.default_jobs() == jobs
-    # Just after another command the 1-minute load still counts it: a core is given up only when wholly busy.
+    # Just after another command the 1-minute load still counts it: a core is given up only when wholly busy, and
+    # only while another program is running now.
     monkeypatch.setattr(run, "usable_cores", lambda: 2)
-    for load, jobs in ((0.95, 2), (1.5, 1)):
+    for load, now, jobs in ((0.95, 1, 2), (1.5, 1, 1), (1.02, 0, 2), (1.5, 0, 2), (1.5, None, 1)):
         monkeypatch.setattr(run.os, "getloadavg", lambda load=load: (load, load, load))
+        monkeypatch.setattr(run, "_runnable_others", lambda now=now: now)
         assert run.default_jobs() == jobs
     monkeypatch.setattr(run, "_can_fork", lambda: False)  # loky workers each load the model: one process
     monkeypatch.setattr(run.os, "getloadavg", lambda: (0.0, 0.0, 0.0))

@@ -356,23 +356,44 @@ def effective_jobs(jobs: int) -> int:
 
 
 def default_jobs() -> int:
-    """`batch`'s default --jobs: the usable cores other programs leave idle (cores minus the whole cores the 1-minute
-    load average says are busy), at least 1, and 1 where workers cannot be forked (each loky worker loads its own
+    """`batch`'s default --jobs: the usable cores other programs leave idle (cores minus the whole cores `busy_cores`
+    says other programs keep busy), at least 1, and 1 where workers cannot be forked (each loky worker loads its own
     model: ~225 MiB).
 
     A worker on a busy core only waits its turn (measured: on this 2-core machine under a load of 8, --jobs 2 was no
-    faster than --jobs 1), and a file of one chunk never starts one (see `_forked`). Only whole cores count as busy:
-    the 1-minute average decays slowly, so a program that has just ended still reads as most of a core (measured: on
-    an idle 2-core machine, just after another command, a load of 0.95 made the default one job, 1,385 rows/s, where
-    --jobs 2 gave 2,122).
+    faster than --jobs 1), and a file of one chunk never starts one (see `_forked`). Only whole cores count as busy.
     """
     if not _can_fork():
         return 1
+    return max(1, min(usable_cores(), usable_cores() - int(busy_cores())))
+
+
+def busy_cores() -> float:
+    """The cores other programs keep busy: the 1-minute load average, but on Linux no more than the other processes
+    the kernel counts as runnable right now.
+
+    The average alone lags: it still counts a program that has just ended for most of a minute. Measured on this idle
+    2-core machine, just after another command, a load of 0.95–1.02 made the default one job (1,253–1,385 rows/s on
+    20,000 rows) where --jobs 2 gave 1,846–2,122; run in turn with another command, the default was always one job.
+    The runnable count alone is one instant: the lower of the two is busy both now and over the last minute.
+    """
     try:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(usable_cores(), usable_cores() - int(busy)))
+        return 0.0
+    others = _runnable_others()
+    return busy if others is None else min(busy, float(others))
+
+
+def _runnable_others() -> int | None:
+    """Processes the kernel counts as runnable now, less this one (the fourth field of /proc/loadavg, "R/T"); None
+    where there is no such file."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            runnable = int(fh.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    return max(0, runnable - 1)
 
 
 # How often a worker checks that the batch that started it is still alive, when the kernel cannot tell it (not

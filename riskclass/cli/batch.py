@@ -62,8 +62,8 @@ jobs:
   workers are forked after the first 1,000 rows and share the loaded model, so each
   adds about 80 MiB (up to ~100 MiB on 200,000 rows), not a copy of the model. Cores
   other programs keep busy do not help. The default uses the idle ones (usable cores
-  minus those the load average shows wholly busy, at least 1); --jobs 1 classifies
-  in one process.
+  minus those other programs keep wholly busy, now and by the load average, at least
+  1); --jobs 1 classifies in one process.
 exit status:
   0 every row classified; 3 finished, some rows carry an error; 2 unusable input or
   arguments.
@@ -101,8 +101,8 @@ EPILOG_ZH = """\
 并行（jobs）：
   文件超过 1,000 行且有空闲核时，多个进程更快：在 Linux 上，工作进程在前 1,000 行
   之后派生，共享已加载的模型，每个约增加 80 MiB（20 万行时最多约 100 MiB），而不是
-  模型的一份副本。被其他程序占用的核帮不上忙。默认使用空闲的核（可用核数减去平均
-  负载显示完全占用的核，至少 1 个）；--jobs 1 在一个进程中评估。
+  模型的一份副本。被其他程序占用的核帮不上忙。默认使用空闲的核（可用核数减去此刻
+  和平均负载都显示被其他程序完全占用的核，至少 1 个）；--jobs 1 在一个进程中评估。
 退出码：
   0 每行都已评估；3 已完成，但有些行带有 error；2 输入或参数无法使用。
 比较：
