@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import riskclass.training.pipeline as training  # noqa: E402 - after the path tweak, so a checkout works without installing
 from riskclass.errors import RiskclassError  # noqa: E402
-from riskclass.model.classifier import load_shipped_model  # noqa: E402
+from riskclass.model.classifier import MANIFEST_FILE, load_shipped_model  # noqa: E402
 
 OUT = HERE.parent / "models"
 
@@ -37,7 +37,7 @@ def main() -> int:
     (OUT / training.REAL_FIGURES_FILE).write_text(
         json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    manifest = json.loads((OUT / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((OUT / MANIFEST_FILE).read_text(encoding="utf-8"))
     (OUT / "README.md").write_text(
         training.model_card(manifest, training.current_real_figures(OUT, manifest)), encoding="utf-8"
     )

@@ -609,10 +609,13 @@ def real_held_out_figures(model, models_dir: Path | str, records: Path | str | N
             }
         )
     from riskclass.engine.combine import COMBINER_FILE
+    from riskclass.model.classifier import MANIFEST_FILE
 
-    combiner = json.loads((Path(models_dir) / COMBINER_FILE).read_text(encoding="utf-8"))["meta"]
+    models_dir = Path(models_dir)
+    manifest = json.loads((models_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    combiner = json.loads((models_dir / COMBINER_FILE).read_text(encoding="utf-8"))["meta"]
     return {
-        "measured_with": _measured_with(Path(models_dir), load_rulebook().version),
+        "measured_with": _measured_with(models_dir, manifest, load_rulebook().version),
         "sets": sets,
         # The combiner's own cross-validated figures on the real development rows (training/combine.py).
         "development": {"rows": combiner["real_rows"], **combiner["cross_validated"]},
@@ -622,10 +625,10 @@ def real_held_out_figures(model, models_dir: Path | str, records: Path | str | N
     }
 
 
-def _measured_with(models_dir: Path, rulebook: str) -> dict:
+def _measured_with(models_dir: Path, manifest: dict, rulebook: str) -> dict:
+    """What real held-out figures are keyed to: the model (from its manifest), the rulebook and the combiner's bytes."""
     from riskclass.engine.combine import COMBINER_FILE
 
-    manifest = json.loads((models_dir / "manifest.json").read_text(encoding="utf-8"))
     combiner = models_dir / COMBINER_FILE
     return {
         "model_sha256": manifest["model_sha256"],
@@ -642,7 +645,7 @@ def current_real_figures(models_dir: Path | str, manifest: dict) -> dict | None:
     if not path.is_file():
         return None
     figures = json.loads(path.read_text(encoding="utf-8"))
-    if figures.get("measured_with") != _measured_with(models_dir, manifest["versions"]["rulebook"]):
+    if figures.get("measured_with") != _measured_with(models_dir, manifest, manifest["versions"]["rulebook"]):
         return None
     return figures
 
