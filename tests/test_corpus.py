@@ -141,8 +141,8 @@ REAL_COLUMNS = [
 ]
 
 
-#: The real label sets, each with the fewest rows it holds: the development sets (the model trains on them) and the
-#: held-out sets drawn after test-c retired into development.
+#: The real label sets, each with the fewest rows it holds: the development sets (the model trains on them; dev-g and
+#: dev-l to dev-n are the former held-out sets test-c to test-f, retired once read too often) and the held-out sets.
 REAL_SETS = {
     "dev.csv": 600,
     "dev-b.csv": 300,
@@ -155,9 +155,9 @@ REAL_SETS = {
     "dev-i.csv": 1400,
     "dev-j.csv": 800,
     "dev-k.csv": 1100,
-    "test-d.csv": 300,
-    "test-e.csv": 300,
-    "test-f.csv": 300,
+    "dev-l.csv": 300,
+    "dev-m.csv": 300,
+    "dev-n.csv": 300,
     "test-g.csv": 300,
     "test-h.csv": 300,
     "test-i.csv": 300,
@@ -198,8 +198,8 @@ def test_the_real_sets_do_not_overlap():
 
 def test_the_held_out_sets_repeat_no_development_text():
     """Filings repeat word for word under other ids: a held-out row whose text is a development row's would be scored
-    by a model that trained on it. test-d to test-g were drawn with that check (test-c, before it, held 3
-    such rows; it is development now, as dev-g)."""
+    by a model that trained on it. Every held-out set from test-d on was drawn with that check (test-c, before it,
+    held 3 such rows; it is development now, as dev-g)."""
     import re
 
     from riskclass.training.pipeline import REAL_TRAIN_FILES
