@@ -624,6 +624,64 @@ def test_forked_workers_write_the_same_file_and_share_the_parents_engine(tmp_pat
     assert run._inherited is None, "the batch let go of what its workers inherited"
 
 
+def test_an_interrupt_while_the_workers_start_leaves_no_worker_behind(tmp_path, held_out, monkeypatch):
+    """A pool start stopped after the workers were forked but before the pool's manager thread ran (Ctrl+C there,
+    before signals were held back during the fork; a thread that cannot start): the pool's shutdown does not know
+    those workers, and the interpreter's exit used to wait for them forever (the batch printed "interrupted" and
+    never returned to the shell)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import riskclass.batch.run as run
+
+    assert run._can_fork(), "this test runs where workers can be forked (Linux, one thread)"
+
+    def interrupted_start(self) -> None:
+        self._launch_processes()  # the workers exist …
+        raise KeyboardInterrupt  # … and the interrupt arrives before the manager thread would look after them
+
+    monkeypatch.setattr(ProcessPoolExecutor, "_start_executor_manager_thread", interrupted_start)
+    before = set(multiprocessing.active_children())
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(BatchOptions(str(held_out), str(tmp_path / "out.csv"), chunk_rows=30, jobs=2))
+        left = set(multiprocessing.active_children()) - before
+        assert not left, "a forked worker outlived the interrupted batch"
+    finally:
+        for worker in set(multiprocessing.active_children()) - before:
+            worker.kill()
+            worker.join()
+    assert not (tmp_path / "out.csv").exists()
+
+
+_INTERRUPT_AT_FORK: list[bool] = []  # set while a test wants Ctrl+C delivered during a fork
+_INTERRUPT_AT_FORK_REGISTERED: list[bool] = []  # at-fork hooks cannot be removed: the hook is registered once
+
+
+def _interrupt_at_fork() -> None:
+    if _INTERRUPT_AT_FORK:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_during_the_fork_stops_the_batch(tmp_path, held_out):
+    """Ctrl+C that arrives while the workers are being forked: raised inside one of Python's at-fork hooks it used to
+    be printed as "Exception ignored" and lost, and the batch ran on to write its file. Now it stops the batch."""
+    import riskclass.batch.run as run
+
+    assert run._can_fork(), "this test runs where workers can be forked (Linux, one thread)"
+    if not _INTERRUPT_AT_FORK_REGISTERED:
+        os.register_at_fork(after_in_parent=_interrupt_at_fork)  # a no-op unless the flag is set
+        _INTERRUPT_AT_FORK_REGISTERED.append(True)
+    out = tmp_path / "out.csv"
+    _INTERRUPT_AT_FORK.append(True)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(BatchOptions(str(held_out), str(out), chunk_rows=30, jobs=2))
+    finally:
+        _INTERRUPT_AT_FORK.clear()
+    assert not out.exists()
+
+
 def test_the_default_jobs_are_the_idle_cores(monkeypatch):
     """Workers on cores other programs keep busy only wait their turn: by default, batch uses the idle ones."""
     import riskclass.batch.run as run

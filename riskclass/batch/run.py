@@ -664,7 +664,22 @@ def _forked_worker_started(parent_pid: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held back while it was forked
     _exit_with_parent(parent_pid, True)
+
+
+def _submit_forking(pool: Any, descriptions: list[str]) -> Any:
+    """The pool's first submit, which forks its workers, with Ctrl+C and SIGTERM held until the pool can shut them
+    down. Delivered during the fork, the interrupt was raised inside an at-fork hook, where Python only prints
+    "Exception ignored" — the batch then ran to the end and wrote its file — or between the fork and the pool's
+    manager thread, which left workers nothing would stop."""
+    import signal
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        return pool.submit(_classify_inherited, descriptions)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a signal that came meanwhile is raised now, as usual
 
 
 def _classify_inherited(descriptions: list[str]) -> list[Outcome]:
@@ -697,6 +712,7 @@ def _forked(
     yield first, _merge(first, classifier(first.descriptions), table.encodings_tried)
     _inherited = classifier
     gc.freeze()
+    children_before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(
         jobs - 1,
         mp_context=multiprocessing.get_context("fork"),
@@ -708,8 +724,11 @@ def _forked(
     pending: deque[tuple[_Chunk, Any]] = deque()
     try:
         for k, chunk in enumerate(chunks, start=1):
-            if k % jobs:
-                pending.append((chunk, pool.submit(_classify_inherited, chunk.descriptions)))
+            if k % jobs:  # k == 1 is the first chunk a worker gets: that submit forks the workers
+                if k == 1:
+                    pending.append((chunk, _submit_forking(pool, chunk.descriptions)))
+                else:
+                    pending.append((chunk, pool.submit(_classify_inherited, chunk.descriptions)))
             else:  # this process's share
                 here: Future = Future()
                 here.set_result(classifier(chunk.descriptions))
@@ -730,6 +749,11 @@ def _forked(
         for _, future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+        # An interrupt that lands while the pool starts (its workers forked, its manager thread not yet running)
+        # leaves workers the shutdown does not know; the interpreter's exit would then wait for them forever.
+        for worker in set(multiprocessing.active_children()) - children_before:
+            worker.kill()
+            worker.join()
         _inherited = None
         gc.unfreeze()
 
