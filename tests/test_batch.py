@@ -655,12 +655,15 @@ def test_an_interrupt_while_the_workers_start_leaves_no_worker_behind(tmp_path, 
 
 
 _INTERRUPT_AT_FORK: list[bool] = []  # set while a test wants Ctrl+C delivered during a fork
-_INTERRUPT_AT_FORK_REGISTERED: list[bool] = []  # at-fork hooks cannot be removed: the hook is registered once
 
 
 def _interrupt_at_fork() -> None:
     if _INTERRUPT_AT_FORK:
         os.kill(os.getpid(), signal.SIGINT)
+
+
+# At-fork hooks cannot be removed: registered once, a no-op unless the flag is set.
+os.register_at_fork(after_in_parent=_interrupt_at_fork)
 
 
 def test_ctrl_c_during_the_fork_stops_the_batch(tmp_path, held_out):
@@ -669,9 +672,6 @@ def test_ctrl_c_during_the_fork_stops_the_batch(tmp_path, held_out):
     import riskclass.batch.run as run
 
     assert run._can_fork(), "this test runs where workers can be forked (Linux, one thread)"
-    if not _INTERRUPT_AT_FORK_REGISTERED:
-        os.register_at_fork(after_in_parent=_interrupt_at_fork)  # a no-op unless the flag is set
-        _INTERRUPT_AT_FORK_REGISTERED.append(True)
     out = tmp_path / "out.csv"
     _INTERRUPT_AT_FORK.append(True)
     try:

@@ -365,7 +365,8 @@ def default_jobs() -> int:
     """
     if not _can_fork():
         return 1
-    return max(1, min(usable_cores(), usable_cores() - int(busy_cores())))
+    cores = usable_cores()
+    return max(1, min(cores, cores - int(busy_cores())))
 
 
 def busy_cores() -> float:
@@ -724,15 +725,14 @@ def _forked(
     pending: deque[tuple[_Chunk, Any]] = deque()
     try:
         for k, chunk in enumerate(chunks, start=1):
-            if k % jobs:  # k == 1 is the first chunk a worker gets: that submit forks the workers
-                if k == 1:
-                    pending.append((chunk, _submit_forking(pool, chunk.descriptions)))
-                else:
-                    pending.append((chunk, pool.submit(_classify_inherited, chunk.descriptions)))
-            else:  # this process's share
+            if k % jobs == 0:  # this process's share
                 here: Future = Future()
                 here.set_result(classifier(chunk.descriptions))
                 pending.append((chunk, here))
+            elif k == 1:  # the first chunk a worker gets: this submit forks the workers
+                pending.append((chunk, _submit_forking(pool, chunk.descriptions)))
+            else:
+                pending.append((chunk, pool.submit(_classify_inherited, chunk.descriptions)))
             while len(pending) > 2 * jobs or (pending and pending[0][1].done()):
                 done, future = pending.popleft()
                 yield done, _merge(done, future.result(), table.encodings_tried)
@@ -749,8 +749,9 @@ def _forked(
         for _, future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-        # An interrupt that lands while the pool starts (its workers forked, its manager thread not yet running)
-        # leaves workers the shutdown does not know; the interpreter's exit would then wait for them forever.
+        # A pool start that fails after the fork and before its manager thread runs (signals are held back there,
+        # but a thread may fail to start) leaves workers the shutdown does not know; the interpreter's exit would
+        # then wait for them forever.
         for worker in set(multiprocessing.active_children()) - children_before:
             worker.kill()
             worker.join()
