@@ -128,6 +128,31 @@ async def test_first_screen_paints_before_the_engine_is_ready():
 
 
 @aio
+async def test_garbage_collection_resumes_once_the_engine_is_final():
+    """`riskclass.tui.run` pauses the collector for start-up; a session that never resumed it would grow without end."""
+    import gc
+
+    release = threading.Event()
+
+    def slow_factory():
+        release.wait(10)
+        return Engine(model=None)
+
+    app = RiskclassApp(engine_factory=slow_factory, resume_gc=True)
+    gc.disable()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.engine_state == "rules", tries=100)
+            assert not gc.isenabled()  # still starting: the model is loading
+            release.set()
+            await settle(pilot)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()  # the test process's objects go back to being collected
+
+
+@aio
 async def test_typing_a_description_shows_the_whole_assessment(monkeypatch):
     import riskclass.tui.screens.assess as assess
 

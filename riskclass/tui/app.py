@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -85,8 +86,10 @@ class RiskclassApp(App[int]):
         start_dir: Path | None = None,
         audit_log: str | Path | None = None,
         register: str | Path | None = None,
+        resume_gc: bool = False,
     ) -> None:
         super().__init__()
+        self._resume_gc = resume_gc  # `riskclass.tui.run` paused the garbage collector for start-up
         self.lang = "en" if lang == "en" else "zh"
         self._audit_arg = audit_log
         self._audit: AuditLog | None = None
@@ -158,6 +161,10 @@ class RiskclassApp(App[int]):
         self._engine_ready.set()
         if message.state != "rules":
             self._engine_final.set()
+            if self._resume_gc:
+                self._resume_gc = False
+                gc.freeze()  # what start-up made lives as long as the app: later full collections skip it
+                gc.enable()
         self._update_status()
         if message.state == "failed":
             self.notify(t("engine.failed", self.lang, error=message.error), severity="warning", timeout=8)
@@ -660,8 +667,12 @@ def run(
     engine_factory: EngineFactory | None = None,
     audit_log: str | Path | None = None,
     register: str | Path | None = None,
+    resume_gc: bool = False,
 ) -> int:
-    """Run the app full-screen; the exit code is 0, or 1 when Textual stopped it on an unhandled error."""
-    app = RiskclassApp(lang=lang, engine_factory=engine_factory, audit_log=audit_log, register=register)
+    """Run the app full-screen; the exit code is 0, or 1 when Textual stopped it on an unhandled error. `resume_gc`:
+    the caller paused the garbage collector, and the app is to resume it once its engine is final."""
+    app = RiskclassApp(
+        lang=lang, engine_factory=engine_factory, audit_log=audit_log, register=register, resume_gc=resume_gc
+    )
     app.run()
     return app.return_code or 0
