@@ -87,6 +87,43 @@ def test_an_exclusion_speaks_only_about_its_own_phrase(rules_engine):
     assert "H2" not in {h.id for h in fenced.criteria}
 
 
+def test_a_closed_site_said_in_any_sentence_keeps_unmanned_vehicles_out_of_h2(rules_engine):
+    # RUBRIC.md H2: unmanned vehicles count "unless the text confines them to fields or closed sites"
+    port = "港区40台集卡完成无人驾驶改造，在堆场与岸桥之间水平运输。码头作业区实行封闭管理，作业区内禁止人员进入。"
+    a = rules_engine.assess(port)
+    assert "H2" not in {h.id for h in a.criteria} and "M5" in {h.id for h in a.criteria}
+    assert any(x.criterion == "H2" and "封闭管理" in x.excluded_by.text for x in a.exclusions)
+    city = "港区集卡完成无人驾驶改造，下一步驶出港区，在城市道路上运输。"
+    assert "H2" in {h.id for h in rules_engine.assess(city).criteria}
+
+
+@pytest.mark.parametrize(
+    "text,criterion",
+    [
+        ("考勤排班模块，自动生成排班表。模块不对员工进行评分或绩效评价。", "H4"),  # an object between cue and words
+        ("老照片AI修复上色，不进行人物面部替换。", "H5"),  # a modifier after the action verb
+        ("门诊病历速记，只整理医生说出的内容，不会自行提出诊断或用药建议。", "H1"),  # each item of a negated list
+        ("水质化验室的光谱数据解析，不与水厂加药、泵站等生产控制系统联动。", "H3"),
+        ("睡前故事生成，不需要建立孩子档案。", "H6"),
+    ],
+)
+def test_negation_reaches_what_it_denies(rules_engine, text, criterion):
+    a = rules_engine.assess(text)
+    assert criterion not in {h.id for h in a.criteria}
+    assert a.tier != "high"
+
+
+@pytest.mark.parametrize(
+    "text,criterion",
+    [
+        ("无需排队刷脸进站", "H5"),  # "no queueing": the face is still scanned
+        ("不使用门禁卡刷脸通行", "H5"),  # the card is what is not used
+    ],
+)
+def test_a_negation_nearby_does_not_deny_what_it_does_not_reach(rules_engine, text, criterion):
+    assert criterion in {h.id for h in rules_engine.assess(text).criteria}
+
+
 def test_hard_negatives_record_why_a_rule_did_not_apply(rules_engine):
     a = rules_engine.assess("宠物医院的猫狗皮肤病诊断助手")
     assert a.tier != "high"

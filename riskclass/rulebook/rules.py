@@ -235,6 +235,9 @@ class Rule:
     # "phrase": an exclusion defeats only matches in the phrase it stands in (后勤 in one clause does not undo a
     # diagnosis in another); "description": it speaks about the whole product (a stated domain of a generator).
     exclusion_scope: str = "phrase"
+    # Exclusions that speak about the whole product wherever they stand, whatever `exclusion_scope` says: the rubric's
+    # "unless the text confines them to closed sites" is said anywhere in a description, not beside the vehicle.
+    exclusions_anywhere: tuple[Pattern, ...] = ()
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     note: str = ""
@@ -282,14 +285,20 @@ class Rule:
         """Spans of the normalised text where the rule's patterns count (empty when the rule does not apply)."""
         return self.match(text).spans
 
-    def exclusion_spans(self, text: str, candidates: dict | None = None) -> list[tuple[int, int]]:
-        """Every span where an exclusion matched (`candidates` as for `match`), in order."""
+    def exclusion_spans(
+        self, text: str, candidates: dict | None = None, patterns: tuple[Pattern, ...] | None = None
+    ) -> list[tuple[int, int]]:
+        """Every span where an exclusion matched (`candidates` as for `match`), in order; `patterns`: these instead
+        of the rule's `exclusions`."""
         out: list[tuple[int, int]] = []
-        for p in self.exclusions:
+        for p in self.exclusions if patterns is None else patterns:
             if candidates is not None and (p := candidates.get(id(p))) is None:
                 continue
             out += [m.span() for m in p.finditer(text) if m.end() > m.start()]
         return sorted(out)
+
+    def _anywhere(self, text: str, candidates: dict | None) -> list[tuple[int, int]]:
+        return self.exclusion_spans(text, candidates, self.exclusions_anywhere)
 
     def unexcluded(
         self,
@@ -302,8 +311,11 @@ class Rule:
 
         An exclusion defeats a match only in the phrase it stands in (宠物医院的诊断助手); in another phrase it speaks
         about something else (…以图搜图，项目预算800万元), unless the rule declares that its exclusions describe the
-        whole product (`exclusion_scope: description`). `phrase_of` (from `phrases`) may be shared between rules.
+        whole product (`exclusion_scope: description`). `exclusions_anywhere` always speak about the whole product.
+        `phrase_of` (from `phrases`) may be shared between rules.
         """
+        if spans and self.exclusions_anywhere and (anywhere := self._anywhere(text, candidates)):
+            return [], anywhere[0]
         by_all = self.exclusion_spans(text, candidates) if self.exclusions else []
         if not by_all or not spans:
             return spans, None
@@ -563,12 +575,25 @@ class RuleMatch:
 # Evidence right after a negation does not count, whatever the rule: 不做员工画像, 不接入控制系统, 不涉及病人数据,
 # "does not use face recognition". The cue may be followed by a few verbs (不会接入, 不直接控制) but nothing else, so
 # 无需排队刷脸 or 不仅识别人脸 still count; 未经同意 (without consent), 未成年, 不良 and bare 无 (无人机) are not cues.
-_NEG_ZH = re.compile(
-    r"(?:不(?![仅但断同良少久错满足光只适稳法当安便停再宜准住力好利合])|没有|没|并未|从未|未(?![来成经知])|无需|无须|并无|绝不)"
-    r"(?:会|能|得|是|必|需要|做|接|接入|涉及|使用|采集|进行|提供|含|包含|包括|记录|保存|收集|处理|参与|用于|读取|连接|接触|"
-    r"存储|生成|给出|输出|识别|判断|作|对|影响|改变|直接|自动|上传|调用|联网|联通|留存|存|根据|按照|按|基于|依据|依)*"
-    r"(?:任何|这类|相关|其他|的)?$"
+# Also negated: what follows an object and its verb (不对员工进行评分), a modifier after an action verb
+# (不进行人物面部替换), and each item of a negated list (不会自行提出诊断或用药建议, 不采集人脸、声纹) — a list only
+# after a verb, so 无需排队刷脸 still counts.
+_NEG_CUE = (
+    r"(?:不(?![仅但断同良少久错满足光只适稳法当安便停再宜准住力好利合])"  # 不仅, 不同, 不良… are not denials
+    r"|没有|没|并未|从未|未(?![来成经知])|无需|无须|并无|绝不)"
 )
+_NEG_VERB = (
+    r"(?:会|能|得|是|必|需要|做|接|接入|涉及|使用|采集|进行|提供|含|包含|包括|记录|保存|收集|处理|参与|用于|读取|连接|接触|"
+    r"存储|生成|给出|输出|识别|判断|作|对|影响|改变|直接|自动|上传|调用|联网|联通|留存|存|根据|按照|按|基于|依据|依|"
+    r"与|和|跟|提出|出具|作出|做出|建立|创建|开展|实施|自行|主动|擅自|替代|代替|取代|构成|对接|联动|下达|作为)"
+)
+_NEG_GAP = (
+    r"(?:(?:对|向|为|给)[\u4e00-\u9fff]{1,6}?(?:进行|作出|做出|作|做|开展|实施)"  # 不对员工进行…
+    r"|(?:进行|开展|实施|涉及)[\u4e00-\u9fff]{1,3}?)"  # 不进行人物…
+)
+_NEG_LIST = r"(?:[\u4e00-\u9fff]{1,6}?(?:或者|或|和|及|与|、))"
+_NEG_DET = r"(?:任何|这类|相关|其他|的)?"
+_NEG_ZH = re.compile(_NEG_CUE + rf"(?:{_NEG_VERB}+{_NEG_GAP}?{_NEG_DET}{_NEG_LIST}?|{_NEG_GAP}?{_NEG_DET})$")
 _NEG_EN = re.compile(r"(?:(?<![a-z])(?:no|not|never|without)|n't)\s+(?:[a-z-]+\s+){0,2}$")
 _CLAUSE_BREAKS = "。;!?,\n"
 
@@ -661,9 +686,9 @@ class Rulebook:
     plans: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
 
     def all_patterns(self) -> list[Pattern]:
-        """Every pattern of the rulebook once, in a fixed order: rules (patterns, requires, exclusions), low
+        """Every pattern of the rulebook once, in a fixed order: rules (patterns, requires, both exclusions), low
         signals, 第五十条 items, evidence kinds."""
-        found = [p for r in self.rules for p in (*r.patterns, *r.requires, *r.exclusions)]
+        found = [p for r in self.rules for p in (*r.patterns, *r.requires, *r.exclusions, *r.exclusions_anywhere)]
         found += [*self.low_signals, *(p for item in self.article50 for p in item.patterns)]
         found += [p for kind in self.evidence_kinds.values() for p in kind.patterns]
         return list({id(p): p for p in found}.values())
@@ -873,7 +898,7 @@ def parse_rulebook(
             raw,
             where,
             {"id", "criterion", "tier", "title", "articles", "patterns", "examples"},
-            {"requires", "exclusions", "exclusion_scope", "strength", "question", "note"},
+            {"requires", "exclusions", "exclusions_anywhere", "exclusion_scope", "strength", "question", "note"},
         )
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rid):
             raise c.fail(where, "rule ids are lower-case words joined by '-', e.g. h4-credit-decision")
@@ -906,6 +931,7 @@ def parse_rulebook(
                 strength=strength,
                 question=question,
                 exclusion_scope=scope,
+                exclusions_anywhere=c.patterns(m.get("exclusions_anywhere"), f"{where}.exclusions_anywhere"),
                 positive=c.strings(ex["positive"], f"{where}.examples.positive", allow_empty=False),
                 negative=c.strings(ex["negative"], f"{where}.examples.negative", allow_empty=False),
                 note=str(m.get("note", "")),
