@@ -105,6 +105,11 @@ def test_a_closed_site_said_in_any_sentence_keeps_unmanned_vehicles_out_of_h2(ru
         ("门诊病历速记，只整理医生说出的内容，不会自行提出诊断或用药建议。", "H1"),  # each item of a negated list
         ("水质化验室的光谱数据解析，不与水厂加药、泵站等生产控制系统联动。", "H3"),
         ("睡前故事生成，不需要建立孩子档案。", "H6"),
+        ("门诊语音病历助手，仅记录已表述的内容，不生成诊断、检查或用药建议。", "H1"),  # a list of three
+        ("ScribeWell writes up the GP's note for review. It does not suggest diagnoses or prescriptions.", "H1"),
+        ("小程序迭代计划：老照片上色。明确不做：换脸、让照片动起来。", "H5"),  # a list after a colon
+        # the camera the rule needs as context does not keep it once the estimate itself is denied
+        ("入口摄像头统计进店人数，只输出计数，不做人脸识别、不识别性别年龄。", "H5"),
     ],
 )
 def test_negation_reaches_what_it_denies(rules_engine, text, criterion):

@@ -290,7 +290,7 @@ class Engine:
                     exclusions.append(negation)
                     negated_ids.add(rule.criterion)
                 continue
-            spans, by = rule.unexcluded(text, spans, run, phrase_of)
+            spans, by = rule.unexcluded(text, spans, run, phrase_of, found.own)
             if by is not None:
                 matched = _evidence(norm, found.spans[0])
                 exclusions.append(Exclusion(rule.id, rule.criterion, matched, _evidence(norm, by)))

@@ -10,7 +10,8 @@ from riskclass.text.normalise import normalise
 def rule_applies(rule: Rule, description: str) -> bool:
     """True when the rule's patterns (and requirements) match and no exclusion rules it out (as the engine reads)."""
     text = normalise(description).text
-    return bool(rule.unexcluded(text, rule.spans(text))[0])
+    found = rule.match(text)
+    return bool(rule.unexcluded(text, found.spans, own=found.own)[0])
 
 
 def check_examples(rulebook: Rulebook) -> list[Text]:

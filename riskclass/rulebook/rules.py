@@ -270,7 +270,7 @@ class Rule:
             ]
             if not context:
                 return RuleMatch([], negated)
-            found += context
+            return RuleMatch(sorted(set(found + context)), negated, sorted(set(found)))
         return RuleMatch(sorted(set(found)), negated)
 
     def evidence(
@@ -280,10 +280,6 @@ class Rule:
         clause_of = clause_of or phrases(text)
         patterns = self.patterns + self.requires
         return [piece for span in spans for piece in evidence_pieces(text, span, patterns, clause_of)]
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Spans of the normalised text where the rule's patterns count (empty when the rule does not apply)."""
-        return self.match(text).spans
 
     def exclusion_spans(
         self, text: str, candidates: dict | None = None, patterns: tuple[Pattern, ...] | None = None
@@ -306,13 +302,16 @@ class Rule:
         spans: list[tuple[int, int]],
         candidates: dict | None = None,
         phrase_of: Callable[[int], int] | None = None,
+        own: list[tuple[int, int]] | None = None,
     ) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
         """The spans no exclusion defeats, and — when none is left — the exclusion that defeated the first.
 
         An exclusion defeats a match only in the phrase it stands in (宠物医院的诊断助手); in another phrase it speaks
         about something else (…以图搜图，项目预算800万元), unless the rule declares that its exclusions describe the
         whole product (`exclusion_scope: description`). `exclusions_anywhere` always speak about the whole product.
-        `phrase_of` (from `phrases`) may be shared between rules.
+        `phrase_of` (from `phrases`) may be shared between rules. `own`: the spans of the rule's patterns among
+        `spans` (`RuleMatch.own`); the context its `requires` found does not keep a rule whose every pattern span an
+        exclusion defeated (摄像头 is not an age estimate once 不识别性别年龄 took the estimate back).
         """
         if spans and self.exclusions_anywhere and (anywhere := self._anywhere(text, candidates)):
             return [], anywhere[0]
@@ -328,7 +327,7 @@ class Rule:
         if self.exclusion_scope == "phrase":
             excluded = {phrase_of(a) for a, _ in by_all}
             kept = [sp for sp in spans if excluded.isdisjoint(phrases_of(sp))]
-        if kept:
+        if kept and (own is None or not set(own).isdisjoint(kept)):
             return kept, None
         first = phrases_of(spans[0])
         return [], next((b for b in by_all if phrase_of(b[0]) in first), by_all[0])
@@ -570,6 +569,8 @@ def screening_plan(patterns: list, known: dict[str, list] | None = None) -> list
 class RuleMatch:
     spans: list[tuple[int, int]]
     negated: list[tuple[tuple[int, int], tuple[int, int]]]  # (matched span, negation cue span)
+    # With `requires`: the spans of the patterns themselves (the rest of `spans` is context). None: all of `spans`.
+    own: list[tuple[int, int]] | None = None
 
 
 # Evidence right after a negation does not count, whatever the rule: 不做员工画像, 不接入控制系统, 不涉及病人数据,
@@ -580,27 +581,31 @@ class RuleMatch:
 # after a verb, so 无需排队刷脸 still counts.
 _NEG_CUE = (
     r"(?:不(?![仅但断同良少久错满足光只适稳法当安便停再宜准住力好利合])"  # 不仅, 不同, 不良… are not denials
-    r"|没有|没|并未|从未|未(?![来成经知])|无需|无须|并无|绝不)"
+    r"|没有|没|并未|并非|从未|未(?![来成经知])|无需|无须|并无|绝不)"
 )
 _NEG_VERB = (
     r"(?:会|能|得|是|必|需要|做|接|接入|涉及|使用|采集|进行|提供|含|包含|包括|记录|保存|收集|处理|参与|用于|读取|连接|接触|"
     r"存储|生成|给出|输出|识别|判断|作|对|影响|改变|直接|自动|上传|调用|联网|联通|留存|存|根据|按照|按|基于|依据|依|"
-    r"与|和|跟|提出|出具|作出|做出|建立|创建|开展|实施|自行|主动|擅自|替代|代替|取代|构成|对接|联动|下达|作为)"
+    r"与|和|跟|提出|出具|作出|做出|建立|创建|开展|实施|自行|主动|擅自|替代|代替|取代|构成|对接|联动|下达|作为|"
+    r"取自|来自|源自|出自)"
 )
 _NEG_GAP = (
     r"(?:(?:对|向|为|给)[\u4e00-\u9fff]{1,6}?(?:进行|作出|做出|作|做|开展|实施)"  # 不对员工进行…
     r"|(?:进行|开展|实施|涉及)[\u4e00-\u9fff]{1,3}?)"  # 不进行人物…
 )
-_NEG_LIST = r"(?:[\u4e00-\u9fff]{1,6}?(?:或者|或|和|及|与|、))"
+_NEG_LIST = r"(?:(?:[\u4e00-\u9fff]{1,6}?(?:或者|或|和|及|与|、)){1,4})"  # 不生成诊断、检查或用药建议
 _NEG_DET = r"(?:任何|这类|相关|其他|的)?"
-_NEG_ZH = re.compile(_NEG_CUE + rf"(?:{_NEG_VERB}+{_NEG_GAP}?{_NEG_DET}{_NEG_LIST}?|{_NEG_GAP}?{_NEG_DET})$")
-_NEG_EN = re.compile(r"(?:(?<![a-z])(?:no|not|never|without)|n't)\s+(?:[a-z-]+\s+){0,2}$")
+_NEG_ZH = re.compile(_NEG_CUE + rf"(?:{_NEG_VERB}+{_NEG_GAP}?{_NEG_DET}[:：]?{_NEG_LIST}?|{_NEG_GAP}?{_NEG_DET})$")
+# English: the cue, up to two words, and the earlier items of a list (does not suggest diagnoses or prescriptions).
+_NEG_EN = re.compile(
+    r"(?:(?<![a-z])(?:no|not(?!\s+only)|never|without)|n't)\s+(?:[a-z-]+\s+){0,2}(?:[a-z-]+,?\s+(?:or|and|nor)\s+)?$"
+)
 _CLAUSE_BREAKS = "。;!?,\n"
 
 
 def negation_before(text: str, start: int) -> tuple[int, int] | None:
     """The span of a negation cue just before `start` in the same clause, if there is one."""
-    lo = max(0, start - 24)
+    lo = max(0, start - 48)  # the longest cue the patterns allow: a verb, an object, a list of four, in one clause
     window = text[lo:start]
     cut = max(window.rfind(c) for c in _CLAUSE_BREAKS)
     if cut >= 0:
