@@ -129,6 +129,26 @@ def test_a_negation_nearby_does_not_deny_what_it_does_not_reach(rules_engine, te
     assert criterion in {h.id for h in rules_engine.assess(text).criteria}
 
 
+@pytest.mark.parametrize(
+    "text,criterion,holds",
+    [
+        # RUBRIC.md H4: scoring organisations is not H4, wherever the text says whose credit it is
+        ("园区企业信用画像：用中小企业的用电、纳税数据建模，生成信用等级，供园区金融平台参考放贷", "H4", False),
+        ("Pump 'performance review': ranks every station's pumps by efficiency", "H4", False),  # machines, not staff
+        ("Sow face recognition at the feeder: identifies each pig and logs how much she eats", "H5", False),
+        (
+            "Narrio's forty narrators are fully synthetic; no real narrator's voiceprint sits behind any of them",
+            "H5",
+            False,
+        ),
+        ("FaceScore rates your selfie's attractiveness from 1 to 100", "H5", True),  # RUBRIC H5: beauty scoring
+        ("直播素材包：内置某知名主持人同款声线，商家输入文案就能生成他口吻的语音", "H5", True),
+    ],
+)
+def test_look_alikes_of_high_risk_products_are_told_apart(rules_engine, text, criterion, holds):
+    assert (criterion in {h.id for h in rules_engine.assess(text).criteria}) is holds
+
+
 def test_hard_negatives_record_why_a_rule_did_not_apply(rules_engine):
     a = rules_engine.assess("宠物医院的猫狗皮肤病诊断助手")
     assert a.tier != "high"

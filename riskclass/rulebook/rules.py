@@ -598,7 +598,7 @@ _NEG_DET = r"(?:任何|这类|相关|其他|的)?"
 _NEG_ZH = re.compile(_NEG_CUE + rf"(?:{_NEG_VERB}+{_NEG_GAP}?{_NEG_DET}[:：]?{_NEG_LIST}?|{_NEG_GAP}?{_NEG_DET})$")
 # English: the cue, up to two words, and the earlier items of a list (does not suggest diagnoses or prescriptions).
 _NEG_EN = re.compile(
-    r"(?:(?<![a-z])(?:no|not(?!\s+only)|never|without)|n't)\s+(?:[a-z-]+\s+){0,2}(?:[a-z-]+,?\s+(?:or|and|nor)\s+)?$"
+    r"(?:(?<![a-z])(?:no|not(?!\s+only)|never|without)|n't)\s+(?:[a-z'’-]+\s+){0,2}(?:[a-z'’-]+,?\s+(?:or|and|nor)\s+)?$"
 )
 _CLAUSE_BREAKS = "。;!?,\n"
 
