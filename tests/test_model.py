@@ -240,7 +240,9 @@ def test_shipped_manifest_reports_held_out_metrics_with_the_ablation():
     assert held["n"] >= 300
     assert set(held["ablation"]) == {"rules_only", "model_only", "combined"}
     assert manifest["test_data"]["sha256"] == training.sha256_bytes((ROOT / "training/data/test.csv").read_bytes())
-    second = manifest["metrics"]["more_held_out"]["test2.csv"]
-    assert second["n"] >= 300 and set(second["ablation"]) == {"rules_only", "model_only", "combined"}
-    [recorded] = manifest["more_test_data"]
-    assert recorded["sha256"] == training.sha256_bytes((ROOT / "training/data/test2.csv").read_bytes())
+    for name, rows in (("test2.csv", 300), ("test3.csv", 200)):
+        more = manifest["metrics"]["more_held_out"][name]
+        assert more["n"] >= rows and set(more["ablation"]) == {"rules_only", "model_only", "combined"}
+    recorded = {t["file"]: t["sha256"] for t in manifest["more_test_data"]}
+    for name in ("test2.csv", "test3.csv"):
+        assert recorded[name] == training.sha256_bytes((ROOT / "training/data" / name).read_bytes())
