@@ -103,15 +103,20 @@ def notes(app) -> list[tuple[str, str]]:
 # ---- startup and assessing ------------------------------------------------------------------------------------
 
 
-@aio
-async def test_first_screen_paints_before_the_engine_is_ready():
-    release = threading.Event()
+def held_factory(release: threading.Event):
+    """An engine factory that returns only once `release` is set: the model still loading."""
 
-    def slow_factory():
+    def factory():
         release.wait(10)
         return Engine(model=None)
 
-    app = make_app(factory=slow_factory)
+    return factory
+
+
+@aio
+async def test_first_screen_paints_before_the_engine_is_ready():
+    release = threading.Event()
+    app = make_app(factory=held_factory(release))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, AssessScreen)
@@ -133,12 +138,7 @@ async def test_garbage_collection_resumes_once_the_engine_is_final():
     import gc
 
     release = threading.Event()
-
-    def slow_factory():
-        release.wait(10)
-        return Engine(model=None)
-
-    app = RiskclassApp(engine_factory=slow_factory, resume_gc=True)
+    app = RiskclassApp(engine_factory=held_factory(release), resume_gc=True)
     gc.disable()
     try:
         async with app.run_test(size=SIZE) as pilot:
