@@ -95,6 +95,11 @@ def test_a_closed_site_said_in_any_sentence_keeps_unmanned_vehicles_out_of_h2(ru
     assert any(x.criterion == "H2" and "封闭管理" in x.excluded_by.text for x in a.exclusions)
     city = "港区集卡完成无人驾驶改造，下一步驶出港区，在城市道路上运输。"
     assert "H2" in {h.id for h in rules_engine.assess(city).criteria}
+    # a closed test road said in the same description does not keep a robotaxi off the city's roads
+    tested = "在封闭道路完成测试后，将在城市道路开展示范运营的自动驾驶出租车"
+    assert "H2" in {h.id for h in rules_engine.assess(tested).criteria}
+    leaving = "港区无人驾驶集卡，目前在封闭码头测试，下一步将驶出港区在城市道路上运输"
+    assert "H2" in {h.id for h in rules_engine.assess(leaving).criteria}
 
 
 @pytest.mark.parametrize(
