@@ -34,8 +34,7 @@ def test_sizes():
 
 
 @pytest.mark.parametrize(
-    "name,data",
-    [("corpus.csv", CORPUS), ("dev2.csv", DEV2), ("test.csv", TEST), ("test2.csv", TEST2), ("test3.csv", TEST3)],
+    "name,data", [(f"{name}.csv", data) for name, data in {"corpus": CORPUS, "dev2": DEV2, **HELD_OUT}.items()]
 )
 def test_every_row_is_labelled_consistently_with_the_decision_order(name, data):
     ids = set()

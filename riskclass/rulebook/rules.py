@@ -293,9 +293,6 @@ class Rule:
             out += [m.span() for m in p.finditer(text) if m.end() > m.start()]
         return sorted(out)
 
-    def _anywhere(self, text: str, candidates: dict | None) -> list[tuple[int, int]]:
-        return self.exclusion_spans(text, candidates, self.exclusions_anywhere)
-
     def unexcluded(
         self,
         text: str,
@@ -313,8 +310,10 @@ class Rule:
         `spans` (`RuleMatch.own`); the context its `requires` found does not keep a rule whose every pattern span an
         exclusion defeated (摄像头 is not an age estimate once 不识别性别年龄 took the estimate back).
         """
-        if spans and self.exclusions_anywhere and (anywhere := self._anywhere(text, candidates)):
-            return [], anywhere[0]
+        if spans and self.exclusions_anywhere:
+            anywhere = self.exclusion_spans(text, candidates, self.exclusions_anywhere)
+            if anywhere:
+                return [], anywhere[0]
         by_all = self.exclusion_spans(text, candidates) if self.exclusions else []
         if not by_all or not spans:
             return spans, None
