@@ -65,6 +65,10 @@ FRESH_DRAWS = {
     # test-i: drawn when test-h had been read three times, before this round's rule changes were measured on it.
     # Only generic filings (934) and 14 inventory entries of other topics are left: four quotas give about 330 rows.
     "test-i": (20261222, 4.0),
+    # test-j: drawn when test-g and test-h had been read ten and nine times, before this round's changes. Only
+    # generic filings are left (614): four quotas give 320 and leave about 290 unread, enough for one more held-out
+    # set of this kind.
+    "test-j": (20261223, 4.0),
 }
 #: Draws made before a fresh draw also skipped records whose text repeats an earlier set's (filings repeat word for
 #: word under other ids: test-c holds 3 such rows). Kept as they were drawn, so each stays reproducible.
